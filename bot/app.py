@@ -1,0 +1,166 @@
+"""Building the Application: the one place where handlers are wired, read top to bottom."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+from bot.config import Config
+from bot.context import SERVICES, BotApplication, BotContext, Services
+from bot.db.migrate import upgrade_database
+from bot.db.store import Store
+from bot.knowledge import KnowledgeBase, load_knowledge_base
+from bot.matching import Matcher, Thresholds
+from bot.outbox import delivery_job
+from bot.rate_limit import RateLimiter
+from bot.texts import Texts
+from handlers.errors import on_error
+from handlers.guard import guard_handler
+from handlers.lead_form import form_handlers, form_router
+from handlers.privacy import privacy_handlers
+from handlers.questions import APPLY_INTENT, question_handlers
+from handlers.staff import staff_handlers
+from handlers.start import start_handlers
+
+log = logging.getLogger(__name__)
+
+COMMANDS = {
+    "en": [
+        ("start", "Welcome and topics"),
+        ("topics", "Topics"),
+        ("apply", "Become a partner"),
+        ("language", "English / العربية"),
+        ("privacy", "Privacy notice"),
+        ("forget", "Delete my data"),
+        ("help", "Help"),
+    ],
+    "ar": [
+        ("start", "الترحيب والمواضيع"),
+        ("topics", "المواضيع"),
+        ("apply", "طلب الشراكة"),
+        ("language", "العربية / English"),
+        ("privacy", "إشعار الخصوصية"),
+        ("forget", "حذف بياناتي"),
+        ("help", "المساعدة"),
+    ],
+}
+
+
+def build_services(
+    config: Config, kb: KnowledgeBase | None = None, store: Store | None = None
+) -> Services:
+    kb = kb or load_knowledge_base(config.bot.knowledge_path)
+    variants = [(e.id, v) for e in kb.entries.values() for v in e.variants()]
+    intent_phrases = [
+        (APPLY_INTENT, p) for phrases in kb.intents.get(APPLY_INTENT, {}).values() for p in phrases
+    ]
+    return Services(
+        config=config,
+        kb=kb,
+        matcher=Matcher(variants, synonyms=kb.synonyms, thresholds=config.matching.thresholds()),
+        intents=Matcher(
+            variants + intent_phrases, synonyms=kb.synonyms, thresholds=Thresholds(margin=0)
+        ),
+        store=store or Store.from_url(config.database.url),
+        texts=Texts(),
+        limiter=RateLimiter(config.bot.rate_limit_messages, config.bot.rate_limit_seconds),
+    )
+
+
+def build_application(
+    config: Config,
+    *,
+    services: Services | None = None,
+    request: BaseRequest | None = None,
+    token: str | None = None,
+) -> BotApplication:
+    """The bot, ready to initialise. ``request`` replaces the network (tests, local chat)."""
+    services = services or build_services(config)
+    builder = (
+        Application.builder()
+        .token(token or config.token())
+        .base_url(config.telegram.api_base_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+            )
+        )
+        .context_types(ContextTypes(context=BotContext))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    app: BotApplication = builder.build()  # type: ignore[assignment]
+    app.bot_data[SERVICES] = services
+
+    # Group -2: the rate limit sees every update first and may stop it.
+    app.add_handler(guard_handler(), group=-2)
+    # Group -1: while a form is open, its router takes the user's messages.
+    app.add_handler(form_router(), group=-1)
+    # Group 0: commands and buttons, then free text. The question handler is
+    # last because it takes any text the handlers above did not claim.
+    for handlers in (
+        start_handlers(),
+        form_handlers(),
+        privacy_handlers(),
+        staff_handlers(),
+        question_handlers(),
+    ):
+        app.add_handlers(handlers)
+    app.add_error_handler(on_error)  # type: ignore[arg-type]
+
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(delivery_job, interval=config.delivery.poll_seconds, first=1)  # type: ignore[arg-type]
+        app.job_queue.run_repeating(
+            purge_job,  # type: ignore[arg-type]
+            interval=timedelta(hours=config.privacy.purge_interval_hours),
+            first=10,
+        )
+    return app
+
+
+async def purge_job(context: BotContext) -> None:
+    """Retention: delete personal data older than the configured period."""
+    cutoff = context.services.clock() - timedelta(days=context.config.privacy.retention_days)
+    counts = await context.store.purge_before(cutoff)
+    if any(counts.values()):
+        log.info("retention purge removed %s", counts)
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    for lang, commands in COMMANDS.items():
+        await app.bot.set_my_commands(
+            [BotCommand(name, text) for name, text in commands],
+            language_code=None if lang == "en" else lang,
+        )
+
+
+async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    services: Services = app.bot_data[SERVICES]
+    await services.store.close()
+
+
+def run_polling(config: Config) -> int:
+    """``partnerbot run``: migrate the database, then poll Telegram until stopped."""
+    token = config.token()
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL, and URLs carry the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    upgrade_database(config.database.url)
+    app = build_application(config, token=token)
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+async def upgrade_in_thread(url: str) -> None:
+    """Alembic runs its own event loop, so from async code it goes to a thread."""
+    await asyncio.to_thread(upgrade_database, url)

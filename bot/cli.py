@@ -1,0 +1,174 @@
+"""The ``partnerbot`` command line.
+
+``ask`` and ``kb check`` must start fast and work without the Telegram stack,
+so everything heavier is imported inside the command that needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import Config, ConfigError, load_config
+from bot.knowledge import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
+
+DESCRIPTION = """\
+partnerbot answers prospective partners' questions in Arabic and English and
+collects partnership leads for staff.
+
+commands:
+  chat            talk to the bot in this terminal (no token, no network)
+  ask TEXT...     answer one question (or '-' for one question per stdin line)
+  kb check [PATH] validate the knowledge base; print a summary or the errors
+  kb unanswered   list stored unanswered questions, most frequent first
+  db upgrade      apply database migrations
+  run             run the bot on Telegram with long polling (needs a token)
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="config file (default: ./config.yaml when present, else built-in defaults)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="partnerbot",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ask = commands.add_parser(
+        "ask",
+        parents=[common],
+        help="answer one question from the knowledge base",
+        description="Answer a question. With '-', read one question per line from stdin.",
+    )
+    ask.add_argument("--lang", choices=["ar", "en"], help="answer language (default: detected)")
+    ask.add_argument("--json", action="store_true", help="print JSON (one object per line)")
+    ask.add_argument("text", nargs="+", help="the question, or '-' to read stdin")
+
+    kb = commands.add_parser("kb", parents=[common], help="knowledge-base tools")
+    kb_commands = kb.add_subparsers(dest="kb_command", required=True, metavar="KB_COMMAND")
+    check = kb_commands.add_parser(
+        "check",
+        parents=[common],
+        help="validate the knowledge base",
+        description="Validate the knowledge base. Exit 1 and list every problem, or print a "
+        "summary of entries per language and exit 0.",
+    )
+    check.add_argument("path", nargs="?", type=Path, help="folder or file (default: from config)")
+    unanswered = kb_commands.add_parser(
+        "unanswered",
+        parents=[common],
+        help="questions the bot could not answer, by count",
+    )
+    unanswered.add_argument("--limit", type=int, default=50, help="how many rows (default 50)")
+
+    db = commands.add_parser("db", parents=[common], help="database tools")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    db_commands.add_parser("upgrade", parents=[common], help="apply Alembic migrations")
+
+    commands.add_parser(
+        "chat",
+        parents=[common],
+        help="local terminal chat with the real bot, no token",
+        description="Chat with the bot in this terminal through an in-process stand-in for "
+        "the Telegram Bot API. Buttons appear as numbered choices: type the number. "
+        "Works with piped input, one message per line.",
+    )
+    commands.add_parser(
+        "run",
+        parents=[common],
+        help="run on Telegram (long polling)",
+        description=f"Run the bot with long polling. Needs {'TELEGRAM_BOT_TOKEN'} or "
+        "telegram.token in the config.",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+        return _dispatch(args, config)
+    except ConfigError as exc:
+        print(f"partnerbot: config error: {exc}", file=sys.stderr)
+        return 2
+    except KnowledgeBaseError as exc:
+        print(
+            f"partnerbot: the knowledge base has {len(exc.problems)} problem(s):", file=sys.stderr
+        )
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, config: Config) -> int:
+    if args.command == "ask":
+        return _ask(args, config)
+    if args.command == "kb" and args.kb_command == "check":
+        kb = load_knowledge_base(args.path or config.bot.knowledge_path)
+        return _print_summary(kb)
+    if args.command == "kb" and args.kb_command == "unanswered":
+        from bot.maintenance import print_unanswered
+
+        return print_unanswered(config, args.limit)
+    if args.command == "db":
+        from bot.db.migrate import upgrade_database
+
+        upgrade_database(config.database.url)
+        print("database is up to date")
+        return 0
+    if args.command == "chat":
+        from bot.local_chat import run_local_chat
+
+        return run_local_chat(config)
+    if args.command == "run":
+        from bot.app import run_polling
+
+        return run_polling(config)
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def _ask(args: argparse.Namespace, config: Config) -> int:
+    from bot.answers import plain_answer
+    from bot.matching import Matcher
+
+    kb = load_knowledge_base(config.bot.knowledge_path)
+    matcher = Matcher.from_knowledge_base(kb, config.matching.thresholds())
+    lines = sys.stdin if args.text == ["-"] else [" ".join(args.text)]
+    for line in lines:
+        question = line.strip()
+        if not question:
+            continue
+        result = matcher.match(question, args.lang)
+        if args.json:
+            print(json.dumps(result.as_dict(), ensure_ascii=False), flush=False)
+        else:
+            print(plain_answer(kb, result))
+    sys.stdout.flush()
+    return 0
+
+
+def _print_summary(kb: KnowledgeBase) -> int:
+    print(f"knowledge base OK: {len(kb)} entries, {len(kb.menu())} in the topics menu")
+    for lang, (entries, variants) in kb.summary().items():
+        print(f"  {lang}: {entries} entries, {variants} question variants")
+    for name, phrases in kb.intents.items():
+        counts = ", ".join(f"{lang} {len(p)}" for lang, p in phrases.items())
+        print(f"  intent {name}: {counts}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

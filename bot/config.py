@@ -1,0 +1,184 @@
+"""Configuration: a commented YAML file, validated per section, plus environment secrets.
+
+Loading takes an optional mapping so tests pass a dict instead of a file.
+Secrets (the bot token) may come from the environment and are never printed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from bot.knowledge import default_path
+from bot.matching import Thresholds
+
+DEFAULT_CONFIG_FILE = "config.yaml"
+ENV_TOKEN = "TELEGRAM_BOT_TOKEN"
+ENV_API_BASE_URL = "PARTNERBOT_API_BASE_URL"
+ENV_DATABASE_URL = "PARTNERBOT_DATABASE_URL"
+
+
+class ConfigError(Exception):
+    """One line that names the failing key and says how to fix it."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TelegramConfig(_Section):
+    token: SecretStr | None = None
+    api_base_url: str = "https://api.telegram.org/bot"
+    staff_chat_id: int | None = None
+    staff_topic_id: int | None = None
+    staff_user_ids: tuple[int, ...] = ()
+    staff_language: Literal["en", "ar"] = "en"
+
+
+class BotConfig(_Section):
+    default_language: Literal["en", "ar"] = "en"
+    knowledge_path: Path = Field(default_factory=default_path)
+    rate_limit_messages: int = Field(20, ge=1)
+    rate_limit_seconds: float = Field(60, gt=0)
+
+
+class MatchingConfig(_Section):
+    answer_threshold: float = Field(72, ge=0, le=100)
+    suggest_threshold: float = Field(45, ge=0, le=100)
+    margin: float = Field(4, ge=0, le=100)
+    apply_intent_threshold: float = Field(80, ge=0, le=100)
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(
+            answer=self.answer_threshold, suggest=self.suggest_threshold, margin=self.margin
+        )
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite+aiosqlite:///partnerbot.sqlite3"
+
+
+class FormConfig(_Section):
+    idle_timeout_minutes: float = Field(24 * 60, gt=0)
+
+
+class QualificationConfig(_Section):
+    required_fields: tuple[str, ...] = (
+        "organisation",
+        "sector",
+        "country",
+        "name",
+        "role",
+        "email",
+        "consent",
+    )
+    qualifying_sectors: tuple[str, ...] = ("cybersecurity", "it", "banking")
+    sector_penalty: int = Field(50, ge=0)
+    free_mail_domains: tuple[str, ...] = (
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "hotmail.com",
+        "outlook.com",
+        "live.com",
+        "icloud.com",
+        "aol.com",
+        "mail.ru",
+        "yandex.ru",
+        "proton.me",
+        "protonmail.com",
+        "gmx.com",
+    )
+    free_mail_penalty: int = Field(30, ge=0)
+    min_score: int = Field(60, ge=0, le=100)
+    repeat_window_days: float = Field(30, ge=0)
+
+
+class DeliveryConfig(_Section):
+    poll_seconds: float = Field(5, gt=0)
+    backoff_base_seconds: float = Field(2, gt=0)
+    backoff_max_seconds: float = Field(600, gt=0)
+
+
+class PrivacyConfig(_Section):
+    retention_days: float = Field(365, gt=0)
+    purge_interval_hours: float = Field(24, gt=0)
+
+
+class Config(_Section):
+    telegram: TelegramConfig = TelegramConfig()
+    bot: BotConfig = BotConfig()
+    matching: MatchingConfig = MatchingConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    form: FormConfig = FormConfig()
+    qualification: QualificationConfig = QualificationConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
+
+    def token(self) -> str:
+        """The bot token, or a ConfigError saying where to put it."""
+        if self.telegram.token is None or not self.telegram.token.get_secret_value():
+            raise ConfigError(
+                f"telegram.token: no bot token; set {ENV_TOKEN} "
+                "or telegram.token in the config file"
+            )
+        return self.telegram.token.get_secret_value()
+
+    def is_staff_user(self, user_id: int) -> bool:
+        return user_id in self.telegram.staff_user_ids
+
+
+def load_config(
+    path: Path | str | None = None,
+    *,
+    data: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Config:
+    """Read ``path`` (or ./config.yaml when present, else defaults) and apply the environment."""
+    env = os.environ if env is None else env
+    source = "config"
+    if data is None:
+        file = Path(path) if path else Path(DEFAULT_CONFIG_FILE)
+        source = str(file)
+        if file.exists():
+            try:
+                data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError as exc:
+                raise ConfigError(f"{file}: not valid YAML: {exc}") from exc
+        elif path:
+            raise ConfigError(f"{file}: no such file; copy config.example.yaml to start one")
+        else:
+            data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: must be a mapping of sections (see config.example.yaml)")
+    merged: dict[str, Any] = {
+        key: dict(value) if isinstance(value, Mapping) else value for key, value in data.items()
+    }
+    overrides = {
+        ENV_TOKEN: ("telegram", "token"),
+        ENV_API_BASE_URL: ("telegram", "api_base_url"),
+        ENV_DATABASE_URL: ("database", "url"),
+    }
+    for variable, (section, key) in overrides.items():
+        if env.get(variable):
+            merged.setdefault(section, {})
+            if isinstance(merged[section], dict):
+                merged[section][key] = env[variable]
+    try:
+        return Config.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {_first_error(exc)}") from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    key = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        return f"{key}: unknown key; remove it or fix its spelling (see config.example.yaml)"
+    # Never echo the input back: it may be a secret.
+    return f"{key}: {error['msg'].lower()}; fix the value (see config.example.yaml)"

@@ -1,0 +1,296 @@
+"""Every query the bot makes, behind one class. Handlers never see SQL.
+
+One session per unit of work; ``expire_on_commit=False`` so returned rows stay
+readable after the session closes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from bot.db.models import FormState, Lead, OutboxItem, UnansweredQuestion, UserProfile, utcnow
+from bot.normalize import fold
+
+LEAD_STATUSES = ("new", "claimed", "contacted", "not_fit", "unqualified")
+OUTBOX_LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Submission:
+    lead: Lead
+    is_repeat: bool
+
+
+@dataclass(frozen=True)
+class Stats:
+    by_status: dict[str, int]
+    by_sector: dict[str, int]
+    by_language: dict[str, int]
+    by_source: dict[str, int]
+    top_unanswered: list[tuple[str, int]]
+
+
+class Store:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.session = async_sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        return cls(create_async_engine(url, pool_pre_ping=True))
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # Users -----------------------------------------------------------------
+    async def profile(self, user_id: int) -> UserProfile | None:
+        async with self.session() as session:
+            return await session.get(UserProfile, user_id)
+
+    async def update_profile(self, user_id: int, **values: Any) -> None:
+        async with self.session.begin() as session:
+            profile = await session.get(UserProfile, user_id)
+            if profile is None:
+                session.add(UserProfile(user_id=user_id, **values))
+            else:
+                for key, value in values.items():
+                    setattr(profile, key, value)
+
+    # Form state ------------------------------------------------------------
+    async def load_form(self, user_id: int) -> FormState | None:
+        async with self.session() as session:
+            return await session.get(FormState, user_id)
+
+    async def save_form(self, user_id: int, state: dict[str, Any]) -> None:
+        async with self.session.begin() as session:
+            row = await session.get(FormState, user_id)
+            if row is None:
+                session.add(FormState(user_id=user_id, state=state, updated_at=utcnow()))
+            else:
+                row.state = state
+                row.updated_at = utcnow()
+
+    async def delete_form(self, user_id: int) -> None:
+        async with self.session.begin() as session:
+            await session.execute(delete(FormState).where(FormState.user_id == user_id))
+
+    # Unanswered questions -------------------------------------------------
+    async def record_unanswered(
+        self, user_id: int | None, text: str, language: str, outcome: str, score: float
+    ) -> None:
+        async with self.session.begin() as session:
+            session.add(
+                UnansweredQuestion(
+                    user_id=user_id,
+                    text=text[:500],
+                    normalized=fold(text)[:500],
+                    language=language,
+                    outcome=outcome,
+                    score=score,
+                )
+            )
+
+    async def top_unanswered(self, limit: int = 20) -> list[tuple[str, int]]:
+        """(an example wording, count) per normalised question, most frequent first."""
+        count = func.count(UnansweredQuestion.id)
+        query = (
+            select(func.min(UnansweredQuestion.text), count)
+            .group_by(UnansweredQuestion.normalized)
+            .order_by(count.desc(), func.min(UnansweredQuestion.text))
+            .limit(limit)
+        )
+        async with self.session() as session:
+            return [(text, n) for text, n in (await session.execute(query)).all()]
+
+    # Leads -------------------------------------------------------------------
+    async def submit_lead(self, values: dict[str, Any], repeat_window: timedelta) -> Submission:
+        """Store a finished form as a lead, or fold it into the user's recent one.
+
+        The outbox row is written in the same transaction, so a committed lead
+        is always delivered and nothing is sent for an uncommitted one.
+        """
+        since = utcnow() - repeat_window
+        async with self.session.begin() as session:
+            existing = await session.scalar(
+                select(Lead)
+                .where(
+                    or_(Lead.user_id == values["user_id"], Lead.email == values["email"]),
+                    Lead.created_at >= since,
+                )
+                .order_by(Lead.created_at.desc())
+                .limit(1)
+                .with_for_update()
+            )
+            if existing is None:
+                lead = Lead(**values)
+                session.add(lead)
+                await session.flush()
+                if lead.qualified:
+                    session.add(OutboxItem(lead_id=lead.id, kind="post"))
+                return Submission(lead, is_repeat=False)
+            for key, value in values.items():
+                if key not in ("status", "created_at"):
+                    setattr(existing, key, value)
+            if existing.status == "unqualified" and existing.qualified:
+                existing.status = "new"
+            existing.repeat_count += 1
+            existing.updated_at = utcnow()
+            pending_post = await session.scalar(
+                select(OutboxItem.id).where(
+                    OutboxItem.lead_id == existing.id,
+                    OutboxItem.kind == "post",
+                    OutboxItem.status == "pending",
+                )
+            )
+            if existing.staff_message_id is not None:
+                session.add(OutboxItem(lead_id=existing.id, kind="refresh"))
+            elif existing.qualified and pending_post is None:
+                session.add(OutboxItem(lead_id=existing.id, kind="post"))
+            return Submission(existing, is_repeat=True)
+
+    async def lead(self, lead_id: int) -> Lead | None:
+        async with self.session() as session:
+            return await session.get(Lead, lead_id)
+
+    async def recent_leads(self, status: str | None = None, limit: int = 10) -> list[Lead]:
+        query = select(Lead).order_by(Lead.created_at.desc(), Lead.id.desc()).limit(limit)
+        if status:
+            query = query.where(Lead.status == status)
+        async with self.session() as session:
+            return list((await session.scalars(query)).all())
+
+    async def all_leads(self) -> list[Lead]:
+        async with self.session() as session:
+            return list((await session.scalars(select(Lead).order_by(Lead.id))).all())
+
+    async def set_status(self, lead_id: int, status: str, by: str) -> Lead | None:
+        async with self.session.begin() as session:
+            lead = await session.get(Lead, lead_id)
+            if lead is None:
+                return None
+            lead.status = status
+            lead.handled_by = by
+            lead.handled_at = utcnow()
+            lead.updated_at = utcnow()
+            return lead
+
+    async def stats(self) -> Stats:
+        async with self.session() as session:
+            rows = (
+                await session.execute(select(Lead.status, Lead.sector, Lead.language, Lead.source))
+            ).all()
+        return Stats(
+            by_status=dict(Counter(r.status for r in rows).most_common()),
+            by_sector=dict(Counter(r.sector for r in rows).most_common()),
+            by_language=dict(Counter(r.language for r in rows).most_common()),
+            by_source=dict(Counter(r.source or "-" for r in rows).most_common()),
+            top_unanswered=await self.top_unanswered(10),
+        )
+
+    # Outbox --------------------------------------------------------------------
+    async def claim_due(self, now: datetime, limit: int = 20) -> list[tuple[OutboxItem, Lead]]:
+        """Lease due items to this process; a lease that lapses (a crash) frees them again."""
+        async with self.session() as session:
+            due = (
+                await session.scalars(
+                    select(OutboxItem.id)
+                    .where(
+                        OutboxItem.status == "pending",
+                        OutboxItem.next_attempt_at <= now,
+                        or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < now),
+                    )
+                    .order_by(OutboxItem.id)
+                    .limit(limit)
+                )
+            ).all()
+        claimed: list[tuple[OutboxItem, Lead]] = []
+        for item_id in due:
+            async with self.session.begin() as session:
+                result = await session.execute(
+                    update(OutboxItem)
+                    .where(
+                        OutboxItem.id == item_id,
+                        OutboxItem.status == "pending",
+                        or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < now),
+                    )
+                    .values(locked_until=now + OUTBOX_LEASE, attempts=OutboxItem.attempts + 1)
+                )
+                if result.rowcount != 1:  # type: ignore[attr-defined]
+                    continue  # another process took it
+                item = await session.get(OutboxItem, item_id)
+                lead = await session.get(Lead, item.lead_id) if item else None
+                if item is not None and lead is not None:
+                    claimed.append((item, lead))
+        return claimed
+
+    async def mark_sent(self, item_id: int, chat_id: int, message_id: int | None) -> None:
+        async with self.session.begin() as session:
+            item = await session.get(OutboxItem, item_id)
+            if item is None:
+                return
+            item.status = "sent"
+            item.sent_at = utcnow()
+            item.locked_until = None
+            if message_id is not None:
+                lead = await session.get(Lead, item.lead_id)
+                if lead is not None:
+                    lead.staff_chat_id = chat_id
+                    lead.staff_message_id = message_id
+
+    async def mark_retry(self, item_id: int, error: str, at: datetime) -> None:
+        async with self.session.begin() as session:
+            await session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == item_id)
+                .values(next_attempt_at=at, locked_until=None, last_error=error[:300])
+            )
+
+    async def outbox(self) -> list[OutboxItem]:
+        async with self.session() as session:
+            return list((await session.scalars(select(OutboxItem).order_by(OutboxItem.id))).all())
+
+    # Privacy -------------------------------------------------------------------
+    async def forget_user(self, user_id: int) -> dict[str, int]:
+        """Delete every row about this user; returns counts per kind."""
+        async with self.session.begin() as session:
+            lead_ids = select(Lead.id).where(Lead.user_id == user_id)
+            await session.execute(delete(OutboxItem).where(OutboxItem.lead_id.in_(lead_ids)))
+            counts = {
+                "leads": (
+                    await session.execute(delete(Lead).where(Lead.user_id == user_id))
+                ).rowcount,
+                "forms": (
+                    await session.execute(delete(FormState).where(FormState.user_id == user_id))
+                ).rowcount,
+                "questions": (
+                    await session.execute(
+                        delete(UnansweredQuestion).where(UnansweredQuestion.user_id == user_id)
+                    )
+                ).rowcount,
+                "profile": (
+                    await session.execute(delete(UserProfile).where(UserProfile.user_id == user_id))
+                ).rowcount,
+            }
+        return {key: int(value or 0) for key, value in counts.items()}
+
+    async def purge_before(self, cutoff: datetime) -> dict[str, int]:
+        """Retention: drop personal data older than ``cutoff``."""
+        async with self.session.begin() as session:
+            old_leads = select(Lead.id).where(Lead.updated_at < cutoff)
+            await session.execute(delete(OutboxItem).where(OutboxItem.lead_id.in_(old_leads)))
+            leads = await session.execute(delete(Lead).where(Lead.updated_at < cutoff))
+            forms = await session.execute(delete(FormState).where(FormState.updated_at < cutoff))
+            questions = await session.execute(
+                delete(UnansweredQuestion).where(UnansweredQuestion.created_at < cutoff)
+            )
+        return {
+            "leads": int(leads.rowcount or 0),  # type: ignore[attr-defined]
+            "forms": int(forms.rowcount or 0),  # type: ignore[attr-defined]
+            "questions": int(questions.rowcount or 0),  # type: ignore[attr-defined]
+        }

@@ -1,0 +1,316 @@
+"""The knowledge base: YAML entries loaded, validated and indexed by id.
+
+Maintainers edit ``knowledge/*.yaml`` by hand, so every problem is reported with
+file, line, entry id and field, all at once rather than one per run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.normalize import Lang, fold
+
+LANGS: tuple[Lang, ...] = ("en", "ar")
+MIN_QUESTIONS = 4
+INTENTS_FILE = "intents.yaml"
+SYNONYMS_FILE = "synonyms.yaml"
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+_ENTRY_KEYS = {"id", "title", "menu", "offer_form", "questions", "keywords", "answer", "related"}
+_LINE = "__line__"
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    title: Mapping[Lang, str]
+    questions: Mapping[Lang, tuple[str, ...]]
+    answer: Mapping[Lang, str]
+    keywords: Mapping[Lang, tuple[str, ...]] = field(default_factory=dict)
+    related: tuple[str, ...] = ()
+    menu: bool = False
+    offer_form: bool = False
+    source: str = ""
+
+    def variants(self) -> Iterator[str]:
+        """Every phrasing the matcher may compare a question with, in both languages."""
+        for lang in LANGS:
+            yield from self.questions.get(lang, ())
+            yield from self.keywords.get(lang, ())
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    entry_id: str | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        what = f"entry '{self.entry_id}'" if self.entry_id else "file"
+        if self.field:
+            what += f", field '{self.field}'"
+        return f"{where}: {what}: {self.message}"
+
+
+class KnowledgeBaseError(Exception):
+    """The knowledge base is invalid; ``problems`` lists every finding."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    entries: Mapping[str, Entry]
+    intents: Mapping[str, Mapping[Lang, tuple[str, ...]]] = field(default_factory=dict)
+    synonyms: Mapping[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, entry_id: str) -> Entry:
+        return self.entries[entry_id]
+
+    def __contains__(self, entry_id: object) -> bool:
+        return entry_id in self.entries
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def menu(self) -> list[Entry]:
+        return [entry for entry in self.entries.values() if entry.menu]
+
+    def summary(self) -> dict[Lang, tuple[int, int]]:
+        """Per language: (entries with questions, question variants)."""
+        out: dict[Lang, tuple[int, int]] = {}
+        for lang in LANGS:
+            counts = [len(e.questions.get(lang, ())) for e in self.entries.values()]
+            out[lang] = (sum(1 for c in counts if c), sum(counts))
+        return out
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that remembers the line of every mapping, for error messages."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping[_LINE] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def default_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "knowledge"
+
+
+def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
+    """Load and validate every ``*.yaml`` under ``path`` (a folder or one file)."""
+    root = Path(path) if path is not None else default_path()
+    files = sorted(root.glob("*.yaml")) if root.is_dir() else [root]
+    problems: list[Problem] = []
+    if not files:
+        raise KnowledgeBaseError([Problem(str(root), None, None, None, "no .yaml files found")])
+    raw_entries: list[tuple[str, dict[str, Any]]] = []
+    intents: dict[str, dict[Lang, tuple[str, ...]]] = {}
+    synonyms: dict[str, str] = {}
+    for file in files:
+        name = _display(file)
+        try:
+            data = yaml.load(file.read_text(encoding="utf-8"), Loader=_LineLoader)
+        except (OSError, yaml.YAMLError) as exc:
+            problems.append(Problem(name, _yaml_line(exc), None, None, f"cannot read: {exc}"))
+            continue
+        if file.name == INTENTS_FILE:
+            intents.update(_parse_intents(name, data, problems))
+        elif file.name == SYNONYMS_FILE:
+            synonyms.update(_parse_synonyms(name, data, problems))
+        elif not isinstance(data, list):
+            problems.append(Problem(name, None, None, None, "must be a YAML list of entries"))
+        else:
+            raw_entries.extend((name, item) for item in data)
+    entries = _parse_entries(raw_entries, problems)
+    if problems:
+        raise KnowledgeBaseError(problems)
+    return KnowledgeBase(entries=entries, intents=intents, synonyms=synonyms)
+
+
+def _display(file: Path) -> str:
+    try:
+        return str(file.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(file)
+
+
+def _yaml_line(exc: Exception) -> int | None:
+    mark = getattr(exc, "problem_mark", None)
+    return mark.line + 1 if mark is not None else None
+
+
+def _parse_entries(raw: list[tuple[str, Any]], problems: list[Problem]) -> dict[str, Entry]:
+    entries: dict[str, Entry] = {}
+    seen_variants: dict[str, tuple[str, str]] = {}
+    for file, item in raw:
+        if not isinstance(item, dict):
+            problems.append(Problem(file, None, None, None, "each list item must be a mapping"))
+            continue
+        entry = _parse_entry(file, item, problems)
+        if entry is None:
+            continue
+        if entry.id in entries:
+            first = entries[entry.id].source
+            problems.append(
+                Problem(file, item[_LINE], entry.id, "id", f"duplicate id (first at {first})")
+            )
+            continue
+        entries[entry.id] = entry
+        for variant in entry.variants():
+            key = fold(variant)
+            other = seen_variants.get(key)
+            if other and other[0] != entry.id:
+                problems.append(
+                    Problem(
+                        file,
+                        item[_LINE],
+                        entry.id,
+                        "questions",
+                        f"'{variant}' is also a variant of entry '{other[0]}' ({other[1]})",
+                    )
+                )
+            seen_variants.setdefault(key, (entry.id, entry.source))
+    for entry in entries.values():
+        file, _, line = entry.source.rpartition(":")
+        for rel in entry.related:
+            if rel not in entries:
+                problems.append(
+                    Problem(file, int(line), entry.id, "related", f"unknown id '{rel}'")
+                )
+            elif rel == entry.id:
+                problems.append(Problem(file, int(line), entry.id, "related", "lists itself"))
+    return entries
+
+
+def _parse_entry(file: str, item: dict[str, Any], problems: list[Problem]) -> Entry | None:
+    line: int = item[_LINE]
+    entry_id = item.get("id")
+    if not isinstance(entry_id, str) or not _ID.match(entry_id):
+        problems.append(
+            Problem(file, line, None, "id", f"missing or invalid id {entry_id!r} (use a-z, 0-9, -)")
+        )
+        return None
+    before = len(problems)
+
+    def report(field_name: str, message: str) -> None:
+        problems.append(Problem(file, line, entry_id, field_name, message))
+
+    for key in sorted(set(item) - _ENTRY_KEYS - {_LINE}):
+        report(str(key), f"unknown field (expected one of: {', '.join(sorted(_ENTRY_KEYS))})")
+    questions = _per_language(item.get("questions"), "questions", report, many=True)
+    for lang, variants in questions.items():
+        if len(variants) < MIN_QUESTIONS:
+            report(
+                f"questions.{lang}",
+                f"has {len(variants)} phrasings; write at least {MIN_QUESTIONS}",
+            )
+    answer = _per_language(item.get("answer"), "answer", report, many=False)
+    title = _per_language(item.get("title"), "title", report, many=False)
+    keywords = _per_language(
+        item.get("keywords", {}), "keywords", report, many=True, required=False
+    )
+    related = item.get("related", [])
+    if not isinstance(related, list) or not all(isinstance(r, str) for r in related):
+        report("related", "must be a list of entry ids")
+        related = []
+    flags = {name: item.get(name, False) for name in ("menu", "offer_form")}
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            report(name, "must be true or false")
+    if len(problems) > before:
+        return None
+    return Entry(
+        id=entry_id,
+        title={k: v[0] for k, v in title.items()},
+        questions=questions,
+        answer={k: v[0] for k, v in answer.items()},
+        keywords=keywords,
+        related=tuple(related),
+        menu=bool(flags["menu"]),
+        offer_form=bool(flags["offer_form"]),
+        source=f"{file}:{line}",
+    )
+
+
+def _per_language(
+    value: Any, name: str, report: Any, *, many: bool, required: bool = True
+) -> dict[Lang, tuple[str, ...]]:
+    """Read ``{en: ..., ar: ...}``; a string per language, or a list of them when ``many``."""
+    out: dict[Lang, tuple[str, ...]] = {}
+    if not isinstance(value, dict):
+        report(name, "must be a mapping with 'en' and 'ar'")
+        return out
+    for key in sorted(set(value) - set(LANGS) - {_LINE}):
+        report(f"{name}.{key}", "unknown language (use 'en' and 'ar')")
+    for lang in LANGS:
+        if lang not in value:
+            if required:
+                report(name, f"missing language '{lang}'")
+            continue
+        texts = value[lang] if many else [value[lang]]
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            report(f"{name}.{lang}", "must be a list of strings" if many else "must be text")
+            continue
+        cleaned = tuple(t.strip() for t in texts)
+        if not cleaned or not all(cleaned):
+            report(f"{name}.{lang}", "is empty")
+            continue
+        if many and len({fold(t) for t in cleaned}) < len(cleaned):
+            report(f"{name}.{lang}", "repeats a phrasing")
+        out[lang] = cleaned
+    return out
+
+
+def _parse_intents(
+    file: str, data: Any, problems: list[Problem]
+) -> dict[str, dict[Lang, tuple[str, ...]]]:
+    out: dict[str, dict[Lang, tuple[str, ...]]] = {}
+    if not isinstance(data, dict):
+        problems.append(Problem(file, None, None, None, "must map intent names to phrases"))
+        return out
+    for name, value in data.items():
+        if name == _LINE:
+            continue
+
+        def report(field_name: str, message: str, name: str = name) -> None:
+            problems.append(Problem(file, data[_LINE], f"intent:{name}", field_name, message))
+
+        out[name] = _per_language(value, "phrases", report, many=True)
+    return out
+
+
+def _parse_synonyms(file: str, data: Any, problems: list[Problem]) -> dict[str, str]:
+    """Each group is a list of words; every word is read as the group's first word."""
+    out: dict[str, str] = {}
+    groups = data.get("groups") if isinstance(data, dict) else None
+    if not isinstance(groups, list):
+        problems.append(Problem(file, None, None, "groups", "must be a list of word lists"))
+        return out
+    for group in groups:
+        if (
+            not isinstance(group, list)
+            or len(group) < 2
+            or not all(isinstance(w, str) for w in group)
+        ):
+            problems.append(Problem(file, None, None, "groups", f"bad group {group!r}"))
+            continue
+        head = group[0]
+        for word in group[1:]:
+            out[word] = head
+    return out

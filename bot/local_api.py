@@ -1,0 +1,285 @@
+"""An in-process stand-in for the Telegram Bot API, and factories for incoming updates.
+
+``LocalBotApi`` plugs into python-telegram-bot at the request layer (a
+``BaseRequest``), so the real ``Application``, ``Bot`` and handlers run unchanged
+while nothing leaves the process. It records every call, keeps the messages it
+"sent" (so buttons can be pressed later) and can be told to fail, to exercise
+retries. ``partnerbot chat`` and the tests both use it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Bot, Update
+from telegram.error import NetworkError
+from telegram.request import BaseRequest, RequestData
+
+BOT_USER = {"id": 4242, "is_bot": True, "first_name": "partnerbot", "username": "partnerbot_local"}
+LOCAL_TOKEN = "4242:local-token-for-the-in-process-api"
+
+
+@dataclass
+class ApiCall:
+    method: str
+    params: dict[str, Any]
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass
+class Failure:
+    method: str
+    kind: str  # "retry_after", "server_error" or "network"
+    retry_after: int = 1
+
+
+class LocalBotApi(BaseRequest):
+    """Answers Bot API methods in memory."""
+
+    def __init__(self) -> None:
+        self.calls: list[ApiCall] = []
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.chat_member_status: dict[tuple[int, int], str] = {}
+        self.failures: deque[Failure] = deque()
+        self.on_call: Callable[[ApiCall], None] | None = None
+        self._message_ids = itertools.count(1)
+
+    # BaseRequest interface -------------------------------------------------
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 1.0
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        name = url.rsplit("/", 1)[-1]
+        params = dict(request_data.parameters) if request_data else {}
+        files: dict[str, bytes] = {}
+        if request_data and request_data.contains_files:
+            for key, value in request_data.multipart_data.items():
+                content = value[1] if isinstance(value, tuple) else value
+                files[key] = content if isinstance(content, bytes) else bytes(content)
+        if name not in ("getUpdates", "getMe"):
+            call = ApiCall(name, params, files)
+            self.calls.append(call)
+            if self.on_call is not None:
+                self.on_call(call)
+        failure = self._take_failure(name)
+        if failure is not None:
+            return failure
+        return 200, json.dumps({"ok": True, "result": self._respond(name, params)}).encode()
+
+    # Failure injection -------------------------------------------------------
+    def fail_next(self, method: str, kind: str, retry_after: int = 1) -> None:
+        """Make the next call of ``method`` fail the way Telegram or the network can."""
+        self.failures.append(Failure(method, kind, retry_after))
+
+    def _take_failure(self, method: str) -> tuple[int, bytes] | None:
+        for failure in list(self.failures):
+            if failure.method == method:
+                self.failures.remove(failure)
+                if failure.kind == "network":
+                    raise NetworkError("connection reset by peer (simulated)")
+                if failure.kind == "retry_after":
+                    body = {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": f"Too Many Requests: retry after {failure.retry_after}",
+                        "parameters": {"retry_after": failure.retry_after},
+                    }
+                    return 429, json.dumps(body).encode()
+                body = {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+                return 502, json.dumps(body).encode()
+        return None
+
+    # Responses -----------------------------------------------------------------
+    def _respond(self, name: str, params: dict[str, Any]) -> Any:
+        if name == "getMe":
+            return BOT_USER
+        if name in ("sendMessage", "sendDocument"):
+            return self._store_message(params, new=True)
+        if name in ("editMessageText", "editMessageReplyMarkup"):
+            return self._store_message(params, new=False)
+        if name == "getChatMember":
+            key = (int(params["chat_id"]), int(params["user_id"]))
+            status = self.chat_member_status.get(key, "member")
+            member: dict[str, Any] = {"status": status, "user": _user(int(params["user_id"]))}
+            if status == "administrator":
+                member.update(
+                    can_be_edited=False,
+                    is_anonymous=False,
+                    can_manage_chat=True,
+                    can_delete_messages=True,
+                    can_manage_video_chats=True,
+                    can_restrict_members=True,
+                    can_promote_members=False,
+                    can_change_info=True,
+                    can_invite_users=True,
+                    can_post_stories=False,
+                    can_edit_stories=False,
+                    can_delete_stories=False,
+                )
+            if status == "creator":
+                member["is_anonymous"] = False
+            return member
+        if name == "getUpdates":
+            return []
+        return True
+
+    def _store_message(self, params: dict[str, Any], *, new: bool) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        message_id = next(self._message_ids) if new else int(params["message_id"])
+        old = self.messages.get((chat_id, message_id), {})
+        message: dict[str, Any] = {
+            **old,
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": _chat(chat_id),
+            "from": BOT_USER,
+        }
+        if "text" in params:
+            message["text"] = params["text"]
+        if "reply_markup" in params or not new:
+            markup = params.get("reply_markup")
+            # Telegram echoes only inline keyboards back in the Message.
+            if markup and "inline_keyboard" in markup:
+                message["reply_markup"] = markup
+            else:
+                message.pop("reply_markup", None)
+        if "document" in params:
+            message["document"] = {"file_id": "local-file", "file_unique_id": "local-file"}
+            message["caption"] = params.get("caption", "")
+        if "message_thread_id" in params:
+            message["message_thread_id"] = params["message_thread_id"]
+        self.messages[(chat_id, message_id)] = message
+        return message
+
+    # Reading what was sent ------------------------------------------------------
+    def sent(self, chat_id: int | None = None, method: str | None = None) -> list[ApiCall]:
+        return [
+            c
+            for c in self.calls
+            if (method is None or c.method == method)
+            and (chat_id is None or int(c.params.get("chat_id", 0)) == chat_id)
+        ]
+
+
+def _chat(chat_id: int) -> dict[str, Any]:
+    if chat_id > 0:
+        return {"id": chat_id, "type": "private", "first_name": "User"}
+    return {"id": chat_id, "type": "supergroup", "title": "Staff"}
+
+
+def _user(
+    user_id: int,
+    first_name: str = "User",
+    language_code: str | None = None,
+    username: str | None = None,
+) -> dict[str, Any]:
+    user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+    if language_code:
+        user["language_code"] = language_code
+    if username:
+        user["username"] = username
+    return user
+
+
+@dataclass(frozen=True)
+class LocalUser:
+    id: int
+    first_name: str = "Sam"
+    language_code: str | None = "en"
+    username: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return _user(self.id, self.first_name, self.language_code, self.username)
+
+
+class UpdateFactory:
+    """Builds the updates Telegram would send: texts, commands, button presses, contacts."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(100_000)
+
+    def _message(self, user: LocalUser, chat_id: int | None, **fields: Any) -> dict[str, Any]:
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": _chat(chat_id if chat_id is not None else user.id),
+            "from": user.as_dict(),
+            **fields,
+        }
+
+    def _update(self, **fields: Any) -> Update:
+        update = Update.de_json({"update_id": next(self._update_ids), **fields}, self.bot)
+        assert update is not None
+        return update
+
+    def text(self, user: LocalUser, text: str, chat_id: int | None = None) -> Update:
+        fields: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            command = text.split()[0]
+            fields["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return self._update(message=self._message(user, chat_id, **fields))
+
+    def contact(self, user: LocalUser, phone: str) -> Update:
+        contact = {"phone_number": phone, "first_name": user.first_name, "user_id": user.id}
+        return self._update(message=self._message(user, None, contact=contact))
+
+    def sticker(self, user: LocalUser) -> Update:
+        sticker = {
+            "file_id": "s1",
+            "file_unique_id": "s1",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "type": "regular",
+        }
+        return self._update(message=self._message(user, None, sticker=sticker))
+
+    def photo(self, user: LocalUser) -> Update:
+        photo = [{"file_id": "p1", "file_unique_id": "p1", "width": 90, "height": 90}]
+        return self._update(message=self._message(user, None, photo=photo))
+
+    def press(self, user: LocalUser, message: dict[str, Any], data: str) -> Update:
+        query = {
+            "id": str(next(self._update_ids)),
+            "from": user.as_dict(),
+            "chat_instance": "local",
+            "message": message,
+            "data": data,
+        }
+        return self._update(callback_query=query)
+
+
+def buttons(message: dict[str, Any]) -> list[list[tuple[str, str]]]:
+    """(label, callback data or url) rows of a sent message's inline keyboard."""
+    markup = message.get("reply_markup") or {}
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    return [
+        [(b["text"], b.get("callback_data") or b.get("url", "")) for b in row]
+        for row in markup.get("inline_keyboard", [])
+    ]

@@ -1,0 +1,310 @@
+"""Fuzzy question matching: which entry answers a question, and how sure we are.
+
+Scoring is token based. Every query word is folded, stemmed and mapped through
+the synonyms, then looked up in the vocabulary of the knowledge base: exactly,
+by a coarser Arabic stem (clitics and verb affixes off), or, for typos, by one
+edit (a symmetric-delete index, so the lookup does not scan the vocabulary).
+Matched words earn their IDF weight; unknown words count against every entry,
+which is what sends "price of solana" to the fallback.
+
+An entry's score blends its best variant (how much of the question that one
+phrasing explains and how much of the phrasing the question covers) with how
+much of the question the entry's whole vocabulary explains. Inverted indexes
+pick the candidates, so the cost grows with the postings of the query's words,
+not with the size of the base.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rapidfuzz import fuzz
+
+from bot.knowledge import KnowledgeBase
+from bot.normalize import Lang, content_words, deep_stem, detect_language, fold, stem
+
+Outcome = Literal["answer", "suggest", "fallback"]
+
+# Within a variant's score: share that rewards explaining the whole question
+# (the rest rewards covering the variant).
+QUERY_SIDE = 0.7
+# Share of an entry's score taken from its best variant; the rest is how much
+# of the question the entry's vocabulary as a whole explains.
+VARIANT_SIDE = 0.5
+# Postings longer than this are too common to pick candidates with; such terms
+# still count in the score of candidates found through rarer words.
+CANDIDATE_POSTINGS_LIMIT = 2000
+# Worth of a word found only through its coarse Arabic stem.
+DEEP_SIMILARITY = 0.85
+# Typos: shortest word looked up, and least rapidfuzz ratio for short and long words.
+FUZZY_MIN_LENGTH = 4
+FUZZY_CUTOFF_SHORT = 80.0
+FUZZY_CUTOFF_LONG = 75.0
+MAX_FUZZY_EXPANSIONS = 3
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    answer: float = 55.0
+    suggest: float = 35.0
+    # Below this margin over the runner-up, a direct answer becomes a choice.
+    margin: float = 6.0
+    max_suggestions: int = 3
+
+
+@dataclass(frozen=True)
+class Scored:
+    entry_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    question: str
+    lang: Lang
+    outcome: Outcome
+    entry_id: str | None
+    score: float
+    suggestions: tuple[str, ...]
+    ranked: tuple[Scored, ...] = field(default=(), repr=False)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "question": self.question,
+            "lang": self.lang,
+            "id": self.entry_id,
+            "score": round(self.score, 1),
+            "suggestions": list(self.suggestions),
+            "outcome": self.outcome,
+        }
+
+
+Expansion = tuple[tuple[str, float], ...]
+
+
+class Matcher:
+    """Matches free text against (entry id, phrasing) pairs."""
+
+    def __init__(
+        self,
+        variants: Iterable[tuple[str, str]],
+        *,
+        synonyms: Mapping[str, str] | None = None,
+        thresholds: Thresholds | None = None,
+    ) -> None:
+        self.thresholds = thresholds or Thresholds()
+        self._synonyms = _prepare_synonyms(synonyms or {})
+        self._entry_ids: list[str] = []
+        entry_index: dict[str, int] = {}
+        self._variant_entry: list[int] = []
+        variant_terms: list[tuple[str, ...]] = []
+        deep: dict[str, set[str]] = defaultdict(set)
+        for entry_id, text in variants:
+            pairs = self._word_terms(text)
+            terms = tuple(dict.fromkeys(term for _, term in pairs))
+            if not terms:
+                continue
+            for word, term in pairs:
+                deep[deep_stem(word)].add(term)
+            if entry_id not in entry_index:
+                entry_index[entry_id] = len(self._entry_ids)
+                self._entry_ids.append(entry_id)
+            self._variant_entry.append(entry_index[entry_id])
+            variant_terms.append(terms)
+        entry_sets: dict[str, set[int]] = defaultdict(set)
+        postings: dict[str, list[int]] = defaultdict(list)
+        for vid, terms in enumerate(variant_terms):
+            for term in terms:
+                entry_sets[term].add(self._variant_entry[vid])
+                postings[term].append(vid)
+        n = max(len(self._entry_ids), 1)
+        self._idf = {t: math.log(1 + n / len(e)) for t, e in entry_sets.items()}
+        # An unknown word weighs like a fairly rare one: it is evidence the
+        # question is about something the base does not cover.
+        self._unknown_idf = math.log(1 + n / 2)
+        self._postings = {t: tuple(v) for t, v in postings.items()}
+        self._entry_postings = {t: tuple(sorted(e)) for t, e in entry_sets.items()}
+        self._variant_weight = [sum(self._idf[t] for t in terms) for terms in variant_terms]
+        # Coarse Arabic stems; a key shared by several terms stands for all of them.
+        for source, head in self._synonyms.items():
+            if head in self._postings:
+                deep[deep_stem(source)].add(head)
+        self._deep = {key: tuple(sorted(terms)) for key, terms in deep.items() if len(key) >= 3}
+        # Symmetric-delete index for one-edit typos, over the vocabulary and the
+        # synonyms' words (a typo of a synonym still finds its head).
+        spellings: dict[str, str] = {t: t for t in self._postings}
+        for source, head in self._synonyms.items():
+            if head in self._postings:
+                spellings.setdefault(source, head)
+        deletes: dict[str, list[str]] = defaultdict(list)
+        for spelling in spellings:
+            if len(spelling) >= FUZZY_MIN_LENGTH - 1:
+                for key in _deletes(spelling):
+                    deletes[key].append(spelling)
+        self._spellings = spellings
+        self._typo_index = {key: tuple(words) for key, words in deletes.items()}
+
+    @classmethod
+    def from_knowledge_base(
+        cls, kb: KnowledgeBase, thresholds: Thresholds | None = None
+    ) -> Matcher:
+        pairs = ((e.id, v) for e in kb.entries.values() for v in e.variants())
+        return cls(pairs, synonyms=kb.synonyms, thresholds=thresholds)
+
+    def __len__(self) -> int:
+        return len(self._entry_ids)
+
+    def _word_terms(self, text: str) -> list[tuple[str, str]]:
+        """(folded word, index term) for every content word of ``text``."""
+        out = []
+        for word in content_words(text):
+            term = self._synonyms.get(word)
+            if term is None:
+                term = stem(word)
+                term = self._synonyms.get(term, term)
+            out.append((word, term))
+        return out
+
+    def _expand(self, word: str, term: str) -> Expansion:
+        """Vocabulary terms a query word stands for, with their similarity (0-1)."""
+        if term in self._postings:
+            return ((term, 1.0),)
+        coarse = self._deep.get(deep_stem(word))
+        if coarse:
+            return tuple((t, DEEP_SIMILARITY) for t in coarse)
+        return self._typos(term) or self._typos(word)
+
+    def _typos(self, token: str) -> Expansion:
+        size = len(token)
+        if size < FUZZY_MIN_LENGTH:
+            return ()
+        cutoff = FUZZY_CUTOFF_SHORT if size < 6 else FUZZY_CUTOFF_LONG
+        found: dict[str, float] = {}
+        for key in _deletes(token):
+            for spelling in self._typo_index.get(key, ()):
+                head = self._spellings[spelling]
+                if head in found and found[head] >= 1.0:
+                    continue
+                score = fuzz.ratio(token, spelling, score_cutoff=cutoff)
+                if score:
+                    # A near miss is worth less than the word itself.
+                    found[head] = max(found.get(head, 0.0), (score / 100.0) ** 2)
+        best = sorted(found.items(), key=lambda item: -item[1])
+        return tuple(best[:MAX_FUZZY_EXPANSIONS])
+
+    def scores(self, text: str) -> list[Scored]:
+        """Every candidate entry with its score (0-100), best first."""
+        pairs = list(dict(reversed(self._word_terms(text))).items())
+        seen: set[str] = set()
+        weighted: list[tuple[float, Expansion]] = []
+        for word, term in pairs:
+            if term in seen:
+                continue
+            seen.add(term)
+            expansions = self._expand(word, term)
+            weight = max((self._idf[t] for t, _ in expansions), default=self._unknown_idf)
+            weighted.append((weight, expansions))
+        if not weighted:
+            return []
+        query_weight = sum(weight for weight, _ in weighted)
+        explained: dict[int, float] = defaultdict(float)
+        covered: dict[int, float] = defaultdict(float)
+        entry_explained: dict[int, float] = defaultdict(float)
+        # Rare words first, so that common words only add to candidates already found.
+        for weight, expansions in sorted(weighted, key=lambda item: -item[0]):
+            best: dict[int, tuple[float, float]] = {}
+            best_entry: dict[int, float] = {}
+            for term, similarity in expansions:
+                gain = (similarity * weight, similarity * self._idf[term])
+                postings = self._postings[term]
+                entries = self._entry_postings[term]
+                if len(postings) > CANDIDATE_POSTINGS_LIMIT:
+                    postings = tuple(v for v in postings if v in explained)
+                    entries = tuple(e for e in entries if e in entry_explained)
+                for vid in postings:
+                    if vid not in best or best[vid][0] < gain[0]:
+                        best[vid] = gain
+                for entry in entries:
+                    if best_entry.get(entry, 0.0) < gain[0]:
+                        best_entry[entry] = gain[0]
+            for vid, (q_gain, v_gain) in best.items():
+                explained[vid] += q_gain
+                covered[vid] += v_gain
+            for entry, q_gain in best_entry.items():
+                entry_explained[entry] += q_gain
+        by_entry: dict[int, float] = {}
+        for vid, q_gain in explained.items():
+            score = (
+                QUERY_SIDE * q_gain / query_weight
+                + (1 - QUERY_SIDE) * covered[vid] / self._variant_weight[vid]
+            )
+            entry = self._variant_entry[vid]
+            if score > by_entry.get(entry, 0.0):
+                by_entry[entry] = score
+        ranked = sorted(
+            (
+                (
+                    entry,
+                    100.0
+                    * (
+                        VARIANT_SIDE * s
+                        + (1 - VARIANT_SIDE) * entry_explained[entry] / query_weight
+                    ),
+                )
+                for entry, s in by_entry.items()
+            ),
+            key=lambda item: -item[1],
+        )
+        return [Scored(self._entry_ids[e], s) for e, s in ranked]
+
+    def match(self, text: str, lang: Lang | None = None) -> MatchResult:
+        """Decide between a direct answer, "did you mean" choices and the fallback."""
+        language = lang or detect_language(text)
+        ranked = self.scores(text)
+        t = self.thresholds
+        top = ranked[0].score if ranked else 0.0
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        if top >= t.answer and top - runner_up >= t.margin:
+            outcome: Outcome = "answer"
+            entry_id: str | None = ranked[0].entry_id
+            suggestions: tuple[str, ...] = ()
+        else:
+            entry_id = None
+            suggestions = tuple(
+                s.entry_id for s in ranked[: t.max_suggestions] if s.score >= t.suggest
+            )
+            outcome = "suggest" if suggestions else "fallback"
+        return MatchResult(text, language, outcome, entry_id, top, suggestions, tuple(ranked[:5]))
+
+
+def _deletes(word: str) -> set[str]:
+    """``word`` and every string one deletion away from it."""
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _prepare_synonyms(raw: Mapping[str, str]) -> dict[str, str]:
+    """Map folded words to the stem of their group's head.
+
+    Query words are looked up as written, then stemmed. An Arabic synonym is also
+    registered by its stem (its inflections are many); an English one only as
+    written, so that "hacked" can mean a victim while "hack" does not.
+    """
+    out: dict[str, str] = {}
+    for word, head in raw.items():
+        head_terms = [stem(w) for w in fold(head).split()]
+        if not head_terms:
+            continue
+        for source in fold(word).split():
+            keys = (source, stem(source)) if _is_arabic(source) else (source,)
+            for key in keys:
+                if key != head_terms[0]:
+                    out.setdefault(key, head_terms[0])
+    return out
+
+
+def _is_arabic(word: str) -> bool:
+    return "\u0621" <= word[:1] <= "\u064a"

@@ -1,0 +1,210 @@
+"""Text normalisation for matching: Arabic-aware folding, tokens, stems, language.
+
+rapidfuzz's ``default_process`` replaces Arabic diacritics with spaces
+(``شَرِاكَة`` becomes ``ش ر اك ة``), so everything is folded here first and the
+matcher only ever sees the folded tokens.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Literal
+
+Lang = Literal["ar", "en"]
+
+# Harakat, Quranic marks, superscript alef and tatweel carry no meaning for matching.
+_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+# Zero-width and bidi control characters that phones insert invisibly.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u061c]")
+_LETTER_FOLD = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ئ": "ي",
+        "ؤ": "و",
+        "ء": "",
+        "ة": "ه",
+        "ک": "ك",  # Persian keh and yeh, common on some keyboards
+        "ی": "ي",
+        "ڤ": "ف",
+        "گ": "ك",
+        "٠": "0",
+        "١": "1",
+        "٢": "2",
+        "٣": "3",
+        "٤": "4",
+        "٥": "5",
+        "٦": "6",
+        "٧": "7",
+        "٨": "8",
+        "٩": "9",
+        "۰": "0",
+        "۱": "1",
+        "۲": "2",
+        "۳": "3",
+        "۴": "4",
+        "۵": "5",
+        "۶": "6",
+        "۷": "7",
+        "۸": "8",
+        "۹": "9",
+    }
+)
+_NON_WORD = re.compile(r"[^\w]+|_")
+_ARABIC_LETTER = re.compile("[\u0621-\u064a]")
+_LATIN_LETTER = re.compile("[a-zA-Z]")
+
+# Function words in both languages, dialect included: they must never decide a match.
+# Arabic is listed in folded form (see ``fold``): no hamza on alef, ى as ي, ة as ه.
+STOP_WORDS: frozenset[str] = frozenset(
+    """
+    a an the of to in on at for from by with about into over as and or but if so than then
+    is are was were be been being am do does did doing done have has had having can could
+    will would shall should may might must i me my we us our ours you your yours he she it
+    its they them their this that these those there here what which who whom whose when
+    where why how any some all each more most such only own same very just also too
+    not no yes please pls plz u ur r im i'm it's whats what's tell know want wanna like
+    get got let lets something anything thing things way ways kindly ok okay
+    much many really need dear sir madam
+    re ve ll d t s don dont doesn doesnt isn isnt aren arent didn didnt cant wont won
+    even actually exactly basically somehow anyone anybody hey pls thx
+    via per onto upon whether yet still ya yeah gonna
+    في من الى الي على عن مع او ام ثم ان انه انها هل ما ماذا لماذا كيف متى اين هو هي هم هن انا
+    نحن انت انتم انتن هذا هذه ذلك تلك هؤلاء التي الذي الذين اللي لي لك له لها لنا لكم
+    لهم به بها بكم بنا فيه فيها فيكم منه منها منكم عنه عنها عنكم كان كانت يكون تكون قد
+    لقد كل بعض اي لا لم لن ليس بين عند عندكم عندنا عندي اذا لو حتى ايضا كذلك هناك هنا
+    شو ايش وش اش شنو شنهو شلون ليش ليه لماذا ازاي ازاى كيفاش فين وين وينكم امتى متى مين
+    منو شي شيء اشي حاجه حاجة بدي بدنا ابي ابغى ابغي نبي نبغى نبغي نبا عايز عاوز عايزين
+    نريد اريد يريد تريد ممكن نقدر اقدر يقدر تقدر يمكن يمكنني يمكننا نستطيع استطيع
+    يا طيب لو سمحت فضلك رجاء رجاءا اخبرني قول قولي قل خبرني ابغا بغيت بغينا
+    الذي التي الى لدي لدى لديكم لدينا لديك يعني مثلا بخصوص حول خلال نحو ضد بعد قبل جدا فقط
+    كمان برضه برضو بس هيك هيدا هيدي هاد هادا هادي هدول هذول هذي هاذا هاذي ده دي دول كده كدا
+    اوي مش مو مب ماهو ماهي علاش شحال شكون واش ديال ديالي ديالنا ديالكم ديالهم كاين كاينه
+    كاينين دابا واخا بزاف نقدرو تقدرو عاوزين بتاع بتاعه بتاعت بتاعتكم بتاعكم بتاعنا الحين
+    عشان علشان منشان مشان لانه لان عم رح راح حا ح تبع تبعي تبعنا تبعكم حقي حقنا حقكم حق
+    وياها ويانا وياكم اكو ماكو هواي قديش اديش كام بكام كم قد وش هو ايه ايش هي هوما
+    معاكم معكم معانا معنا عليكم علينا عليه عليها عليا علي لكو الكم انتو انتوا احنا احنا
+    ودي ودنا حابب حابين نحب نود اود نرغب ارغب يرجي يرجى
+    يسوي تسوي بيسوي بيساوي يساوي نسوي بيعمل بتعمل يعمل تعمل نعمل نعملها اعمل بعمل بتعملوه
+    فعل دار قام سوي اسوي
+    بالظبط بالضبط اصلا فعلا طيب اوك اوكي يلا
+    """.split()
+)
+
+_EN_SUFFIXES: tuple[tuple[str, str], ...] = (
+    ("ational", "ate"),
+    ("ations", "ate"),
+    ("ation", "ate"),
+    ("ments", ""),
+    ("ment", ""),
+    ("ings", ""),
+    ("ing", ""),
+    ("ies", "y"),
+    ("ied", "y"),
+    ("ers", "er"),
+    ("ed", ""),
+    ("es", ""),
+    ("s", ""),
+)
+# Longest first; a prefix is stripped only when a stem of three letters remains.
+_AR_PREFIXES: tuple[str, ...] = (
+    "وبال", "وال", "بال", "كال", "فال", "ولل", "فلل", "لل", "ال", "و",
+)  # fmt: skip
+_AR_SUFFIXES: tuple[str, ...] = ("يات", "ات", "ون", "ين", "يه", "ها", "هم", "كم", "نا", "ه", "ي")
+# For ``deep_stem``: one-letter clitics and the prefixes of present-tense verbs
+# (dialect ``ب`` included: بيعمل، بتشتغلوا), and the pronoun/plural endings of verbs.
+_AR_CLITICS = "وفبلك"
+_AR_VERB_PREFIXES = "يتنا"
+_AR_DEEP_SUFFIXES: tuple[str, ...] = (
+    "تهم", "تها", "وها", "وهم", "وكم", "لكم", "ولك", "يا",
+    "وا", "ين", "ون", "ان", "ات", "كم", "نا", "ها", "هم", "ك", "ه", "ي", "و", "ت",
+)  # fmt: skip
+
+
+def fold(text: str) -> str:
+    """Lower-case and fold the orthographic variants that users type interchangeably."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text)
+    text = _ARABIC_MARKS.sub("", text)
+    text = text.translate(_LETTER_FOLD).lower()
+    return _NON_WORD.sub(" ", text).strip()
+
+
+def stem(token: str) -> str:
+    """Light stemming: enough to join plurals and attached articles, never aggressive."""
+    if _ARABIC_LETTER.match(token):
+        for prefix in _AR_PREFIXES:
+            if token.startswith(prefix) and len(token) - len(prefix) >= 3:
+                token = token[len(prefix) :]
+                break
+        for suffix in _AR_SUFFIXES:
+            if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+                return token[: -len(suffix)]
+        return token
+    if token.isascii() and len(token) > 4:
+        for suffix, replacement in _EN_SUFFIXES:
+            if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+                token = token[: -len(suffix)] + replacement
+                break
+        if token.endswith("e") and len(token) > 4:
+            token = token[:-1]
+    return token
+
+
+def deep_stem(word: str) -> str:
+    """A coarser key than ``stem`` for an Arabic word: clitics, verb prefixes and endings off.
+
+    ``stem`` keeps apart words that a reader keeps apart; ``deep_stem`` is the
+    fallback for words the knowledge base does not know as such, so that
+    ``بتشتغلوا``, ``تشتغل`` and ``يشتغل`` meet, and ``بأدوات`` finds ``أدوات``.
+    Takes a folded word; three letters always remain. English is returned as is.
+    """
+    if not _ARABIC_LETTER.match(word):
+        return word
+    for prefix in _AR_PREFIXES[:-1]:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+            word = word[len(prefix) :]
+            break
+    else:
+        if len(word) >= 5 and word[0] in _AR_CLITICS:
+            word = word[1:]
+    if len(word) >= 4 and word[0] in _AR_VERB_PREFIXES:
+        word = word[1:]
+    for _ in range(2):
+        for suffix in _AR_DEEP_SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[: -len(suffix)]
+                break
+    return word
+
+
+def content_words(text: str) -> list[str]:
+    """Folded words of ``text`` without stop words and single letters (digits stay)."""
+    return [w for w in fold(text).split() if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())]
+
+
+def tokens(text: str, *, keep_stop_words: bool = False) -> list[str]:
+    """Folded, stemmed content tokens of ``text`` (stop words dropped unless asked)."""
+    words = fold(text).split() if keep_stop_words else content_words(text)
+    return [stem(word) for word in words]
+
+
+def detect_language(text: str, default: Lang = "en") -> Lang:
+    """The language to answer in, judged from the script of the letters.
+
+    Arabic users often mix in English terms ("شو هو information sharing"), so a
+    message counts as Arabic once it has two Arabic words or more Arabic letters
+    than Latin ones.
+    """
+    arabic = len(_ARABIC_LETTER.findall(text))
+    latin = len(_LATIN_LETTER.findall(text))
+    if arabic == 0 and latin == 0:
+        return default
+    arabic_words = sum(1 for word in text.split() if _ARABIC_LETTER.search(word))
+    if arabic >= latin or arabic_words >= 2:
+        return "ar"
+    return "en"

@@ -1,0 +1,109 @@
+"""Telegram-facing views: keyboards, the staff post, and sending long texts.
+
+Arabic readers scan a row of buttons from the right, so rows are reversed
+for them; callback data carries ids only and stays far below 64 bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from telegram import User as TelegramUser
+from telegram.ext import ExtBot
+
+from bot.db.models import Lead
+from bot.knowledge import Entry, KnowledgeBase
+from bot.normalize import Lang
+from bot.texts import Texts, split_message
+
+Rows = Sequence[Sequence[tuple[str, str]]]
+STAFF_ACTIONS = ("claim", "contacted", "not_fit")
+
+
+def inline(rows: Rows, lang: Lang) -> InlineKeyboardMarkup:
+    ordered = [list(reversed(row)) if lang == "ar" else list(row) for row in rows]
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in ordered]
+    )
+
+
+def pairs(buttons: Sequence[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """Two buttons a row: short labels read best that way on a phone."""
+    return [list(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+
+
+def topics_keyboard(kb: KnowledgeBase, texts: Texts, lang: Lang) -> InlineKeyboardMarkup:
+    topics = [(entry.title[lang], f"kb:{entry.id}") for entry in kb.menu()]
+    return inline([*pairs(topics), [(texts.label("apply", lang), "form:start")]], lang)
+
+
+def entry_keyboard(
+    kb: KnowledgeBase, texts: Texts, entry: Entry, lang: Lang
+) -> InlineKeyboardMarkup:
+    related = [(kb[r].title[lang], f"kb:{r}") for r in entry.related]
+    rows = pairs(related)
+    last = [(texts.label("topics", lang), "menu")]
+    if entry.offer_form:
+        last.insert(0, (texts.label("apply", lang), "form:start"))
+    return inline([*rows, last], lang)
+
+
+def choices_keyboard(
+    kb: KnowledgeBase, texts: Texts, ids: Sequence[str], lang: Lang
+) -> InlineKeyboardMarkup:
+    rows = [[(kb[i].title[lang], f"kb:{i}")] for i in ids]
+    return inline([*rows, [(texts.label("topics", lang), "menu")]], lang)
+
+
+def fallback_keyboard(texts: Texts, lang: Lang) -> InlineKeyboardMarkup:
+    return inline(
+        [[(texts.label("topics", lang), "menu"), (texts.label("apply", lang), "form:start")]], lang
+    )
+
+
+def contact_keyboard(texts: Texts, lang: Lang) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [
+            [KeyboardButton(texts.label("share_contact", lang), request_contact=True)],
+            [KeyboardButton(texts.label("skip", lang))],
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+def staff_post(texts: Texts, lead: Lead, lang: Lang) -> tuple[str, InlineKeyboardMarkup]:
+    interests = [texts.label(f"interest.{i}", lang) for i in lead.interests]
+    text = texts.render("staff/lead", lang, lead=lead, interests=interests)
+    buttons = [
+        (texts.label(f"staff.{action}", lang), f"lead:{action}:{lead.id}")
+        for action in STAFF_ACTIONS
+    ]
+    return text, inline([buttons], lang)
+
+
+def display_name(user: TelegramUser) -> str:
+    name = user.full_name
+    return f"{name} (@{user.username})" if user.username else f"{name} (id {user.id})"
+
+
+async def send_text(
+    bot: ExtBot[None],
+    chat_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None,
+    **kwargs: object,
+) -> Message:
+    """Send ``text`` in as many messages as Telegram's limit needs; buttons go on the last."""
+    chunks = list(split_message(text))
+    for chunk in chunks[:-1]:
+        await bot.send_message(chat_id, chunk, **kwargs)  # type: ignore[arg-type]
+    return await bot.send_message(chat_id, chunks[-1], reply_markup=markup, **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,40 @@
+"""Small helpers shared by the handler modules: who is talking, in which language."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+
+from bot.context import BotContext
+from bot.normalize import Lang
+from bot.views import send_text
+
+
+async def user_language(update: Update, context: BotContext) -> Lang:
+    """The stored choice (/language), else Telegram's app language, else the default."""
+    user = update.effective_user
+    if user is None:
+        return context.config.bot.default_language
+    profile = await context.store.profile(user.id)
+    if profile is not None and profile.language in ("ar", "en"):
+        return "ar" if profile.language == "ar" else "en"
+    code = (user.language_code or "").lower()
+    if code.startswith("ar"):
+        return "ar"
+    if code.startswith("en"):
+        return "en"
+    return context.config.bot.default_language
+
+
+async def reply(
+    update: Update,
+    context: BotContext,
+    template: str,
+    lang: Lang,
+    markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None,
+    **values: object,
+) -> Message:
+    """Render ``template`` in ``lang`` and send it to the chat the update came from."""
+    chat = update.effective_chat
+    assert chat is not None
+    text = context.texts.render(template, lang, **values)
+    return await send_text(context.bot, chat.id, text, markup)  # type: ignore[arg-type]

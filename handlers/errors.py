@@ -1,0 +1,37 @@
+"""The last line of defence: log without personal data, tell the user what to do next."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot.context import BotContext
+from handlers.common import reply, user_language
+
+log = logging.getLogger("partnerbot.errors")
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log the exception type and update id only: message texts may hold personal data."""
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error(
+        "update %s failed: %s",
+        update_id,
+        type(error).__name__,
+        exc_info=(type(error), error, error.__traceback__) if error else None,
+    )
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.effective_chat.type != "private":
+        return
+    try:
+        lang = await user_language(update, context)
+    except Exception:  # the database itself may be what failed
+        lang = context.config.bot.default_language
+    try:
+        await reply(update, context, "error", lang)
+    except TelegramError:
+        log.error("could not tell update %s's user about the failure", update_id)

@@ -1,0 +1,83 @@
+"""Greeting, help, the topics menu and the language switch."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot.context import BotContext
+from bot.views import inline, topics_keyboard
+from handlers.common import reply, user_language
+from handlers.lead_form import offer_resume
+
+# Deep-link payloads are campaign names; Telegram allows [A-Za-z0-9_-], up to 64.
+SOURCE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """/start [source]: greet in the user's language and show the topics."""
+    user = update.effective_user
+    assert user is not None
+    if context.args and SOURCE.match(context.args[0]):
+        await context.store.update_profile(user.id, source=context.args[0])
+    lang = await user_language(update, context)
+    await reply(
+        update,
+        context,
+        "start",
+        lang,
+        topics_keyboard(context.kb, context.texts, lang),
+        name=user.first_name,
+    )
+    await offer_resume(update, context, lang)
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """/help: what the bot does and its commands."""
+    await reply(update, context, "help", await user_language(update, context))
+
+
+async def topics(update: Update, context: BotContext) -> None:
+    """/topics or the Topics button: the menu of knowledge-base entries."""
+    if update.callback_query:
+        await update.callback_query.answer()
+    lang = await user_language(update, context)
+    await reply(update, context, "topics", lang, topics_keyboard(context.kb, context.texts, lang))
+
+
+async def language(update: Update, context: BotContext) -> None:
+    """/language: offer both languages."""
+    lang = await user_language(update, context)
+    rows = [
+        [
+            (context.texts.label("lang_ar", lang), "lang:ar"),
+            (context.texts.label("lang_en", lang), "lang:en"),
+        ]
+    ]
+    await reply(update, context, "language_choose", lang, inline(rows, lang))
+
+
+async def set_language(update: Update, context: BotContext) -> None:
+    """lang:xx button: remember the choice in the database."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    lang = "ar" if query.data == "lang:ar" else "en"
+    await context.store.update_profile(query.from_user.id, language=lang)
+    await reply(
+        update, context, "language_set", lang, topics_keyboard(context.kb, context.texts, lang)
+    )
+
+
+def start_handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("start", start, filters=private),
+        CommandHandler("help", help_command, filters=private),
+        CommandHandler("topics", topics, filters=private),
+        CommandHandler("language", language, filters=private),
+        CallbackQueryHandler(topics, pattern=r"^menu$"),
+        CallbackQueryHandler(set_language, pattern=r"^lang:(ar|en)$"),
+    ]
