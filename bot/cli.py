@@ -28,21 +28,25 @@ commands:
   run             run the bot on Telegram with long polling (needs a token)
 """
 
+CONFIG_HELP = "config file (default: ./config.yaml when present, else built-in defaults)"
+
 
 def build_parser() -> argparse.ArgumentParser:
+    # --config is accepted before or after the command; the subcommands' copy
+    # must not reset a value given before the command, hence SUPPRESS.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config",
         type=Path,
-        default=None,
-        help="config file (default: ./config.yaml when present, else built-in defaults)",
+        default=argparse.SUPPRESS,
+        help=CONFIG_HELP,
     )
     parser = argparse.ArgumentParser(
         prog="partnerbot",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[common],
     )
+    parser.add_argument("--config", type=Path, default=None, help=CONFIG_HELP)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ask = commands.add_parser(

@@ -158,11 +158,15 @@ def _yaml_line(exc: Exception) -> int | None:
 def _parse_entries(raw: list[tuple[str, Any]], problems: list[Problem]) -> dict[str, Entry]:
     entries: dict[str, Entry] = {}
     seen_variants: dict[str, tuple[str, str]] = {}
+    # Ids of invalid entries count too, so one mistake is not reported twice.
+    known_ids: set[str] = set()
     for file, item in raw:
         if not isinstance(item, dict):
             problems.append(Problem(file, None, None, None, "each list item must be a mapping"))
             continue
         entry = _parse_entry(file, item, problems)
+        if isinstance(item.get("id"), str):
+            known_ids.add(item["id"])
         if entry is None:
             continue
         if entry.id in entries:
@@ -189,7 +193,7 @@ def _parse_entries(raw: list[tuple[str, Any]], problems: list[Problem]) -> dict[
     for entry in entries.values():
         file, _, line = entry.source.rpartition(":")
         for rel in entry.related:
-            if rel not in entries:
+            if rel not in known_ids:
                 problems.append(
                     Problem(file, int(line), entry.id, "related", f"unknown id '{rel}'")
                 )

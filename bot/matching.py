@@ -25,7 +25,7 @@ from typing import Literal
 from rapidfuzz import fuzz
 
 from bot.knowledge import KnowledgeBase
-from bot.normalize import Lang, content_words, deep_stem, detect_language, fold, stem
+from bot.normalize import WEAK_WORDS, Lang, content_words, deep_stem, detect_language, fold, stem
 
 Outcome = Literal["answer", "suggest", "fallback"]
 
@@ -45,6 +45,11 @@ FUZZY_MIN_LENGTH = 4
 FUZZY_CUTOFF_SHORT = 80.0
 FUZZY_CUTOFF_LONG = 75.0
 MAX_FUZZY_EXPANSIONS = 3
+# Weight of a question word such as "why" (see ``normalize.WEAK_WORDS``).
+WEAK_WEIGHT = 0.6
+# An unknown word weighs like a term found in this many entries: it is evidence
+# that the question is about something the base does not cover.
+UNKNOWN_DOCUMENT_FREQUENCY = 1.5
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,7 @@ class Thresholds:
     answer: float = 55.0
     suggest: float = 35.0
     # Below this margin over the runner-up, a direct answer becomes a choice.
-    margin: float = 6.0
+    margin: float = 4.0
     max_suggestions: int = 3
 
 
@@ -123,9 +128,7 @@ class Matcher:
                 postings[term].append(vid)
         n = max(len(self._entry_ids), 1)
         self._idf = {t: math.log(1 + n / len(e)) for t, e in entry_sets.items()}
-        # An unknown word weighs like a fairly rare one: it is evidence the
-        # question is about something the base does not cover.
-        self._unknown_idf = math.log(1 + n / 2)
+        self._unknown_idf = math.log(1 + n / UNKNOWN_DOCUMENT_FREQUENCY)
         self._postings = {t: tuple(v) for t, v in postings.items()}
         self._entry_postings = {t: tuple(sorted(e)) for t, e in entry_sets.items()}
         self._variant_weight = [sum(self._idf[t] for t in terms) for terms in variant_terms]
@@ -142,7 +145,7 @@ class Matcher:
                 spellings.setdefault(source, head)
         deletes: dict[str, list[str]] = defaultdict(list)
         for spelling in spellings:
-            if len(spelling) >= FUZZY_MIN_LENGTH - 1:
+            if len(spelling) >= FUZZY_MIN_LENGTH:
                 for key in _deletes(spelling):
                     deletes[key].append(spelling)
         self._spellings = spellings
@@ -180,7 +183,9 @@ class Matcher:
 
     def _typos(self, token: str) -> Expansion:
         size = len(token)
-        if size < FUZZY_MIN_LENGTH:
+        # Arabic morphology changes meaning with one letter (اهكر "I hack", انهكر
+        # "was hacked"), so short Arabic words get no typo tolerance.
+        if size < FUZZY_MIN_LENGTH or (size < FUZZY_MIN_LENGTH + 1 and _is_arabic(token)):
             return ()
         cutoff = FUZZY_CUTOFF_SHORT if size < 6 else FUZZY_CUTOFF_LONG
         found: dict[str, float] = {}
@@ -201,14 +206,19 @@ class Matcher:
         pairs = list(dict(reversed(self._word_terms(text))).items())
         seen: set[str] = set()
         weighted: list[tuple[float, Expansion]] = []
+        strong = False
         for word, term in pairs:
             if term in seen:
                 continue
             seen.add(term)
             expansions = self._expand(word, term)
             weight = max((self._idf[t] for t, _ in expansions), default=self._unknown_idf)
+            if word in WEAK_WORDS:
+                weight = min(weight, WEAK_WEIGHT)
+            else:
+                strong = True
             weighted.append((weight, expansions))
-        if not weighted:
+        if not strong:
             return []
         query_weight = sum(weight for weight, _ in weighted)
         explained: dict[int, float] = defaultdict(float)

@@ -66,24 +66,24 @@ STOP_WORDS: frozenset[str] = frozenset(
     is are was were be been being am do does did doing done have has had having can could
     will would shall should may might must i me my we us our ours you your yours he she it
     its they them their this that these those there here what which who whom whose when
-    where why how any some all each more most such only own same very just also too
+    where how any some all each more most such only own same very just also too
     not no yes please pls plz u ur r im i'm it's whats what's tell know want wanna like
     get got let lets something anything thing things way ways kindly ok okay
     much many really need dear sir madam
     re ve ll d t s don dont doesn doesnt isn isnt aren arent didn didnt cant wont won
-    even actually exactly basically somehow anyone anybody hey pls thx
+    even actually exactly basically somehow anyone anybody
     via per onto upon whether yet still ya yeah gonna
-    في من الى الي على عن مع او ام ثم ان انه انها هل ما ماذا لماذا كيف متى اين هو هي هم هن انا
+    في من الى الي على عن مع او ام ثم ان انه انها هل ما ماذا كيف متى اين هو هي هم هن انا
     نحن انت انتم انتن هذا هذه ذلك تلك هؤلاء التي الذي الذين اللي لي لك له لها لنا لكم
     لهم به بها بكم بنا فيه فيها فيكم منه منها منكم عنه عنها عنكم كان كانت يكون تكون قد
     لقد كل بعض اي لا لم لن ليس بين عند عندكم عندنا عندي اذا لو حتى ايضا كذلك هناك هنا
-    شو ايش وش اش شنو شنهو شلون ليش ليه لماذا ازاي ازاى كيفاش فين وين وينكم امتى متى مين
+    شو ايش وش اش شنو شنهو شلون ازاي ازاى كيفاش فين وين وينكم امتى متى مين
     منو شي شيء اشي حاجه حاجة بدي بدنا ابي ابغى ابغي نبي نبغى نبغي نبا عايز عاوز عايزين
     نريد اريد يريد تريد ممكن نقدر اقدر يقدر تقدر يمكن يمكنني يمكننا نستطيع استطيع
     يا طيب لو سمحت فضلك رجاء رجاءا اخبرني قول قولي قل خبرني ابغا بغيت بغينا
     الذي التي الى لدي لدى لديكم لدينا لديك يعني مثلا بخصوص حول خلال نحو ضد بعد قبل جدا فقط
     كمان برضه برضو بس هيك هيدا هيدي هاد هادا هادي هدول هذول هذي هاذا هاذي ده دي دول كده كدا
-    اوي مش مو مب ماهو ماهي علاش شحال شكون واش ديال ديالي ديالنا ديالكم ديالهم كاين كاينه
+    اوي مش مو مب ماهو ماهي شحال شكون واش ديال ديالي ديالنا ديالكم ديالهم كاين كاينه
     كاينين دابا واخا بزاف نقدرو تقدرو عاوزين بتاع بتاعه بتاعت بتاعتكم بتاعكم بتاعنا الحين
     عشان علشان منشان مشان لانه لان عم رح راح حا ح تبع تبعي تبعنا تبعكم حقي حقنا حقكم حق
     وياها ويانا وياكم اكو ماكو هواي قديش اديش كام بكام كم قد وش هو ايه ايش هي هوما
@@ -91,9 +91,15 @@ STOP_WORDS: frozenset[str] = frozenset(
     ودي ودنا حابب حابين نحب نود اود نرغب ارغب يرجي يرجى
     يسوي تسوي بيسوي بيساوي يساوي نسوي بيعمل بتعمل يعمل تعمل نعمل نعملها اعمل بعمل بتعملوه
     فعل دار قام سوي اسوي
+    طرق طريقه طريقة
     بالظبط بالضبط اصلا فعلا طيب اوك اوكي يلا
     """.split()
 )
+
+# Question words that carry an intent ("why partner?") but must never make a
+# match on their own: the matcher weighs them lightly and ignores a question
+# made of nothing else.
+WEAK_WORDS: frozenset[str] = frozenset("why ليش ليه لماذا علاش".split())
 
 _EN_SUFFIXES: tuple[tuple[str, str], ...] = (
     ("ational", "ate"),

@@ -23,7 +23,7 @@ from bot.normalize import Lang
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RLM = "\u200f"
 LRM = "\u200e"
-_COMMAND = re.compile(r"(?<![\w/])(/[a-z_]+)")
+_COMMAND = re.compile(r"(?<![\w/<])(/[a-z_]+)")
 MESSAGE_LIMIT = 4096
 
 

@@ -1,0 +1,157 @@
+"""Speed of the matcher on the shipped base and on synthetic bases of 1,000 and 10,000 entries.
+
+Beside each, a naive baseline measured in the same run: rapidfuzz
+``process.extractOne(query, all_variant_strings, scorer=fuzz.WRatio)``.
+
+Queries are a realistic mix, all distinct: variants with typos injected, variants
+with words dropped and unseen words added, questions of the test set (Arabic and
+English), and questions made only of unseen words. The matcher keeps no cache
+between queries, so every query is computed from scratch.
+
+    python benchmarks/bench_matcher.py [--queries N] [--seed S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import string
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import yaml
+from rapidfuzz import fuzz, process
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.knowledge import load_knowledge_base  # noqa: E402
+from bot.matching import Matcher  # noqa: E402
+
+ARABIC_LETTERS = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
+# Baseline runs are slow on big bases; this many queries are enough for its percentiles.
+BASELINE_QUERIES = 300
+
+
+def made_up_word(rng: random.Random, arabic: bool) -> str:
+    letters = ARABIC_LETTERS if arabic else string.ascii_lowercase
+    return "".join(rng.choice(letters) for _ in range(rng.randint(4, 9)))
+
+
+def typo(rng: random.Random, text: str) -> str:
+    """One random edit (delete, insert, substitute or swap) in a random word."""
+    words = text.split()
+    if not words:
+        return text
+    i = rng.randrange(len(words))
+    word = words[i]
+    if len(word) < 3:
+        return text
+    j = rng.randrange(len(word) - 1)
+    letters = ARABIC_LETTERS if "\u0600" <= word[0] <= "\u06ff" else string.ascii_lowercase
+    kind = rng.randrange(4)
+    if kind == 0:
+        word = word[:j] + word[j + 1 :]
+    elif kind == 1:
+        word = word[:j] + rng.choice(letters) + word[j:]
+    elif kind == 2:
+        word = word[:j] + rng.choice(letters) + word[j + 1 :]
+    else:
+        word = word[:j] + word[j + 1] + word[j] + word[j + 2 :]
+    words[i] = word
+    return " ".join(words)
+
+
+def synthetic_base(
+    rng: random.Random, shipped: Sequence[tuple[str, str]], entries: int
+) -> list[tuple[str, str]]:
+    """``entries`` entries of ~10 variants from shipped words plus made-up ones (Zipf-like use)."""
+    real = sorted({w for _, text in shipped for w in text.split()})
+    vocabulary = real + [made_up_word(rng, arabic=i % 2 == 0) for i in range(entries * 4)]
+    rng.shuffle(vocabulary)
+    weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(vocabulary))]
+    pairs = []
+    for e in range(entries):
+        topic = [made_up_word(rng, arabic=e % 2 == 0) for _ in range(3)]
+        for _ in range(rng.randint(8, 12)):
+            words = rng.choices(vocabulary, weights, k=rng.randint(3, 7))
+            words.insert(rng.randrange(len(words) + 1), rng.choice(topic))
+            pairs.append((f"synthetic-{e}", " ".join(words)))
+    return pairs
+
+
+def make_queries(
+    rng: random.Random, pairs: Sequence[tuple[str, str]], questions: Sequence[str], n: int
+) -> list[str]:
+    out: set[str] = set()
+    texts = [text for _, text in pairs]
+    while len(out) < n:
+        kind = rng.randrange(4)
+        if kind == 0:
+            query = typo(rng, rng.choice(texts))
+        elif kind == 1:
+            words = rng.choice(texts).split()
+            words = [w for w in words if rng.random() > 0.3] or words[:1]
+            words.insert(rng.randrange(len(words) + 1), made_up_word(rng, rng.random() < 0.5))
+            query = " ".join(words)
+        elif kind == 2:
+            query = typo(rng, rng.choice(questions)) if rng.random() < 0.7 else rng.choice(questions)
+            query += f" {rng.randint(1, 99)}" if query in out else ""
+        else:
+            arabic = rng.random() < 0.5
+            query = " ".join(made_up_word(rng, arabic) for _ in range(rng.randint(2, 5)))
+        out.add(query)
+    result = sorted(out)
+    rng.shuffle(result)
+    return result
+
+
+def timed(fn: Callable[[str], object], queries: Sequence[str]) -> tuple[float, float, float]:
+    """(queries per second, p50 ms, p99 ms)."""
+    times = []
+    for query in queries:
+        start = time.perf_counter_ns()
+        fn(query)
+        times.append(time.perf_counter_ns() - start)
+    total = sum(times) / 1e9
+    cuts = statistics.quantiles(times, n=100)
+    return len(queries) / total, cuts[49] / 1e6, cuts[98] / 1e6
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--queries", type=int, default=3000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    kb = load_knowledge_base()
+    shipped = [(e.id, v) for e in kb.entries.values() for v in e.variants()]
+    questions = [item["q"] for item in yaml.safe_load((ROOT / "tests/data/questions.yaml").read_text("utf-8"))]
+    bases = [("shipped", shipped)]
+    bases += [(f"synthetic {n:,}", shipped + synthetic_base(rng, shipped, n)) for n in (1000, 10000)]
+    header = f"{'base':<16}{'entries':>8}{'variants':>9}  {'method':<30}{'queries/s':>11}{'p50 ms':>9}{'p99 ms':>9}"
+    print(header)
+    print("-" * len(header))
+    for name, pairs in bases:
+        started = time.perf_counter()
+        matcher = Matcher(pairs, synonyms=kb.synonyms)
+        build = time.perf_counter() - started
+        queries = make_queries(rng, pairs, questions, args.queries)
+        texts = [text for _, text in pairs]
+        rows = [
+            (f"Matcher.match (build {build:.1f}s)", timed(matcher.match, queries)),
+            (
+                "extractOne WRatio (baseline)",
+                timed(lambda q: process.extractOne(q, texts, scorer=fuzz.WRatio), queries[:BASELINE_QUERIES]),
+            ),
+        ]
+        for method, (qps, p50, p99) in rows:
+            print(f"{name:<16}{len(matcher):>8}{len(pairs):>9}  {method:<30}{qps:>11,.0f}{p50:>9.3f}{p99:>9.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

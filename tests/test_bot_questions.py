@@ -1,0 +1,132 @@
+"""Questions through the real Application: greeting, menu, answers, fallback, odd input."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.local_api import LocalUser
+from bot.texts import RLM
+from tests.conftest import Harness
+
+
+async def test_start_greets_in_english_with_topics_menu(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    await bot.send(english_user, "/start")
+    text = bot.last_text(english_user.id)
+    assert text.startswith("Hello Sam!")
+    labels = [label for row in bot.last_buttons(english_user.id) for label, _ in row]
+    assert "Information sharing" in labels
+    assert "🤝 Become a partner" in labels
+
+
+async def test_start_greets_in_arabic_and_orders_buttons_right_to_left(
+    bot: Harness, arabic_user: LocalUser
+) -> None:
+    await bot.send(arabic_user, "/start")
+    text = bot.last_text(arabic_user.id)
+    assert text.startswith(RLM + "مرحبًا سارة")
+    assert all(line.startswith(RLM) for line in text.split("\n") if line.strip())
+    rows = bot.last_buttons(arabic_user.id)
+    menu = [e for e in bot.services.kb.menu()]
+    first_row = rows[0]
+    # The first topic sits at the right end of the row for a right-to-left reader.
+    assert first_row[-1] == (menu[0].title["ar"], f"kb:{menu[0].id}")
+    assert all(len(data.encode()) <= 64 for row in rows for _, data in row)
+
+
+async def test_english_question_gets_the_entry_with_related_buttons(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    await bot.send(english_user, "how can we share threat data with interpol?")
+    entry = bot.services.kb["information-sharing"]
+    text = bot.last_text(english_user.id)
+    assert text.startswith(f"<b>{entry.title['en']}</b>")
+    data = [d for row in bot.last_buttons(english_user.id) for _, d in row]
+    assert [f"kb:{r}" for r in entry.related] == [d for d in data if d.startswith("kb:")]
+    assert "form:start" in data  # offer_form entries end with "Become a partner"
+
+
+async def test_question_is_answered_in_the_language_it_is_written_in(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    await bot.send(english_user, "ما هي خيارات الشراكة؟")
+    entry = bot.services.kb["partnership-options"]
+    assert bot.last_text(english_user.id).startswith(RLM + f"<b>{entry.title['ar']}</b>")
+
+
+async def test_out_of_scope_question_gets_the_honest_fallback_and_is_stored(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    await bot.send(english_user, "price of solana today")
+    text = bot.last_text(english_user.id)
+    assert "I do not have an answer" in text
+    assert "/apply" in text
+    data = [d for row in bot.last_buttons(english_user.id) for _, d in row]
+    assert data == ["menu", "form:start"]
+    assert await bot.store.top_unanswered() == [("price of solana today", 1)]
+
+
+async def test_topic_button_shows_entry_and_answers_callback(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    await bot.send(english_user, "/topics")
+    calls = await bot.press(english_user, "kb:expert-secondment")
+    assert calls[0].method == "answerCallbackQuery"
+    assert bot.last_text(english_user.id).startswith(
+        "<b>" + bot.services.kb["expert-secondment"].title["en"]
+    )
+
+
+async def test_language_switch_is_remembered_in_the_database(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    await bot.send(english_user, "/language")
+    await bot.press(english_user, "lang:ar")
+    assert "بالعربية" in bot.last_text(english_user.id)
+    profile = await bot.store.profile(english_user.id)
+    assert profile is not None and profile.language == "ar"
+    await bot.send(english_user, "/help")
+    assert "كيف يمكنني المساعدة" in bot.last_text(english_user.id)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "😀😀😀",
+        "x" * 4096,
+        "<script>alert(1)</script>",
+        "'; DROP TABLE leads; --",
+        "شراكة partnership مع interpol?",
+        "\u200f\u200e",
+    ],
+)
+async def test_odd_text_gets_a_sensible_reply(
+    bot: Harness, english_user: LocalUser, text: str
+) -> None:
+    calls = await bot.send(english_user, text)
+    sent = [c for c in calls if c.method == "sendMessage"]
+    assert sent, "the bot must always reply"
+    assert all(len(c.params["text"]) <= 4096 for c in sent)
+    assert not any("went wrong" in c.params["text"] for c in sent)
+    assert "<script>" not in "".join(c.params["text"] for c in sent)
+
+
+async def test_sticker_and_photo_get_a_text_only_notice(
+    bot: Harness, arabic_user: LocalUser
+) -> None:
+    await bot.send_update(bot.updates.sticker(arabic_user))
+    assert "الرسائل النصية" in bot.last_text(arabic_user.id)
+    await bot.send_update(bot.updates.photo(arabic_user))
+    assert "الرسائل النصية" in bot.last_text(arabic_user.id)
+
+
+async def test_rate_limit_tells_the_user_once(make_bot, english_user: LocalUser) -> None:  # type: ignore[no-untyped-def]
+    harness = await make_bot({"bot": {"rate_limit_messages": 3, "rate_limit_seconds": 60}})
+    for _ in range(3):
+        await harness.send(english_user, "hello")
+    replies_before = len(harness.texts(english_user.id))
+    await harness.send(english_user, "hello")
+    await harness.send(english_user, "hello")
+    new = harness.texts(english_user.id)[replies_before:]
+    assert len(new) == 1 and "very quickly" in new[0]

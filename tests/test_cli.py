@@ -1,0 +1,81 @@
+"""The command-line contract that maintainers and tools rely on."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+    )
+
+
+def test_ask_json_batch_keeps_order_and_fields() -> None:
+    questions = ["what is expert secondment?", "سعر الذهب اليوم", "", "ما هي خيارات الشراكة؟"]
+    result = run("ask", "--json", "-", stdin="\n".join(questions) + "\n")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["question"] for r in rows] == [q for q in questions if q]
+    assert rows[0]["id"] == "expert-secondment" and rows[0]["lang"] == "en"
+    assert rows[1]["id"] is None and rows[1]["lang"] == "ar"
+    assert rows[2]["id"] == "partnership-options"
+    assert {"question", "lang", "id", "score", "suggestions"} <= set(rows[0])
+
+
+def test_ask_plain_text_answer() -> None:
+    result = run("ask", "--lang", "ar", "what", "is", "expert", "secondment")
+    assert result.returncode == 0
+    assert "[expert-secondment]" in result.stdout
+    assert "الإنتربول" in result.stdout
+
+
+def test_ask_and_kb_check_do_not_import_telegram() -> None:
+    code = (
+        "import sys, io\n"
+        "from bot.cli import main\n"
+        "sys.stdout = io.StringIO()\n"
+        "main(['ask', '--json', 'hello'])\n"
+        "main(['kb', 'check'])\n"
+        "sys.stdout = sys.__stdout__\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('telegram', 'sqlalchemy')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_kb_check_summary_and_errors(tmp_path: Path) -> None:
+    ok = run("kb", "check")
+    assert ok.returncode == 0
+    assert "en: 18 entries" in ok.stdout and "ar: 18 entries" in ok.stdout
+    (tmp_path / "bad.yaml").write_text("- id: x\n  title: {en: X}\n", encoding="utf-8")
+    bad = run("kb", "check", str(tmp_path))
+    assert bad.returncode == 1
+    assert "entry 'x', field 'title': missing language 'ar'" in bad.stderr
+
+
+def test_bad_config_stops_with_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("matching:\n  answer_treshold: 80\n", encoding="utf-8")
+    result = run("--config", str(config), "ask", "hello")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "matching.answer_treshold: unknown key" in result.stderr
+
+
+def test_run_without_token_says_how_to_fix(tmp_path: Path) -> None:
+    result = run("run")
+    assert result.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN" in result.stderr

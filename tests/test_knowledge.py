@@ -1,0 +1,119 @@
+"""Knowledge-base loading and validation: each mistake a maintainer can make is reported."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
+
+REQUIRED_IDS = {
+    "why-partnerships", "how-to-contribute", "partnership-options", "partner-sectors",
+    "information-sharing", "expert-secondment", "intelligence-analysis", "training-support",
+    "other-support", "global-expert-group", "regional-working-groups", "mena-working-group",
+    "africa-working-group", "americas-working-group", "interpol-europol-conference",
+    "report-cybercrime", "greeting", "thanks",
+}  # fmt: skip
+
+GOOD = """\
+- id: alpha
+  title: {en: Alpha, ar: ألفا}
+  questions:
+    en: [what is alpha, tell me about alpha, alpha please, explain alpha]
+    ar: [ما هو ألفا, أخبرني عن ألفا, ألفا من فضلك, اشرح ألفا]
+  answer: {en: Alpha is first., ar: ألفا هو الأول.}
+  related: [beta]
+- id: beta
+  title: {en: Beta, ar: بيتا}
+  questions:
+    en: [what is beta, tell me about beta, beta please, explain beta]
+    ar: [ما هو بيتا, أخبرني عن بيتا, بيتا من فضلك, اشرح بيتا]
+  answer: {en: Beta is second., ar: بيتا هو الثاني.}
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "kb.yaml") -> Path:
+    (tmp_path / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    return tmp_path
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(KnowledgeBaseError) as info:
+        load_knowledge_base(write(tmp_path, text))
+    return [str(p) for p in info.value.problems]
+
+
+def test_shipped_knowledge_base_is_valid_and_complete(kb: KnowledgeBase) -> None:
+    assert set(kb.entries) >= REQUIRED_IDS
+    for entry in kb.entries.values():
+        for lang in ("en", "ar"):
+            assert len(entry.questions[lang]) >= 4, entry.id
+            assert entry.answer[lang].strip(), entry.id
+            assert len(entry.answer[lang]) < 3500, entry.id
+    assert kb.intents["apply"]["en"] and kb.intents["apply"]["ar"]
+
+
+def test_report_cybercrime_points_victims_to_the_police(kb: KnowledgeBase) -> None:
+    assert "police" in kb["report-cybercrime"].answer["en"].lower()
+    assert "الشرطة" in kb["report-cybercrime"].answer["ar"]
+
+
+def test_good_file_loads(tmp_path: Path) -> None:
+    kb = load_knowledge_base(write(tmp_path, GOOD))
+    assert list(kb.entries) == ["alpha", "beta"]
+    assert kb["alpha"].related == ("beta",)
+
+
+def test_unknown_related_id_names_file_line_entry_and_field(tmp_path: Path) -> None:
+    found = problems(tmp_path, GOOD.replace("related: [beta]", "related: [gamma]"))
+    assert len(found) == 1
+    assert found[0].endswith("kb.yaml:1: entry 'alpha', field 'related': unknown id 'gamma'")
+
+
+def test_duplicate_id(tmp_path: Path) -> None:
+    found = problems(tmp_path, GOOD.replace("id: beta", "id: alpha").replace("related: [beta]", ""))
+    assert any("entry 'alpha', field 'id': duplicate id" in p and "kb.yaml:8" in p for p in found)
+
+
+def test_missing_language(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "  answer: {en: Beta is second., ar: بيتا هو الثاني.}", "  answer: {en: Beta.}"
+    )
+    found = problems(tmp_path, text)
+    assert found == [
+        f"{tmp_path / 'kb.yaml'}:8: entry 'beta', field 'answer': missing language 'ar'"
+    ]
+
+
+def test_empty_answer(tmp_path: Path) -> None:
+    found = problems(tmp_path, GOOD.replace("ar: ألفا هو الأول.", 'ar: "  "'))
+    assert any("entry 'alpha', field 'answer.ar': is empty" in p for p in found)
+
+
+def test_duplicate_question_across_entries(tmp_path: Path) -> None:
+    found = problems(tmp_path, GOOD.replace("beta please", "ALPHA  Please"))
+    assert any(
+        "entry 'beta', field 'questions'" in p and "also a variant of entry 'alpha'" in p
+        for p in found
+    )
+
+
+def test_too_few_questions_and_unknown_field(tmp_path: Path) -> None:
+    text = GOOD.replace(", explain alpha]", "]").replace("  related: [beta]", "  relatd: [beta]")
+    found = problems(tmp_path, text)
+    assert any("field 'questions.en': has 3 phrasings; write at least 4" in p for p in found)
+    assert any("field 'relatd': unknown field" in p for p in found)
+
+
+def test_yaml_syntax_error_reports_line(tmp_path: Path) -> None:
+    found = problems(tmp_path, GOOD + "- id: [unclosed\n")
+    assert len(found) == 1 and ":15: file: cannot read" in found[0]
+
+
+def test_several_problems_are_reported_together(tmp_path: Path) -> None:
+    text = GOOD.replace("related: [beta]", "related: [nope]").replace(
+        "ar: بيتا هو الثاني.", "ar: ''"
+    )
+    assert len(problems(tmp_path, text)) == 2
