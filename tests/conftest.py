@@ -112,8 +112,8 @@ class Harness:
             if msg_chat != chat:
                 continue
             for row in buttons(message):
-                for text, data in row:
-                    if label in (text, data) or text.endswith(label):
+                for caption, data in row:
+                    if label in (caption, data) or caption.endswith(label):
                         return await self._process(self.updates.press(user, message, data))
         raise AssertionError(f"no button {label!r} in chat {chat}")
 
