@@ -139,9 +139,9 @@ class Harness:
             if (
                 call.method in ("sendMessage", "editMessageText")
                 and int(call.params["chat_id"]) == chat_id
+                and call.params.get("reply_markup")
             ):
-                if call.params.get("reply_markup"):
-                    return buttons({"reply_markup": call.params["reply_markup"]})
+                return buttons({"reply_markup": call.params["reply_markup"]})
         return []
 
     def staff_posts(self) -> list[ApiCall]:
