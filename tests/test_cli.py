@@ -79,3 +79,28 @@ def test_run_without_token_says_how_to_fix(tmp_path: Path) -> None:
     result = run("run")
     assert result.returncode == 2
     assert "TELEGRAM_BOT_TOKEN" in result.stderr
+
+
+def test_kb_unanswered_lists_most_frequent_first(tmp_path: Path) -> None:
+    import asyncio
+
+    from bot.db.migrate import upgrade_database
+    from bot.db.store import Store
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    upgrade_database(url)
+
+    async def fill() -> None:
+        store = Store.from_url(url)
+        for text in ["price of gold", "Price of gold?", "jobs at interpol", "price of gold"]:
+            await store.record_unanswered(1, text, "en", "fallback", 10.0)
+        await store.close()
+
+    asyncio.run(fill())
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database:\n  url: {url}\n", encoding="utf-8")
+    result = run("--config", str(config), "kb", "unanswered")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[0] == "3" and "price of gold" in lines[0].lower()
+    assert lines[1].split()[0] == "1" and "jobs at interpol" in lines[1]
