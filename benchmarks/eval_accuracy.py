@@ -50,13 +50,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--failures", action="store_true", help="list every miss")
+    parser.add_argument("--answer", type=float, help="answer threshold (default: from config)")
+    parser.add_argument("--suggest", type=float, help="suggest threshold (default: from config)")
+    parser.add_argument(
+        "--margin", type=float, help="margin over the runner-up (default: from config)"
+    )
     args = parser.parse_args()
     config = load_config()
     m = config.matching
     kb = load_knowledge_base(config.bot.knowledge_path)
-    matcher = Matcher.from_knowledge_base(
-        kb, Thresholds(answer=m.answer_threshold, suggest=m.suggest_threshold, margin=m.margin)
+    thresholds = Thresholds(
+        answer=m.answer_threshold if args.answer is None else args.answer,
+        suggest=m.suggest_threshold if args.suggest is None else args.suggest,
+        margin=m.margin if args.margin is None else args.margin,
     )
+    print(
+        f"thresholds: answer {thresholds.answer}, suggest {thresholds.suggest}, margin {thresholds.margin}"
+    )
+    matcher = Matcher.from_knowledge_base(kb, thresholds)
     for file in args.files or [f for f in DEFAULT_SETS if f.exists()]:
         items = yaml.safe_load(file.read_text(encoding="utf-8"))
         print(f"{file.name}: {len(items)} questions")

@@ -48,8 +48,8 @@ class BotConfig(_Section):
 
 
 class MatchingConfig(_Section):
-    answer_threshold: float = Field(72, ge=0, le=100)
-    suggest_threshold: float = Field(45, ge=0, le=100)
+    answer_threshold: float = Field(55, ge=0, le=100)
+    suggest_threshold: float = Field(35, ge=0, le=100)
     margin: float = Field(4, ge=0, le=100)
     apply_intent_threshold: float = Field(80, ge=0, le=100)
 

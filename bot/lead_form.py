@@ -7,6 +7,7 @@ value or an error id that names a template.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +30,8 @@ INTERESTS = (
 SUMMARY = "summary"
 SECTOR_OTHER = "sector_detail"
 MESSAGE_LIMIT = 1000
+# Bidi and zero-width marks that phones (Arabic keyboards especially) insert invisibly.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u061c]")
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ def _text(min_length: int, max_length: int) -> Callable[[str], Validated]:
 
 
 def validate_email_address(raw: str) -> Validated:
-    value = fold_digits(raw.strip())
+    value = fold_digits(_INVISIBLE.sub("", raw).strip())
     if len(value) > 254:
         return None, Invalid("too_long", 254)
     try:
@@ -72,7 +75,7 @@ def validate_email_address(raw: str) -> Validated:
 
 
 def validate_phone(raw: str) -> Validated:
-    value = fold_digits(raw.strip())
+    value = fold_digits(_INVISIBLE.sub("", raw).strip())
     if len(value) > 32:
         return None, Invalid("too_long", 32)
     if value.startswith("00"):

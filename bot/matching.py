@@ -37,7 +37,7 @@ QUERY_SIDE = 0.7
 VARIANT_SIDE = 0.5
 # Postings longer than this are too common to pick candidates with; such terms
 # still count in the score of candidates found through rarer words.
-CANDIDATE_POSTINGS_LIMIT = 2000
+CANDIDATE_POSTINGS_LIMIT = 400
 # Worth of a word found only through its coarse Arabic stem.
 DEEP_SIMILARITY = 0.85
 # Typos: shortest word looked up, and least rapidfuzz ratio for short and long words.
@@ -131,6 +131,12 @@ class Matcher:
         self._unknown_idf = math.log(1 + n / UNKNOWN_DOCUMENT_FREQUENCY)
         self._postings = {t: tuple(v) for t, v in postings.items()}
         self._entry_postings = {t: tuple(sorted(e)) for t, e in entry_sets.items()}
+        # Sets of the long postings, to filter candidates without walking the list.
+        self._common = {
+            t: (frozenset(v), frozenset(entry_sets[t]))
+            for t, v in postings.items()
+            if len(v) > CANDIDATE_POSTINGS_LIMIT
+        }
         self._variant_weight = [sum(self._idf[t] for t in terms) for terms in variant_terms]
         # Coarse Arabic stems; a key shared by several terms stands for all of them.
         for source, head in self._synonyms.items():
@@ -232,9 +238,10 @@ class Matcher:
                 gain = (similarity * weight, similarity * self._idf[term])
                 postings = self._postings[term]
                 entries = self._entry_postings[term]
-                if len(postings) > CANDIDATE_POSTINGS_LIMIT:
-                    postings = tuple(v for v in postings if v in explained)
-                    entries = tuple(e for e in entries if e in entry_explained)
+                common = self._common.get(term)
+                if common is not None:
+                    postings = tuple(v for v in explained if v in common[0])
+                    entries = tuple(e for e in entry_explained if e in common[1])
                 for vid in postings:
                     if vid not in best or best[vid][0] < gain[0]:
                         best[vid] = gain

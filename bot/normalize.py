@@ -60,8 +60,7 @@ _LATIN_LETTER = re.compile("[a-zA-Z]")
 
 # Function words in both languages, dialect included: they must never decide a match.
 # Arabic is listed in folded form (see ``fold``): no hamza on alef, ى as ي, ة as ه.
-STOP_WORDS: frozenset[str] = frozenset(
-    """
+_STOP_WORDS_TEXT = """
     a an the of to in on at for from by with about into over as and or but if so than then
     is are was were be been being am do does did doing done have has had having can could
     will would shall should may might must i me my we us our ours you your yours he she it
@@ -93,8 +92,8 @@ STOP_WORDS: frozenset[str] = frozenset(
     فعل دار قام سوي اسوي
     طرق طريقه طريقة
     بالظبط بالضبط اصلا فعلا طيب اوك اوكي يلا
-    """.split()
-)
+    """
+
 
 # Question words that carry an intent ("why partner?") but must never make a
 # match on their own: the matcher weighs them lightly and ignores a question
@@ -138,6 +137,9 @@ def fold(text: str) -> str:
     text = _ARABIC_MARKS.sub("", text)
     text = text.translate(_LETTER_FOLD).lower()
     return _NON_WORD.sub(" ", text).strip()
+
+
+STOP_WORDS: frozenset[str] = frozenset(fold(_STOP_WORDS_TEXT).split())
 
 
 def stem(token: str) -> str:

@@ -69,6 +69,9 @@ async def deliver_due(bot: ExtBot[None], services: Services, now: datetime | Non
             )
             await services.store.mark_retry(item.id, "RetryAfter", now + wait)
             log.warning("outbox item %s: rate limited by Telegram, retrying in %s", item.id, wait)
+        except BadRequest as exc:
+            # A subclass of NetworkError, but not transient ("chat not found"): see below.
+            await _needs_a_person(services, item.id, exc, now)
         except NetworkError as exc:
             delay = backoff(
                 item.attempts,
@@ -78,13 +81,17 @@ async def deliver_due(bot: ExtBot[None], services: Services, now: datetime | Non
             await services.store.mark_retry(item.id, type(exc).__name__, now + delay)
             log.warning("outbox item %s: %s, retrying in %s", item.id, type(exc).__name__, delay)
         except TelegramError as exc:
-            # Wrong chat id, bot removed from the chat...: needs a person, so retry slowly.
-            delay = timedelta(seconds=config.delivery.backoff_max_seconds)
-            await services.store.mark_retry(item.id, f"{type(exc).__name__}: {exc}", now + delay)
-            log.error(
-                "outbox item %s: %s; check telegram.staff_chat_id", item.id, type(exc).__name__
-            )
+            await _needs_a_person(services, item.id, exc, now)
     return delivered
+
+
+async def _needs_a_person(
+    services: Services, item_id: int, exc: TelegramError, now: datetime
+) -> None:
+    """Wrong chat id, bot removed from the chat...: needs a person, so retry slowly."""
+    delay = timedelta(seconds=services.config.delivery.backoff_max_seconds)
+    await services.store.mark_retry(item_id, f"{type(exc).__name__}: {exc}", now + delay)
+    log.error("outbox item %s: %s; check telegram.staff_chat_id", item_id, type(exc).__name__)
 
 
 async def delivery_job(context: BotContext) -> None:

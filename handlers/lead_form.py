@@ -235,8 +235,13 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     state = await load_form(update, context)
     if state is None:
+        lang = await user_language(update, context)
+        if action not in ("continue", "restart"):
+            # A button of a form already sent, cancelled or expired: never start a new one.
+            await query.answer(context.texts.render("form/closed", lang))
+            return
         await query.answer()
-        await start_form(update, context, await user_language(update, context))
+        await start_form(update, context, lang)
         return
     now = context.services.clock()
     lang: Lang = state["lang"]

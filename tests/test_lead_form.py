@@ -129,6 +129,12 @@ def prompt(name: str, lang: str = "en", **values: Any) -> str:
     return TEXTS.render(f"form/{name}", lang, **{**defaults, **values})  # type: ignore[arg-type]
 
 
+def post_message_id(bot: Harness) -> int:
+    """The message id the fake API gave the (only) staff post."""
+    [(_chat, message_id)] = [key for key in bot.api.messages if key[0] == STAFF_CHAT]
+    return message_id
+
+
 def labels(bot: Harness, chat: int) -> list[str]:
     return [label for row in bot.last_buttons(chat) for label, _ in row]
 
@@ -221,9 +227,7 @@ async def test_complete_english_form_is_stored_qualified_and_posted_once(
             ("🚫 Not a fit", f"lead:not_fit:{lead.id}"),
         ]
     ]
-    assert (lead.staff_chat_id, lead.staff_message_id) == (None, None)  # the row read before sending
-    stored = await bot.store.lead(lead.id)
-    assert stored is not None and stored.staff_chat_id == STAFF_CHAT
+    assert (lead.staff_chat_id, lead.staff_message_id) == (STAFF_CHAT, int(post_message_id(bot)))
     assert [i.status for i in await bot.store.outbox()] == ["sent"]
     no_error_replies(bot, english_user)
 
@@ -248,9 +252,8 @@ async def test_complete_arabic_form_with_arabic_indic_phone(
         await run_steps([bot], arabic_user, [(kind, value)])
         assert bot.last_text(arabic_user.id) == prompt(name, "ar"), name
     await run_steps([bot], arabic_user, steps[7:9])
-    assert "المختار: تحليل المعلومات" in bot.last_text(arabic_user.id)
-    assert "المختار: مشاركة المعلومات" not in bot.last_text(arabic_user.id)
-    await run_steps([bot], arabic_user, steps[9:10])
+    assert "المختار: مشاركة المعلومات، تحليل المعلومات" in bot.last_text(arabic_user.id)
+    await run_steps([bot], arabic_user, steps[9:10])  # untoggle
     assert bot.last_text(arabic_user.id) == prompt("interests", "ar", chosen=["تحليل المعلومات"])
     await run_steps([bot], arabic_user, steps[10:11])  # Done
     assert bot.last_text(arabic_user.id) == prompt("message", "ar")
@@ -281,7 +284,9 @@ async def test_complete_arabic_form_with_arabic_indic_phone(
     assert (lead.score, lead.status) == (100, "new")
     [post] = bot.staff_posts()
     assert "شركة الأمان العربية" in post.params["text"]
-    assert [d for row in buttons({"reply_markup": post.params["reply_markup"]}) for _, d in row] == [
+    assert [
+        d for row in buttons({"reply_markup": post.params["reply_markup"]}) for _, d in row
+    ] == [
         f"lead:claim:{lead.id}",
         f"lead:contacted:{lead.id}",
         f"lead:not_fit:{lead.id}",
@@ -295,7 +300,17 @@ async def test_complete_arabic_form_with_arabic_indic_phone(
 async def _at_step(bot: Harness, user: LocalUser, step: str) -> None:
     """Fill the form up to ``step`` (its prompt is the last message)."""
     await bot.send(user, "/apply")
-    order = ["sector", "country", "name", "role", "email", "phone", "interests", "message", "consent"]
+    order = [
+        "sector",
+        "country",
+        "name",
+        "role",
+        "email",
+        "phone",
+        "interests",
+        "message",
+        "consent",
+    ]
     steps = form_steps()
     index = {"organisation": 0, **{name: i + 1 for i, name in enumerate(order)}}[step]
     # Steps 7-10 are the interest toggles; the message step comes after "Done".
@@ -307,20 +322,22 @@ async def _at_step(bot: Harness, user: LocalUser, step: str) -> None:
 
 
 async def _assert_error_then_same_prompt(
-    bot: Harness, user: LocalUser, text: str, error: str, step: str, **values: Any
+    bot: Harness, user: LocalUser, error: str, step: str, limit: int | None = None
 ) -> None:
     texts = bot.texts(user.id)
-    assert texts[-2] == TEXTS.render("form/error", "en", error=error, limit=values.get("limit"))
-    assert texts[-1] == prompt(step, **values)
+    assert texts[-2] == TEXTS.render("form/error", "en", error=error, limit=limit)
+    assert texts[-1] == prompt(step)
     row = await bot.store.load_form(user.id)
     assert row is not None and row.state["step"] == step
     no_error_replies(bot, user)
 
 
-async def test_too_long_organisation_states_the_limit(bot: Harness, english_user: LocalUser) -> None:
+async def test_too_long_organisation_states_the_limit(
+    bot: Harness, english_user: LocalUser
+) -> None:
     await _at_step(bot, english_user, "organisation")
     await bot.send(english_user, "A" * 201)
-    await _assert_error_then_same_prompt(bot, english_user, "", "too_long", "organisation")
+    await _assert_error_then_same_prompt(bot, english_user, "too_long", "organisation", 200)
     assert "the limit is 200 characters" in bot.texts(english_user.id)[-2]
 
 
@@ -328,32 +345,34 @@ async def test_bad_email_is_refused_without_dns(bot: Harness, english_user: Loca
     await _at_step(bot, english_user, "email")
     for bad in ("sam at acme", "sam@", "@acme.com", "sam@acme"):
         await bot.send(english_user, bad)
-        await _assert_error_then_same_prompt(bot, english_user, bad, "email_invalid", "email")
+        await _assert_error_then_same_prompt(bot, english_user, "email_invalid", "email")
     # A domain that does not exist is accepted: no DNS lookup.
     await bot.send(english_user, "sam@no-such-domain-partnerbot-test.com")
     row = await bot.store.load_form(english_user.id)
-    assert row is not None and row.state["data"]["email"] == "sam@no-such-domain-partnerbot-test.com"
+    assert (
+        row is not None and row.state["data"]["email"] == "sam@no-such-domain-partnerbot-test.com"
+    )
 
 
 async def test_bad_phone_is_refused(bot: Harness, english_user: LocalUser) -> None:
     await _at_step(bot, english_user, "phone")
     for bad in ("12", "+1 555", "call me maybe", "+999 123 456 789"):
         await bot.send(english_user, bad)
-        await _assert_error_then_same_prompt(bot, english_user, bad, "phone_invalid", "phone")
-        assert "tap \"Skip\"" in bot.texts(english_user.id)[-2]
+        await _assert_error_then_same_prompt(bot, english_user, "phone_invalid", "phone")
+        assert 'tap "Skip"' in bot.texts(english_user.id)[-2]
 
 
 async def test_typing_at_a_button_step_asks_for_the_buttons(
     bot: Harness, english_user: LocalUser
 ) -> None:
     await _at_step(bot, english_user, "interests")
-    await bot.send(english_user, "training please")
-    await _assert_error_then_same_prompt(bot, english_user, "", "use_buttons", "interests")
+    await bot.send(english_user, "all of them")
+    await _assert_error_then_same_prompt(bot, english_user, "use_buttons", "interests")
     await bot.press(english_user, "form:interest:training")
     await bot.press(english_user, "form:interests_done")
     await bot.send(english_user, "hello")  # the message step
     await bot.send(english_user, "yes I agree")  # the consent step
-    await _assert_error_then_same_prompt(bot, english_user, "", "use_buttons", "consent")
+    await _assert_error_then_same_prompt(bot, english_user, "use_buttons", "consent")
 
 
 async def test_done_without_an_interest_is_refused(bot: Harness, english_user: LocalUser) -> None:
@@ -376,7 +395,7 @@ async def test_done_without_an_interest_is_refused(bot: Harness, english_user: L
 async def test_over_long_message_states_the_limit(bot: Harness, english_user: LocalUser) -> None:
     await _at_step(bot, english_user, "message")
     await bot.send(english_user, "word " * 250)  # 1250 characters
-    await _assert_error_then_same_prompt(bot, english_user, "", "too_long", "message", limit=1000)
+    await _assert_error_then_same_prompt(bot, english_user, "too_long", "message", 1000)
     assert "the limit is 1000 characters" in bot.texts(english_user.id)[-2]
     await bot.send(english_user, "x" * 1000)
     row = await bot.store.load_form(english_user.id)
@@ -435,7 +454,9 @@ async def test_typed_unknown_sector_is_other_with_detail(
     assert (lead.sector, lead.sector_detail) == ("other", "زراعة")
 
 
-async def test_other_sector_button_asks_for_the_detail(bot: Harness, english_user: LocalUser) -> None:
+async def test_other_sector_button_asks_for_the_detail(
+    bot: Harness, english_user: LocalUser
+) -> None:
     await bot.send(english_user, "/apply")
     await run_steps([bot], english_user, form_steps(sector="other")[:2])
     assert bot.last_text(english_user.id) == prompt("sector_detail")
@@ -479,7 +500,9 @@ async def test_edit_sector_to_other_asks_detail_then_returns_to_summary(
     assert "<b>Sector:</b>\nOther (Telecoms)" in bot.last_text(english_user.id)
 
 
-async def test_cancel_command_says_what_was_discarded(bot: Harness, english_user: LocalUser) -> None:
+async def test_cancel_command_says_what_was_discarded(
+    bot: Harness, english_user: LocalUser
+) -> None:
     await bot.send(english_user, "/apply")
     await run_steps([bot], english_user, form_steps()[:3])
     await bot.send(english_user, "/cancel")
@@ -624,18 +647,69 @@ async def test_idle_form_expired_button_press(make_bot: Any, english_user: Local
     await bot.send(english_user, "/apply")
     await run_steps([bot], english_user, form_steps()[:1])
     clock.now += timedelta(minutes=load_config(data={}, env={}).form.idle_timeout_minutes + 1)
-    await bot.press(english_user, "form:sector:it")
+    calls = await bot.press(english_user, "form:sector:it")
+    assert bot.last_text(english_user.id) == TEXTS.render("form/expired", "en")
+    [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
+    assert answer.params["text"] == TEXTS.render("form/closed", "en")
+    assert await bot.store.load_form(english_user.id) is None
+
+
+async def test_pressing_confirm_twice_does_not_start_a_new_form(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    await bot.send(english_user, "/apply")
+    await run_steps([bot], english_user, form_steps())
+    found = find_button(bot.api, english_user.id, "form:confirm")
+    assert found is not None
+    await bot.press(english_user, "form:confirm")
+    replies = len(bot.texts(english_user.id))
+    calls = await bot.send_update(bot.updates.press(english_user, found[0], "form:confirm"))
+    [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
+    assert answer.params["text"] == TEXTS.render("form/closed", "en")
+    assert len(bot.texts(english_user.id)) == replies  # no new form, no intro
+    assert await bot.store.load_form(english_user.id) is None
+    assert len(await bot.store.all_leads()) == 1
+    assert len(bot.staff_posts()) == 1
+
+
+async def test_stale_sector_button_after_cancel_does_not_reopen_the_form(
+    bot: Harness, arabic_user: LocalUser
+) -> None:
+    await bot.send(arabic_user, "/apply")
+    await run_steps([bot], arabic_user, form_steps("ar")[:1])
+    found = find_button(bot.api, arabic_user.id, "form:sector:it")
+    assert found is not None
+    await bot.send(arabic_user, "/cancel")
+    calls = await bot.send_update(bot.updates.press(arabic_user, found[0], "form:sector:it"))
+    [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
+    assert answer.params["text"] == TEXTS.render("form/closed", "ar")
+    assert await bot.store.load_form(arabic_user.id) is None
+
+
+async def test_continue_after_expiry_starts_a_new_form(
+    make_bot: Any, english_user: LocalUser
+) -> None:
+    clock = Clock()
+    bot: Harness = await make_bot(clock=clock)
+    await bot.send(english_user, "/apply")
+    await run_steps([bot], english_user, form_steps()[:1])
+    await bot.send(english_user, "/start")
+    clock.now += timedelta(days=2)
+    await bot.press(english_user, "form:continue")
     texts = bot.texts(english_user.id)
-    assert TEXTS.render("form/expired", "en") in texts
-    row = await bot.store.load_form(english_user.id)
-    # Pressing a stale button starts a fresh form rather than filling the expired one.
-    assert row is None or row.state["data"] == {}
+    assert texts[-3:] == [
+        TEXTS.render("form/expired", "en"),
+        prompt("intro"),
+        prompt("organisation"),
+    ]
 
 
 # 16. Apply intent ---------------------------------------------------------------------------
 
 
-async def test_apply_intent_in_english_starts_the_form(bot: Harness, english_user: LocalUser) -> None:
+async def test_apply_intent_in_english_starts_the_form(
+    bot: Harness, english_user: LocalUser
+) -> None:
     await bot.send(english_user, "we want to partner with you")
     texts = bot.texts(english_user.id)
     assert texts[-2:] == [prompt("intro"), prompt("organisation")]

@@ -256,6 +256,15 @@ class Store:
             return list((await session.scalars(select(OutboxItem).order_by(OutboxItem.id))).all())
 
     # Privacy -------------------------------------------------------------------
+    async def staff_posts_of(self, user_id: int) -> list[tuple[int, int, int]]:
+        """(lead id, chat id, message id) of the staff-chat posts about this user's leads."""
+        query = select(Lead.id, Lead.staff_chat_id, Lead.staff_message_id).where(
+            Lead.user_id == user_id
+        )
+        async with self.session() as session:
+            rows = (await session.execute(query)).all()
+        return [(i, chat, msg) for i, chat, msg in rows if chat is not None and msg is not None]
+
     async def forget_user(self, user_id: int) -> dict[str, int]:
         """Delete every row about this user; returns counts per kind."""
         async with self.session.begin() as session:

@@ -1,0 +1,105 @@
+"""The matcher on the shipped knowledge base: outcomes and accuracy floors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.knowledge import load_knowledge_base
+from bot.matching import Matcher, Thresholds
+
+ROOT = Path(__file__).resolve().parent.parent
+OUR_SET = ROOT / "tests" / "data" / "questions.yaml"
+DEV_SETS = [
+    Path("/work/shared/eval/dev_questions.yaml"),
+    ROOT.parent / "shared" / "eval" / "dev_questions.yaml",
+]
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher.from_knowledge_base(load_knowledge_base())
+
+
+def test_direct_answer(matcher: Matcher) -> None:
+    result = matcher.match("what are the partnership options?")
+    assert (result.outcome, result.entry_id) == ("answer", "partnership-options")
+    assert matcher.match("إعارة الخبراء").entry_id == "expert-secondment"
+
+
+def test_did_you_mean_between_thresholds() -> None:
+    m = Matcher(
+        [("a", "expert secondment"), ("b", "expert group")],
+        thresholds=Thresholds(answer=90, suggest=20),
+    )
+    result = m.match("expert")
+    assert result.outcome == "suggest"
+    assert result.entry_id is None
+    assert set(result.suggestions) == {"a", "b"}
+
+
+def test_fallback_on_unrelated_text(matcher: Matcher) -> None:
+    result = matcher.match("zxqv plorf")
+    assert (result.outcome, result.entry_id, result.suggestions) == ("fallback", None, ())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jobs at interpol",
+        "crypto prices",
+        "training for my dog",
+        "hack my ex's account",
+        "weather",
+        "سعر الذهب اليوم",
+    ],
+)
+def test_out_of_scope_gets_no_answer(matcher: Matcher, text: str) -> None:
+    assert matcher.match(text).entry_id is None
+
+
+@pytest.mark.parametrize("text", ["", "   ", "?!", "what is the", "شو هو اللي", "why?", "ليش"])
+def test_stop_words_and_empty_input_never_match(matcher: Matcher, text: str) -> None:
+    result = matcher.match(text)
+    assert result.entry_id is None
+    assert result.outcome == "fallback"
+
+
+def test_typo_and_dialect(matcher: Matcher) -> None:
+    assert matcher.match("partnershp optionz").entry_id == "partnership-options"
+    assert matcher.match("بدنا نعير خبير لفترة").entry_id == "expert-secondment"
+
+
+def accuracy(matcher: Matcher, items: list[dict]) -> dict[tuple[str, bool], float]:
+    counts: dict[tuple[str, bool], list[int]] = {}
+    for item in items:
+        result = matcher.match(item["q"])
+        ok = result.entry_id in item["expect"] if item["expect"] else result.entry_id is None
+        row = counts.setdefault((item["lang"], bool(item["expect"])), [0, 0])
+        row[0] += ok
+        row[1] += 1
+    return {key: right / total for key, (right, total) in counts.items()}
+
+
+def assert_floors(
+    matcher: Matcher, path: Path, in_scope: dict[str, float], oos: dict[str, float]
+) -> None:
+    got = accuracy(matcher, yaml.safe_load(path.read_text(encoding="utf-8")))
+    for lang in ("ar", "en"):
+        assert got[(lang, True)] >= in_scope[lang], (lang, "in scope", got)
+        assert got[(lang, False)] >= oos[lang], (lang, "out of scope", got)
+
+
+def test_accuracy_on_our_question_set(matcher: Matcher) -> None:
+    # Reached: ar 99% / en 92% in scope, OOS ar 91% / en 100%; a small margin below.
+    assert_floors(matcher, OUR_SET, {"ar": 0.96, "en": 0.89}, {"ar": 0.87, "en": 0.96})
+
+
+def test_accuracy_on_dev_set(matcher: Matcher) -> None:
+    path = next((p for p in DEV_SETS if p.exists()), None)
+    if path is None:
+        pytest.skip("dev set not available")
+    # Reached: ar 100% / en 100% in scope, OOS ar 83% / en 100%.
+    assert_floors(matcher, path, {"ar": 0.95, "en": 0.95}, {"ar": 0.8, "en": 0.95})

@@ -1,0 +1,60 @@
+"""Folding, stemming, stop words and language detection."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.normalize import STOP_WORDS, deep_stem, detect_language, fold, stem, tokens
+
+
+@pytest.mark.parametrize(
+    ("raw", "folded"),
+    [
+        ("إِعَارَةُ الخُبَرَاءِ", "اعاره الخبرا"),  # harakat gone, hamza on the line dropped
+        ("شراكــــة", "شراكه"),  # tatweel
+        ("أإآٱا", "ااااا"),  # alef forms
+        ("مستوى", "مستوي"),  # alef maqsura
+        ("الشراكة", "الشراكه"),  # taa marbuta
+        ("٢٠١٣ ۲۰۱۹", "2013 2019"),  # Arabic-Indic and Persian digits
+        ("ما هي؟ نعم، لا؛ حسنا", "ما هي نعم لا حسنا"),  # Arabic punctuation
+        ("شر\u200bاكة\u200f", "شراكه"),  # zero-width and bidi marks
+        ("Partnership OPTIONS!", "partnership options"),
+    ],
+)
+def test_fold(raw: str, folded: str) -> None:
+    assert fold(raw) == folded
+
+
+def test_english_case_and_plurals_share_a_stem() -> None:
+    assert stem("partners") == stem("partner")
+    assert tokens("Training Courses") == tokens("training course")
+
+
+def test_arabic_article_and_plural_are_stripped() -> None:
+    assert stem(fold("القطاعات")) == stem(fold("قطاع"))
+    assert deep_stem(fold("بتشتغلوا")) == deep_stem(fold("يشتغل"))
+
+
+@pytest.mark.parametrize(
+    "text", ["what is the", "شو هو اللي", "وش ايش بدنا عايز", "please tell me"]
+)
+def test_stop_words_only_give_no_tokens(text: str) -> None:
+    assert tokens(text) == []
+
+
+def test_stop_words_are_folded() -> None:
+    assert all(word == fold(word) for word in STOP_WORDS)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("what are the partnership options", "en"),
+        ("ما هي خيارات الشراكة", "ar"),
+        ("partnership options ايش هي", "ar"),  # two Arabic words make it Arabic
+        ("how do we become شركاء", "en"),  # one Arabic word in English does not
+        ("123 !!", "en"),
+    ],
+)
+def test_detect_language(text: str, lang: str) -> None:
+    assert detect_language(text) == lang

@@ -1,0 +1,141 @@
+"""/privacy, /forget and retention."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Select, select, update
+
+from bot.db.models import FormState, Lead, OutboxItem, UnansweredQuestion, UserProfile, utcnow
+from bot.local_api import LocalUser
+from tests.conftest import STAFF_CHAT, Harness
+from tests.test_lead_form import TEXTS, form_steps, run_steps, submit_form
+
+OTHER = LocalUser(id=303, first_name="Omar", language_code="en", username="omar")
+
+
+async def _rows(bot: Harness, user_id: int) -> dict[str, int]:
+    """How many rows of each kind the database holds about ``user_id``."""
+    async with bot.store.session() as session:
+        lead_ids = select(Lead.id).where(Lead.user_id == user_id)
+
+        async def count(query: Select[Any]) -> int:
+            return len((await session.scalars(query)).all())
+
+        return {
+            "leads": await count(select(Lead.id).where(Lead.user_id == user_id)),
+            "outbox": await count(select(OutboxItem.id).where(OutboxItem.lead_id.in_(lead_ids))),
+            "forms": await count(select(FormState.user_id).where(FormState.user_id == user_id)),
+            "questions": await count(
+                select(UnansweredQuestion.id).where(UnansweredQuestion.user_id == user_id)
+            ),
+            "profiles": await count(
+                select(UserProfile.user_id).where(UserProfile.user_id == user_id)
+            ),
+        }
+
+
+async def test_privacy_notice_in_both_languages(
+    bot: Harness, english_user: LocalUser, arabic_user: LocalUser
+) -> None:
+    await bot.send(english_user, "/privacy")
+    text = bot.last_text(english_user.id)
+    assert text.startswith("<b>Privacy notice</b>")
+    assert "after 365 days" in text and "/forget" in text
+    await bot.send(arabic_user, "/privacy")
+    assert bot.last_text(arabic_user.id) == TEXTS.render("privacy", "ar", retention_days=365)
+    assert "365" in bot.last_text(arabic_user.id)
+
+
+async def _user_with_everything(bot: Harness, user: LocalUser, lang: str = "en") -> None:
+    """A submitted lead, a second open form, an unanswered question and a profile."""
+    await bot.send(user, "/start spring-campaign")
+    await submit_form(bot, user, lang, email=f"user{user.id}@acme-security.com")
+    await bot.send(user, "price of solana today")
+    await bot.send(user, "/apply")
+    await run_steps([bot], user, form_steps(lang)[:2])
+
+
+async def test_forget_deletes_every_row_of_that_user_only(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    await _user_with_everything(bot, english_user)
+    await _user_with_everything(bot, OTHER)
+    before_other = await _rows(bot, OTHER.id)
+    assert all(before_other.values()), before_other
+    assert all((await _rows(bot, english_user.id)).values())
+
+    lead, other_lead = await bot.store.all_leads()
+    assert lead.user_id == english_user.id
+    assert lead.staff_message_id is not None and other_lead.staff_message_id is not None
+    await bot.send(english_user, "/forget")
+    assert bot.last_text(english_user.id) == TEXTS.render("forget_confirm", "en")
+    assert await bot.store.all_leads() != []  # nothing deleted before confirming
+    await bot.press(english_user, "forget:yes")
+    text = bot.last_text(english_user.id)
+    assert text == TEXTS.render(
+        "forgotten", "en", counts={"leads": 1, "forms": 1, "questions": 1, "profile": 1}
+    )
+    assert "deleted 1 partnership request(s), 1 unfinished form(s) and 1 stored question(s)" in text
+    assert await _rows(bot, english_user.id) == dict.fromkeys(before_other, 0)
+    assert await _rows(bot, OTHER.id) == before_other
+    # The confirmation's buttons were removed, so it cannot be pressed twice by mistake.
+    assert any(c.method == "editMessageReplyMarkup" for c in bot.api.calls)
+    # The staff chat's copy of the lead no longer shows the person's details.
+    [edit] = [
+        c
+        for c in bot.api.calls
+        if c.method == "editMessageText" and int(c.params["chat_id"]) == STAFF_CHAT
+    ]
+    assert int(edit.params["message_id"]) == lead.staff_message_id
+    assert edit.params["text"] == TEXTS.render("staff/forgotten", "en", lead_id=lead.id)
+    assert "reply_markup" not in edit.params
+    post = bot.api.messages[(STAFF_CHAT, lead.staff_message_id)]
+    assert "user101@acme-security.com" not in post["text"] and "reply_markup" not in post
+    other_post = bot.api.messages[(STAFF_CHAT, other_lead.staff_message_id)]
+    assert "user303@acme-security.com" in other_post["text"]
+
+
+async def test_forget_in_arabic(bot: Harness, arabic_user: LocalUser) -> None:
+    await _user_with_everything(bot, arabic_user, "ar")
+    await bot.send(arabic_user, "/forget")
+    await bot.press(arabic_user, "forget:yes")
+    assert "حذفنا" in bot.last_text(arabic_user.id)
+    assert not any((await _rows(bot, arabic_user.id)).values())
+
+
+async def test_keep_my_data_deletes_nothing(bot: Harness, english_user: LocalUser) -> None:
+    await _user_with_everything(bot, english_user)
+    before = await _rows(bot, english_user.id)
+    await bot.send(english_user, "/forget")
+    await bot.press(english_user, "Keep my data")
+    assert bot.last_text(english_user.id) == TEXTS.render("forget_kept", "en")
+    assert await _rows(bot, english_user.id) == before
+
+
+async def test_purge_before_removes_old_rows_only(bot: Harness, english_user: LocalUser) -> None:
+    await _user_with_everything(bot, english_user)
+    await _user_with_everything(bot, OTHER)
+    old = utcnow() - timedelta(days=400)
+    async with bot.store.session.begin() as session:
+        await session.execute(update(Lead).where(Lead.user_id == OTHER.id).values(updated_at=old))
+        await session.execute(
+            update(FormState).where(FormState.user_id == OTHER.id).values(updated_at=old)
+        )
+        await session.execute(
+            update(UnansweredQuestion)
+            .where(UnansweredQuestion.user_id == OTHER.id)
+            .values(created_at=old)
+        )
+    before = await _rows(bot, english_user.id)
+    counts = await bot.store.purge_before(utcnow() - timedelta(days=365))
+    assert counts == {"leads": 1, "forms": 1, "questions": 1}
+    assert await _rows(bot, english_user.id) == before
+    left = await _rows(bot, OTHER.id)
+    assert (left["leads"], left["outbox"], left["forms"], left["questions"]) == (0, 0, 0, 0)
+    assert await bot.store.purge_before(utcnow() - timedelta(days=365)) == {
+        "leads": 0,
+        "forms": 0,
+        "questions": 0,
+    }
