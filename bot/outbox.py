@@ -10,11 +10,13 @@ the schedule is in the database.
 from __future__ import annotations
 
 import logging
+import warnings
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.views import staff_post
 
@@ -26,6 +28,14 @@ log = logging.getLogger(__name__)
 
 def backoff(attempts: int, base: float, ceiling: float) -> timedelta:
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), ceiling))
+
+
+def _retry_after(exc: RetryAfter) -> timedelta:
+    """Telegram's wait, whichever type this PTB version returns (int now, timedelta later)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value if isinstance(value, timedelta) else timedelta(seconds=value)
 
 
 async def deliver_due(bot: ExtBot[None], services: Services, now: datetime | None = None) -> int:
@@ -62,11 +72,7 @@ async def deliver_due(bot: ExtBot[None], services: Services, now: datetime | Non
                 await services.store.mark_sent(item.id, chat_id, message.message_id)
             delivered += 1
         except RetryAfter as exc:
-            wait = (
-                exc.retry_after
-                if isinstance(exc.retry_after, timedelta)
-                else timedelta(seconds=exc.retry_after)
-            )
+            wait = _retry_after(exc)
             await services.store.mark_retry(item.id, "RetryAfter", now + wait)
             log.warning("outbox item %s: rate limited by Telegram, retrying in %s", item.id, wait)
         except BadRequest as exc:
