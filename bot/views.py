@@ -91,8 +91,9 @@ def staff_post(texts: Texts, lead: Lead, lang: Lang) -> tuple[str, InlineKeyboar
 
 
 def display_name(user: TelegramUser) -> str:
-    name = user.full_name
-    return f"{name} (@{user.username})" if user.username else f"{name} (id {user.id})"
+    """Who pressed a staff button, as stored on the lead."""
+    handle = f"@{user.username}" if user.username else f"id {user.id}"
+    return f"{user.full_name} ({handle})"
 
 
 async def send_text(

@@ -252,9 +252,9 @@ async def test_complete_arabic_form_with_arabic_indic_phone(
         await run_steps([bot], arabic_user, [(kind, value)])
         assert bot.last_text(arabic_user.id) == prompt(name, "ar"), name
     await run_steps([bot], arabic_user, steps[7:9])
-    assert "المختار: مشاركة المعلومات، تحليل المعلومات" in bot.last_text(arabic_user.id)
+    assert "اخترتم: مشاركة المعلومات، التحليل الاستخباري" in bot.last_text(arabic_user.id)
     await run_steps([bot], arabic_user, steps[9:10])  # untoggle
-    assert bot.last_text(arabic_user.id) == prompt("interests", "ar", chosen=["تحليل المعلومات"])
+    assert bot.last_text(arabic_user.id) == prompt("interests", "ar", chosen=["التحليل الاستخباري"])
     await run_steps([bot], arabic_user, steps[10:11])  # Done
     assert bot.last_text(arabic_user.id) == prompt("message", "ar")
     await run_steps([bot], arabic_user, steps[11:])
@@ -262,12 +262,12 @@ async def test_complete_arabic_form_with_arabic_indic_phone(
     assert "يُرجى مراجعة بياناتكم" in summary
     for expected in (
         "شركة الأمان العربية",
-        "المصارف والمال",
+        "المصارف والتمويل",
         "الأردن",
         "سارة أحمد",
         "sara@arab-bank.jo",
         "+962791234567",
-        "تحليل المعلومات",
+        "التحليل الاستخباري",
         "نود التعاون في تحليل المعلومات.",
     ):
         assert expected in summary
