@@ -16,7 +16,7 @@ from typing import Any, Literal
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from bot.normalize import fold
+from bot.normalize import fold, tokens
 
 Kind = Literal["text", "choice", "multi", "email", "phone", "consent"]
 SECTORS = ("cybersecurity", "it", "banking", "academia", "other")
@@ -40,7 +40,8 @@ class Invalid:
     limit: int | None = None
 
 
-Validated = tuple[Any, None] | tuple[None, Invalid]
+# (clean value, None) or (None, the reason it was refused)
+Validated = tuple[Any, Invalid | None]
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def _sector(raw: str) -> Validated:
     value, error = _text(2, 100)(raw)
     if error:
         return None, error
-    return {"sector": SECTOR_WORDS.get(fold(value), "other"), "detail": value}, None
+    return {"sector": sector_of(value), "detail": value}, None
 
 
 def _message(raw: str) -> Validated:
@@ -115,55 +116,42 @@ def _refuse_typing(raw: str) -> Validated:
     return None, Invalid("use_buttons")
 
 
-# Typed answers that name a sector in either language.
-SECTOR_WORDS = {
-    fold(word): sector
-    for sector, words in {
-        "cybersecurity": [
-            "cybersecurity",
-            "cyber security",
-            "security",
-            "infosec",
-            "أمن سيبراني",
-            "الأمن السيبراني",
-            "امن المعلومات",
-            "أمن المعلومات",
-        ],
-        "it": [
-            "it",
-            "information technology",
-            "tech",
-            "software",
-            "تكنولوجيا المعلومات",
-            "تقنية المعلومات",
-            "برمجيات",
-        ],
-        "banking": [
-            "banking",
-            "bank",
-            "finance",
-            "fintech",
-            "financial services",
-            "بنك",
-            "بنوك",
-            "مصرف",
-            "مصارف",
-            "القطاع المصرفي",
-            "مالية",
-            "التمويل",
-        ],
-        "academia": [
-            "academia",
-            "university",
-            "research",
-            "جامعة",
-            "أكاديمي",
-            "الأوساط الأكاديمية",
-            "بحث علمي",
-        ],
-    }.items()
-    for word in words
+# Typed answers that name a sector in either language: whole phrases first,
+# then single words by stem (so "البنوك" and "banks" find banking too).
+_SECTOR_NAMES: dict[str, tuple[str, ...]] = {
+    "cybersecurity": (
+        "cybersecurity", "cyber security", "security", "infosec", "أمن سيبراني",
+        "الأمن السيبراني", "امن المعلومات", "أمن المعلومات", "سيبراني", "السيبراني",
+    ),
+    "it": (
+        "it", "information technology", "tech", "technology", "software", "تكنولوجيا المعلومات",
+        "تقنية المعلومات", "برمجيات", "تكنولوجيا", "تقنية",
+    ),
+    "banking": (
+        "banking", "bank", "finance", "fintech", "financial services", "بنك", "بنوك", "مصرف",
+        "مصارف", "القطاع المصرفي", "مصرفي", "مالية", "التمويل",
+    ),
+    "academia": (
+        "academia", "academic", "university", "research", "جامعة", "جامعات", "أكاديمي",
+        "الأوساط الأكاديمية", "بحث علمي",
+    ),
+}  # fmt: skip
+SECTOR_WORDS = {fold(name): sector for sector, names in _SECTOR_NAMES.items() for name in names}
+SECTOR_STEMS = {
+    tokens(name)[0]: sector
+    for sector, names in _SECTOR_NAMES.items()
+    for name in names
+    if len(tokens(name)) == 1
 }
+
+
+def sector_of(text: str) -> str:
+    """The sector key a typed answer names, or "other"."""
+    exact = SECTOR_WORDS.get(fold(text))
+    if exact is not None:
+        return exact
+    return next((SECTOR_STEMS[t] for t in tokens(text) if t in SECTOR_STEMS), "other")
+
 
 FIELDS: tuple[Field, ...] = (
     Field("organisation", "text", _text(2, 200)),

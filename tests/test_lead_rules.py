@@ -269,3 +269,14 @@ def test_rules_come_from_config() -> None:
     rules = QualificationConfig(qualifying_sectors=("academia",), min_score=90)
     assert qualify(_filled(sector="academia")["data"], rules).qualified
     assert not qualify(_filled(sector="it")["data"], rules).qualified
+
+
+@pytest.mark.parametrize(
+    ("typed", "sector"),
+    [("البنوك", "banking"), ("banks", "banking"), ("Information security", "cybersecurity"),
+     ("IT", "it"), ("شركة برمجيات", "it"), ("University research", "academia"), ("زراعة", "other")],
+)  # fmt: skip
+def test_typed_sector_is_recognised_by_phrase_or_word(typed: str, sector: str) -> None:
+    from bot.lead_form import sector_of
+
+    assert sector_of(typed) == sector

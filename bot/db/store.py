@@ -9,10 +9,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy import CursorResult, Delete, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from bot.db.models import FormState, Lead, OutboxItem, UnansweredQuestion, UserProfile, utcnow
 from bot.normalize import fold
@@ -221,7 +226,7 @@ class Store:
                     )
                     .values(locked_until=now + OUTBOX_LEASE, attempts=OutboxItem.attempts + 1)
                 )
-                if result.rowcount != 1:  # type: ignore[attr-defined]
+                if cast(CursorResult[Any], result).rowcount != 1:
                     continue  # another process took it
                 item = await session.get(OutboxItem, item_id)
                 lead = await session.get(Lead, item.lead_id) if item else None
@@ -270,36 +275,37 @@ class Store:
         async with self.session.begin() as session:
             lead_ids = select(Lead.id).where(Lead.user_id == user_id)
             await session.execute(delete(OutboxItem).where(OutboxItem.lead_id.in_(lead_ids)))
-            counts = {
-                "leads": (
-                    await session.execute(delete(Lead).where(Lead.user_id == user_id))
-                ).rowcount,
-                "forms": (
-                    await session.execute(delete(FormState).where(FormState.user_id == user_id))
-                ).rowcount,
-                "questions": (
-                    await session.execute(
-                        delete(UnansweredQuestion).where(UnansweredQuestion.user_id == user_id)
-                    )
-                ).rowcount,
-                "profile": (
-                    await session.execute(delete(UserProfile).where(UserProfile.user_id == user_id))
-                ).rowcount,
+            return {
+                "leads": await _deleted(session, delete(Lead).where(Lead.user_id == user_id)),
+                "forms": await _deleted(
+                    session, delete(FormState).where(FormState.user_id == user_id)
+                ),
+                "questions": await _deleted(
+                    session, delete(UnansweredQuestion).where(UnansweredQuestion.user_id == user_id)
+                ),
+                "profile": await _deleted(
+                    session, delete(UserProfile).where(UserProfile.user_id == user_id)
+                ),
             }
-        return {key: int(value or 0) for key, value in counts.items()}
 
     async def purge_before(self, cutoff: datetime) -> dict[str, int]:
         """Retention: drop personal data older than ``cutoff``."""
         async with self.session.begin() as session:
             old_leads = select(Lead.id).where(Lead.updated_at < cutoff)
             await session.execute(delete(OutboxItem).where(OutboxItem.lead_id.in_(old_leads)))
-            leads = await session.execute(delete(Lead).where(Lead.updated_at < cutoff))
-            forms = await session.execute(delete(FormState).where(FormState.updated_at < cutoff))
-            questions = await session.execute(
-                delete(UnansweredQuestion).where(UnansweredQuestion.created_at < cutoff)
-            )
-        return {
-            "leads": int(leads.rowcount or 0),  # type: ignore[attr-defined]
-            "forms": int(forms.rowcount or 0),  # type: ignore[attr-defined]
-            "questions": int(questions.rowcount or 0),  # type: ignore[attr-defined]
-        }
+            return {
+                "leads": await _deleted(session, delete(Lead).where(Lead.updated_at < cutoff)),
+                "forms": await _deleted(
+                    session, delete(FormState).where(FormState.updated_at < cutoff)
+                ),
+                "questions": await _deleted(
+                    session,
+                    delete(UnansweredQuestion).where(UnansweredQuestion.created_at < cutoff),
+                ),
+            }
+
+
+async def _deleted(session: AsyncSession, statement: Delete) -> int:
+    """Run a DELETE and say how many rows it removed."""
+    result = cast(CursorResult[Any], await session.execute(statement))
+    return int(result.rowcount or 0)
