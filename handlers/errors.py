@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -14,15 +15,15 @@ log = logging.getLogger("partnerbot.errors")
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Log the exception type and update id only: message texts may hold personal data."""
+    """Log the exception type, the update id and where it failed, never the message.
+
+    An exception's text can quote what the user typed (a validation error, a
+    Telegram "can't parse" error), so only the stack frames are logged.
+    """
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error(
-        "update %s failed: %s",
-        update_id,
-        type(error).__name__,
-        exc_info=(type(error), error, error.__traceback__) if error else None,
-    )
+    frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
+    log.error("update %s failed: %s\n%s", update_id, type(error).__name__, frames)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if update.effective_chat.type != "private":

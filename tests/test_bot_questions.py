@@ -130,3 +130,21 @@ async def test_rate_limit_tells_the_user_once(make_bot, english_user: LocalUser)
     await harness.send(english_user, "hello")
     new = harness.texts(english_user.id)[replies_before:]
     assert len(new) == 1 and "very quickly" in new[0]
+
+
+async def test_a_failing_handler_logs_no_personal_data_and_tells_the_user(
+    bot: Harness,
+    english_user: LocalUser,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret = "my email is jane@example.com"
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError(f"cannot store {secret}")
+
+    monkeypatch.setattr(bot.services.store, "record_unanswered", broken)
+    await bot.send(english_user, secret)
+    assert "went wrong" in bot.last_text(english_user.id)
+    assert "ValueError" in caplog.text
+    assert "jane@example.com" not in caplog.text
