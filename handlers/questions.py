@@ -49,15 +49,16 @@ async def answer_question(update: Update, context: BotContext, text: str) -> Mat
         await reply(update, context, "did_you_mean", lang, markup)
     else:
         victim = bool(result.ranked) and result.ranked[0].entry_id == "report-cybercrime"
-        await reply(
-            update,
-            context,
-            "fallback",
-            lang,
-            fallback_keyboard(context.texts, lang),
-            victim_hint=victim,
-        )
+        await send_fallback(update, context, lang, victim_hint=victim)
     return result
+
+
+async def send_fallback(
+    update: Update, context: BotContext, lang: Lang, *, victim_hint: bool
+) -> None:
+    """The honest "I don't know": topics menu and the way to reach staff."""
+    markup = fallback_keyboard(context.texts, lang)
+    await reply(update, context, "fallback", lang, markup, victim_hint=victim_hint)
 
 
 async def question(update: Update, context: BotContext) -> None:
@@ -83,14 +84,7 @@ async def show_entry(update: Update, context: BotContext) -> None:
     if entry_id in context.kb:
         await send_entry(update, context, context.kb[entry_id], lang)
     else:  # a button from an older knowledge base
-        await reply(
-            update,
-            context,
-            "fallback",
-            lang,
-            fallback_keyboard(context.texts, lang),
-            victim_hint=False,
-        )
+        await send_fallback(update, context, lang, victim_hint=False)
 
 
 async def not_text(update: Update, context: BotContext) -> None:
