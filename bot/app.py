@@ -56,17 +56,16 @@ def build_services(
     config: Config, kb: KnowledgeBase | None = None, store: Store | None = None
 ) -> Services:
     kb = kb or load_knowledge_base(config.bot.knowledge_path)
-    variants = [(e.id, v) for e in kb.entries.values() for v in e.variants()]
     intent_phrases = [
-        (APPLY_INTENT, p) for phrases in kb.intents.get(APPLY_INTENT, {}).values() for p in phrases
+        (APPLY_INTENT, phrase)
+        for phrases in kb.intents.get(APPLY_INTENT, {}).values()
+        for phrase in phrases
     ]
     return Services(
         config=config,
         kb=kb,
-        matcher=Matcher(variants, synonyms=kb.synonyms, thresholds=config.matching.thresholds()),
-        intents=Matcher(
-            variants + intent_phrases, synonyms=kb.synonyms, thresholds=Thresholds(margin=0)
-        ),
+        matcher=Matcher.from_knowledge_base(kb, config.matching.thresholds()),
+        intents=Matcher.from_knowledge_base(kb, Thresholds(margin=0), extra=intent_phrases),
         store=store or Store.from_url(config.database.url),
         texts=Texts(),
         limiter=RateLimiter(config.bot.rate_limit_messages, config.bot.rate_limit_seconds),

@@ -20,6 +20,7 @@ LANGS: tuple[Lang, ...] = ("en", "ar")
 MIN_QUESTIONS = 4
 INTENTS_FILE = "intents.yaml"
 SYNONYMS_FILE = "synonyms.yaml"
+OUT_OF_SCOPE_FILE = "out_of_scope.yaml"
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _ENTRY_KEYS = {"id", "title", "menu", "offer_form", "questions", "keywords", "answer", "related"}
 _LINE = "__line__"
@@ -42,6 +43,18 @@ class Entry:
         for lang in LANGS:
             yield from self.questions.get(lang, ())
             yield from self.keywords.get(lang, ())
+
+
+@dataclass(frozen=True)
+class OutOfScopeCue:
+    """Words that signal a question the base cannot answer (a price, a job, an email).
+
+    Without ``unless``, an entry whose own phrasings use the word is still answered;
+    with it, only one of the ``unless`` words in the question lifts the cue.
+    """
+
+    words: tuple[str, ...]
+    unless: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,7 @@ class KnowledgeBase:
     entries: Mapping[str, Entry]
     intents: Mapping[str, Mapping[Lang, tuple[str, ...]]] = field(default_factory=dict)
     synonyms: Mapping[str, str] = field(default_factory=dict)
+    out_of_scope: tuple[OutOfScopeCue, ...] = ()
 
     def __getitem__(self, entry_id: str) -> Entry:
         return self.entries[entry_id]
@@ -122,6 +136,7 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
     raw_entries: list[tuple[str, dict[str, Any]]] = []
     intents: dict[str, dict[Lang, tuple[str, ...]]] = {}
     synonyms: dict[str, str] = {}
+    cues: list[OutOfScopeCue] = []
     for file in files:
         name = _display(file)
         try:
@@ -133,6 +148,8 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
             intents.update(_parse_intents(name, data, problems))
         elif file.name == SYNONYMS_FILE:
             synonyms.update(_parse_synonyms(name, data, problems))
+        elif file.name == OUT_OF_SCOPE_FILE:
+            cues.extend(_parse_out_of_scope(name, data, problems))
         elif not isinstance(data, list):
             problems.append(Problem(name, None, None, None, "must be a YAML list of entries"))
         else:
@@ -140,7 +157,9 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
     entries = _parse_entries(raw_entries, problems)
     if problems:
         raise KnowledgeBaseError(problems)
-    return KnowledgeBase(entries=entries, intents=intents, synonyms=synonyms)
+    return KnowledgeBase(
+        entries=entries, intents=intents, synonyms=synonyms, out_of_scope=tuple(cues)
+    )
 
 
 def _display(file: Path) -> str:
@@ -317,4 +336,32 @@ def _parse_synonyms(file: str, data: Any, problems: list[Problem]) -> dict[str, 
         head = group[0]
         for word in group[1:]:
             out[word] = head
+    return out
+
+
+def _parse_out_of_scope(file: str, data: Any, problems: list[Problem]) -> list[OutOfScopeCue]:
+    """``cues``: a list of mappings with ``words`` and an optional ``unless`` (word lists)."""
+    out: list[OutOfScopeCue] = []
+    cues = data.get("cues") if isinstance(data, dict) else None
+    if not isinstance(cues, list):
+        problems.append(Problem(file, None, None, "cues", "must be a list of cue mappings"))
+        return out
+    for cue in cues:
+        line = cue.get(_LINE) if isinstance(cue, dict) else None
+        lists = {}
+        if isinstance(cue, dict) and not set(cue) - {"words", "unless", _LINE}:
+            lists = {key: cue.get(key, []) for key in ("words", "unless")}
+        if (
+            not lists
+            or not lists["words"]
+            or not all(
+                isinstance(v, list) and all(isinstance(w, str) and w.strip() for w in v)
+                for v in lists.values()
+            )
+        ):
+            problems.append(
+                Problem(file, line, None, "cues", "each cue needs 'words' (and may have 'unless')")
+            )
+            continue
+        out.append(OutOfScopeCue(tuple(lists["words"]), tuple(lists["unless"])))
     return out

@@ -24,8 +24,17 @@ from typing import Literal
 
 from rapidfuzz import fuzz
 
-from bot.knowledge import KnowledgeBase
-from bot.normalize import WEAK_WORDS, Lang, content_words, deep_stem, detect_language, fold, stem
+from bot.knowledge import KnowledgeBase, OutOfScopeCue
+from bot.normalize import (
+    WEAK_WORDS,
+    Lang,
+    deep_stem,
+    detect_language,
+    fold,
+    is_content,
+    stem,
+    words,
+)
 
 Outcome = Literal["answer", "suggest", "fallback"]
 
@@ -100,9 +109,17 @@ class Matcher:
         *,
         synonyms: Mapping[str, str] | None = None,
         thresholds: Thresholds | None = None,
+        out_of_scope: Iterable[OutOfScopeCue] = (),
     ) -> None:
         self.thresholds = thresholds or Thresholds()
-        self._synonyms = _prepare_synonyms(synonyms or {})
+        self._synonyms, self._stem_synonyms = _prepare_synonyms(synonyms or {})
+        # Out-of-scope cues: folded word (and Arabic stem) -> cue number, and per
+        # cue the words that lift it (None: the entry's own vocabulary does).
+        self._cue_of: dict[str, int] = {}
+        self._cue_unless: list[frozenset[str] | None] = []
+        for number, cue in enumerate(out_of_scope):
+            self._cue_of.update((key, number) for key in _cue_keys(cue.words))
+            self._cue_unless.append(frozenset(_cue_keys(cue.unless)) if cue.unless else None)
         self._entry_ids: list[str] = []
         entry_index: dict[str, int] = {}
         self._variant_entry: list[int] = []
@@ -159,23 +176,63 @@ class Matcher:
 
     @classmethod
     def from_knowledge_base(
-        cls, kb: KnowledgeBase, thresholds: Thresholds | None = None
+        cls,
+        kb: KnowledgeBase,
+        thresholds: Thresholds | None = None,
+        *,
+        extra: Iterable[tuple[str, str]] = (),
     ) -> Matcher:
-        pairs = ((e.id, v) for e in kb.entries.values() for v in e.variants())
-        return cls(pairs, synonyms=kb.synonyms, thresholds=thresholds)
+        """A matcher over every entry's phrasings, plus ``extra`` (id, phrasing) pairs
+        (intent phrases, which must compete with the real answers)."""
+        pairs = [(e.id, v) for e in kb.entries.values() for v in e.variants()]
+        return cls(
+            [*pairs, *extra],
+            synonyms=kb.synonyms,
+            thresholds=thresholds,
+            out_of_scope=kb.out_of_scope,
+        )
 
     def __len__(self) -> int:
         return len(self._entry_ids)
 
-    def _word_terms(self, text: str) -> list[tuple[str, str]]:
-        """(folded word, index term) for every content word of ``text``."""
+    def _word_terms(self, text: str | list[str]) -> list[tuple[str, str]]:
+        """(folded word, index term) for every content word of ``text`` (or its words)."""
         out = []
-        for word in content_words(text):
-            term = self._synonyms.get(word)
+        for word in words(text) if isinstance(text, str) else text:
+            if not is_content(word):
+                continue
+            out.append((word, self._term(word)))
+        return out
+
+    def _term(self, word: str) -> str:
+        term = self._synonyms.get(word)
+        if term is None:
+            stemmed = stem(word)
+            term = self._synonyms.get(stemmed)
             if term is None:
-                term = stem(word)
-                term = self._synonyms.get(term, term)
-            out.append((word, term))
+                # An Arabic synonym's stem counts only for a word that had an affix:
+                # bare "دور" (role) is not "دورة" (course), but "الدورات" is.
+                term = self._stem_synonyms.get(stemmed, stemmed) if stemmed != word else stemmed
+        return term
+
+    def _cues(self, found: list[str]) -> list[frozenset[int]]:
+        """For each out-of-scope cue in the words: the entries it leaves alone."""
+        if not self._cue_of:
+            return []
+        present = set(found)
+        present.update(stem(w) for w in found if _is_arabic(w))
+        out: list[frozenset[int]] = []
+        for word in found:
+            number = self._cue_of.get(word)
+            if number is None and _is_arabic(word):
+                number = self._cue_of.get(stem(word))
+            if number is None:
+                continue
+            unless = self._cue_unless[number]
+            if unless is None:
+                out.append(frozenset(self._entry_postings.get(self._term(word), ())))
+            elif not unless & present:
+                out.append(frozenset())
         return out
 
     def _expand(self, word: str, term: str) -> Expansion:
@@ -185,6 +242,9 @@ class Matcher:
         coarse = self._deep.get(deep_stem(word))
         if coarse:
             return tuple((t, DEEP_SIMILARITY) for t in coarse)
+        if _is_arabic(word):
+            # The stem decides: "الامين" is not a typo of "الامن" when "امين" is short.
+            return self._typos(term)
         return self._typos(term) or self._typos(word)
 
     def _typos(self, token: str) -> Expansion:
@@ -208,8 +268,13 @@ class Matcher:
         return tuple(best[:MAX_FUZZY_EXPANSIONS])
 
     def scores(self, text: str) -> list[Scored]:
-        """Every candidate entry with its score (0-100), best first."""
-        pairs = list(dict(reversed(self._word_terms(text))).items())
+        """Every candidate entry with its score (0-100), best first.
+
+        An entry that leaves an out-of-scope cue of the question unexplained scores
+        at most halfway between the suggest and answer thresholds.
+        """
+        found = words(text)
+        pairs = list(dict(reversed(self._word_terms(found))).items())
         seen: set[str] = set()
         weighted: list[tuple[float, Expansion]] = []
         strong = False
@@ -253,6 +318,8 @@ class Matcher:
                 covered[vid] += v_gain
             for entry, q_gain in best_entry.items():
                 entry_explained[entry] += q_gain
+        cues = self._cues(found)
+        cap = (self.thresholds.answer + self.thresholds.suggest) / 2
         by_entry: dict[int, float] = {}
         for vid, q_gain in explained.items():
             score = (
@@ -262,20 +329,15 @@ class Matcher:
             entry = self._variant_entry[vid]
             if score > by_entry.get(entry, 0.0):
                 by_entry[entry] = score
-        ranked = sorted(
-            (
-                (
-                    entry,
-                    100.0
-                    * (
-                        VARIANT_SIDE * s
-                        + (1 - VARIANT_SIDE) * entry_explained[entry] / query_weight
-                    ),
-                )
-                for entry, s in by_entry.items()
-            ),
-            key=lambda item: -item[1],
-        )
+        final: list[tuple[int, float]] = []
+        for entry, s in by_entry.items():
+            score = 100.0 * (
+                VARIANT_SIDE * s + (1 - VARIANT_SIDE) * entry_explained[entry] / query_weight
+            )
+            if any(entry not in excused for excused in cues):
+                score = min(score, cap)
+            final.append((entry, score))
+        ranked = sorted(final, key=lambda item: -item[1])
         return [Scored(self._entry_ids[e], s) for e, s in ranked]
 
     def match(self, text: str, lang: Lang | None = None) -> MatchResult:
@@ -303,24 +365,39 @@ def _deletes(word: str) -> set[str]:
     return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
-def _prepare_synonyms(raw: Mapping[str, str]) -> dict[str, str]:
-    """Map folded words to the stem of their group's head.
+def _prepare_synonyms(raw: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Map folded words, and apart from them Arabic stems, to the stem of their group's head.
 
     Query words are looked up as written, then stemmed. An Arabic synonym is also
     registered by its stem (its inflections are many); an English one only as
     written, so that "hacked" can mean a victim while "hack" does not.
     """
-    out: dict[str, str] = {}
+    exact: dict[str, str] = {}
+    by_stem: dict[str, str] = {}
     for word, head in raw.items():
         head_terms = [stem(w) for w in fold(head).split()]
         if not head_terms:
             continue
         for source in fold(word).split():
-            keys = (source, stem(source)) if _is_arabic(source) else (source,)
-            for key in keys:
-                if key != head_terms[0]:
-                    out.setdefault(key, head_terms[0])
-    return out
+            if source != head_terms[0]:
+                exact.setdefault(source, head_terms[0])
+            stemmed = stem(source)
+            if _is_arabic(source) and stemmed not in (source, head_terms[0]):
+                by_stem.setdefault(stemmed, head_terms[0])
+    for key in exact:
+        by_stem.pop(key, None)
+    return exact, by_stem
+
+
+def _cue_keys(cue_words: Iterable[str]) -> list[str]:
+    """Folded cue words, Arabic ones also by their stem."""
+    keys = []
+    for word in cue_words:
+        for folded in fold(word).split():
+            keys.append(folded)
+            if _is_arabic(folded):
+                keys.append(stem(folded))
+    return keys
 
 
 def _is_arabic(word: str) -> bool:

@@ -70,8 +70,11 @@ _STOP_WORDS_TEXT = """
     get got let lets something anything thing things way ways kindly ok okay
     much many really need dear sir madam
     re ve ll d t s don dont doesn doesnt isn isnt aren arent didn didnt cant wont won
+    haven havent hasn hasnt wasn wasnt weren werent couldn couldnt wouldn wouldnt shouldn
     even actually exactly basically somehow anyone anybody
-    via per onto upon whether yet still ya yeah gonna
+    via per onto upon whether yet still ya yeah gonna guys folks
+    represent representing someone somebody stuff
+    kif kifak shu sho esh eh ezay izzay el bedi bedha bedna bidna
     في من الى الي على عن مع او ام ثم ان انه انها هل ما ماذا كيف متى اين هو هي هم هن انا
     نحن انت انتم انتن هذا هذه ذلك تلك هؤلاء التي الذي الذين اللي لي لك له لها لنا لكم
     لهم به بها بكم بنا فيه فيها فيكم منه منها منكم عنه عنها عنكم كان كانت يكون تكون قد
@@ -92,6 +95,8 @@ _STOP_WORDS_TEXT = """
     فعل دار قام سوي اسوي
     طرق طريقه طريقة
     بالظبط بالضبط اصلا فعلا طيب اوك اوكي يلا
+    نكدر اكدر تكدر يكدر نكدرو ويا وياي ويانا بتاعي بتاعنا بتاعتنا ديالي بلا بدون واحد حدا
+    يقدرش نقدرش تقدرش كنقدرو كيقدر كنبغيو بغيت بغينا نبغيو
     """
 
 
@@ -128,6 +133,40 @@ _AR_DEEP_SUFFIXES: tuple[str, ...] = (
     "تهم", "تها", "وها", "وهم", "وكم", "لكم", "ولك", "يا",
     "وا", "ين", "ون", "ان", "ات", "كم", "نا", "ها", "هم", "ك", "ه", "ي", "و", "ت",
 )  # fmt: skip
+
+
+# Chat shorthand, expanded before stop words are dropped: "cn u help" is "can you
+# help", "mena wg" is "mena working group". Folded keys; values are plain words.
+_SHORTHAND: dict[str, tuple[str, ...]] = {
+    key: tuple(value.split())
+    for key, value in {
+        "u": "you", "ur": "your", "urs": "yours", "r": "are", "y": "why", "n": "and",
+        "w": "with", "hw": "how", "cn": "can", "wat": "what", "wht": "what", "wot": "what",
+        "wud": "would", "cud": "could", "cld": "could", "shud": "should", "sum1": "someone",
+        "some1": "someone", "any1": "anyone", "abt": "about", "bc": "because", "coz": "because",
+        "cuz": "because", "thru": "through", "tho": "though", "pls": "please", "plz": "please",
+        "wanna": "want to", "gotta": "have to", "gimme": "give me", "lemme": "let me",
+        "wg": "working group", "wgs": "working groups", "ppp": "public private partnership",
+        "ppps": "public private partnerships", "pvt": "private", "govt": "government",
+        "org": "organisation", "orgs": "organisations", "intl": "international",
+        "infosec": "information security", "ppl": "people",
+    }.items()
+}  # fmt: skip
+# Two words that make one: "in-kind" support is not a kind of support, "sign up" is one verb.
+_COMPOUNDS: dict[tuple[str, str], str] = {
+    ("in", "kind"): "inkind", ("sign", "up"): "signup", ("on", "board"): "onboard",
+    ("on", "site"): "onsite", ("e", "mail"): "email", ("team", "up"): "teaming",
+    ("teaming", "up"): "teaming", ("teamed", "up"): "teamed", ("reach", "out"): "reach",
+    ("open", "source"): "opensource", ("make", "sense"): "sense",
+    ("not", "listed"): "unlisted", ("not", "mentioned"): "unlisted", ("t", "mentioned"): "unlisted",
+    ("not", "covered"): "unlisted", ("not", "included"): "unlisted", ("t", "listed"): "unlisted",
+    ("other", "than"): "besides", ("apart", "from"): "besides", ("except", "for"): "besides",
+}  # fmt: skip
+# After "besides training", "ما عدا التدريب", the next few words name what is NOT asked for.
+_EXCLUDERS = frozenset({"besides", "except", "excluding", "عدا", "بخلاف", "سوى"})
+_EXCLUDED_SPAN = 4
+# Maghrebi and Egyptian negation wraps the verb: "ما يقدرش" is "ما يقدر".
+_NEGATORS = frozenset({"ما", "مش", "مو", "ماشي"})
 
 
 def fold(text: str) -> str:
@@ -190,15 +229,47 @@ def deep_stem(word: str) -> str:
     return word
 
 
+def words(text: str) -> list[str]:
+    """Folded words of ``text``, chat shorthand expanded and negation suffixes off."""
+    out: list[str] = []
+    previous = ""
+    skip = 0
+    for word in fold(text).split():
+        compound = _COMPOUNDS.get((previous, word))
+        expansion = _SHORTHAND.get(word)
+        if skip:
+            skip -= 1
+        elif compound is not None and out and out[-1] == previous:
+            out[-1] = compound
+            if compound in _EXCLUDERS:
+                skip = _EXCLUDED_SPAN
+        elif word in _EXCLUDERS:
+            out.append(word)
+            skip = _EXCLUDED_SPAN
+        elif expansion is not None:
+            out.extend(expansion)
+        elif previous in _NEGATORS and len(word) >= 4 and word.endswith("ش"):
+            out.append(word[:-1])
+        else:
+            out.append(word)
+        previous = word
+    return out
+
+
+def is_content(word: str) -> bool:
+    """Whether a folded word counts: not a stop word, not a single letter (digits do)."""
+    return word not in STOP_WORDS and (len(word) > 1 or word.isdigit())
+
+
 def content_words(text: str) -> list[str]:
     """Folded words of ``text`` without stop words and single letters (digits stay)."""
-    return [w for w in fold(text).split() if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())]
+    return [w for w in words(text) if is_content(w)]
 
 
 def tokens(text: str, *, keep_stop_words: bool = False) -> list[str]:
     """Folded, stemmed content tokens of ``text`` (stop words dropped unless asked)."""
-    words = fold(text).split() if keep_stop_words else content_words(text)
-    return [stem(word) for word in words]
+    found = words(text) if keep_stop_words else content_words(text)
+    return [stem(word) for word in found]
 
 
 def detect_language(text: str, default: Lang = "en") -> Lang:

@@ -148,3 +148,9 @@ async def test_a_failing_handler_logs_no_personal_data_and_tells_the_user(
     assert "went wrong" in bot.last_text(english_user.id)
     assert "ValueError" in caplog.text
     assert "jane@example.com" not in caplog.text
+
+
+async def test_out_of_scope_cues_reach_the_bot(bot: Harness, english_user: LocalUser) -> None:
+    """The knowledge base's out-of-scope cues apply in the bot, not only in `ask`."""
+    await bot.send(english_user, "what is the fee to attend the interpol europol conference")
+    assert not bot.last_text(english_user.id).startswith("<b>")

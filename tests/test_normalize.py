@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.normalize import STOP_WORDS, deep_stem, detect_language, fold, stem, tokens
+from bot.normalize import STOP_WORDS, content_words, deep_stem, detect_language, fold, stem, tokens
 
 
 @pytest.mark.parametrize(
@@ -58,3 +58,23 @@ def test_stop_words_are_folded() -> None:
 )
 def test_detect_language(text: str, lang: str) -> None:
     assert detect_language(text) == lang
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("cn u send sum1", ["send"]),  # chat shorthand expands into stop words
+        ("mena wg", ["mena", "working", "group"]),
+        ("in-kind support", ["inkind", "support"]),  # a compound is one word
+        ("how do we sign up", ["signup"]),
+        ("ما يقدرش يحارب", ["يحارب"]),  # negation suffix off: يقدر is a stop word
+        ("other ways besides data and training", ["other", "besides"]),  # excluded span
+        ("ما عدا التدريب", ["عدا"]),
+    ],
+)
+def test_content_words_handle_chat_and_dialect(text: str, expected: list[str]) -> None:
+    assert content_words(text) == expected
+
+
+def test_iraqi_gaf_and_dialect_stop_words() -> None:
+    assert content_words("شلون نگدر نتعاون ويا الإنتربول") == ["نتعاون", "الانتربول"]
