@@ -51,3 +51,16 @@ def test_missing_token_says_how_to_fix() -> None:
 def test_missing_config_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
         load_config(tmp_path / "nope.yaml", env={})
+
+
+def test_bot_api_base_url_reaches_the_bot(tmp_path: Path) -> None:
+    """Operators of a self-hosted Bot API server point the bot at it by config or env."""
+    from bot.app import build_application, build_services
+    from bot.local_api import LocalBotApi
+
+    config = load_config(
+        data={"database": {"url": f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}"}},
+        env={"PARTNERBOT_API_BASE_URL": "http://127.0.0.1:8081/bot", "TELEGRAM_BOT_TOKEN": "1:x"},
+    )
+    app = build_application(config, services=build_services(config), request=LocalBotApi())
+    assert app.bot.base_url == "http://127.0.0.1:8081/bot1:x"
