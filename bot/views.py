@@ -1,7 +1,9 @@
 """Telegram-facing views: keyboards, the staff post, and sending long texts.
 
 Arabic readers scan a row of buttons from the right, so rows are reversed
-for them; callback data carries ids only and stays far below 64 bytes.
+for them. Callback data carries ids only (far below 64 bytes) and, for topic
+buttons, the language they were shown in: a question asked in Arabic gets
+Arabic buttons, and pressing one must answer in Arabic too.
 """
 
 from __future__ import annotations
@@ -41,31 +43,37 @@ def pairs(buttons: Sequence[tuple[str, str]]) -> list[list[tuple[str, str]]]:
 
 
 def topics_keyboard(kb: KnowledgeBase, texts: Texts, lang: Lang) -> InlineKeyboardMarkup:
-    topics = [(entry.title[lang], f"kb:{entry.id}") for entry in kb.menu()]
-    return inline([*pairs(topics), [(texts.label("apply", lang), "form:start")]], lang)
+    topics = [(entry.title[lang], f"kb:{lang}:{entry.id}") for entry in kb.menu()]
+    return inline([*pairs(topics), [(texts.label("apply", lang), f"form:start:{lang}")]], lang)
 
 
 def entry_keyboard(
     kb: KnowledgeBase, texts: Texts, entry: Entry, lang: Lang
 ) -> InlineKeyboardMarkup:
-    related = [(kb[r].title[lang], f"kb:{r}") for r in entry.related]
+    related = [(kb[r].title[lang], f"kb:{lang}:{r}") for r in entry.related]
     rows = pairs(related)
-    last = [(texts.label("topics", lang), "menu")]
+    last = [(texts.label("topics", lang), f"menu:{lang}")]
     if entry.offer_form:
-        last.insert(0, (texts.label("apply", lang), "form:start"))
+        last.insert(0, (texts.label("apply", lang), f"form:start:{lang}"))
     return inline([*rows, last], lang)
 
 
 def choices_keyboard(
     kb: KnowledgeBase, texts: Texts, ids: Sequence[str], lang: Lang
 ) -> InlineKeyboardMarkup:
-    rows = [[(kb[i].title[lang], f"kb:{i}")] for i in ids]
-    return inline([*rows, [(texts.label("topics", lang), "menu")]], lang)
+    rows = [[(kb[i].title[lang], f"kb:{lang}:{i}")] for i in ids]
+    return inline([*rows, [(texts.label("topics", lang), f"menu:{lang}")]], lang)
 
 
 def fallback_keyboard(texts: Texts, lang: Lang) -> InlineKeyboardMarkup:
     return inline(
-        [[(texts.label("topics", lang), "menu"), (texts.label("apply", lang), "form:start")]], lang
+        [
+            [
+                (texts.label("topics", lang), f"menu:{lang}"),
+                (texts.label("apply", lang), f"form:start:{lang}"),
+            ]
+        ],
+        lang,
     )
 
 

@@ -9,6 +9,11 @@ from bot.normalize import Lang
 from bot.views import send_text
 
 
+def button_language(code: str) -> Lang | None:
+    """The language carried in a button's callback data ("ar"/"en"), if any."""
+    return "ar" if code == "ar" else "en" if code == "en" else None
+
+
 async def user_language(update: Update, context: BotContext) -> Lang:
     """The stored choice (/language), else Telegram's app language, else the default."""
     user = update.effective_user

@@ -28,7 +28,7 @@ from bot.normalize import Lang, fold
 from bot.outbox import deliver_due
 from bot.qualification import qualify
 from bot.views import contact_keyboard, inline, pairs
-from handlers.common import reply, user_language
+from handlers.common import button_language, reply, user_language
 
 SKIP_WORDS = {fold(w) for w in ("skip", "تخطي", "تخط", "تخطٍّ", "تجاوز", "لا يوجد", "no", "none")}
 
@@ -227,7 +227,8 @@ async def on_button(update: Update, context: BotContext) -> None:
     action, _, value = query.data.removeprefix("form:").partition(":")
     if action == "start":
         await query.answer()
-        await start_form(update, context, await user_language(update, context))
+        lang = button_language(value) or await user_language(update, context)
+        await start_form(update, context, lang)
         return
     if action == "cancel":
         await query.answer()

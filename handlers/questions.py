@@ -10,7 +10,7 @@ from bot.knowledge import Entry
 from bot.matching import MatchResult
 from bot.normalize import Lang, detect_language
 from bot.views import choices_keyboard, entry_keyboard, fallback_keyboard
-from handlers.common import reply, user_language
+from handlers.common import button_language, reply, user_language
 from handlers.lead_form import start_form
 
 APPLY_INTENT = "apply"
@@ -75,12 +75,12 @@ async def question(update: Update, context: BotContext) -> None:
 
 
 async def show_entry(update: Update, context: BotContext) -> None:
-    """kb:<id> button: show that entry."""
+    """kb:<lang>:<id> button: show that entry in the language of the button."""
     query = update.callback_query
     assert query is not None and query.data is not None
     await query.answer()
-    entry_id = query.data.removeprefix("kb:")
-    lang = await user_language(update, context)
+    _, code, entry_id = query.data.split(":")
+    lang = button_language(code) or await user_language(update, context)
     if entry_id in context.kb:
         await send_entry(update, context, context.kb[entry_id], lang)
     else:  # a button from an older knowledge base
@@ -95,7 +95,7 @@ async def not_text(update: Update, context: BotContext) -> None:
 def question_handlers() -> list[BaseHandler[Update, BotContext, None]]:
     private = filters.ChatType.PRIVATE
     return [
-        CallbackQueryHandler(show_entry, pattern=r"^kb:[a-z0-9-]+$"),
+        CallbackQueryHandler(show_entry, pattern=r"^kb:(ar|en):[a-z0-9-]+$"),
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, question),
         MessageHandler(
             private & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL, not_text

@@ -9,7 +9,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import BotContext
 from bot.views import inline, topics_keyboard
-from handlers.common import reply, user_language
+from handlers.common import button_language, reply, user_language
 from handlers.lead_form import offer_resume
 
 # Deep-link payloads are campaign names; Telegram allows [A-Za-z0-9_-], up to 64.
@@ -41,9 +41,11 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 async def topics(update: Update, context: BotContext) -> None:
     """/topics or the Topics button: the menu of knowledge-base entries."""
-    if update.callback_query:
-        await update.callback_query.answer()
-    lang = await user_language(update, context)
+    query = update.callback_query
+    if query:
+        await query.answer()
+    code = query.data.removeprefix("menu:") if query and query.data else ""
+    lang = button_language(code) or await user_language(update, context)
     await reply(update, context, "topics", lang, topics_keyboard(context.kb, context.texts, lang))
 
 
@@ -78,6 +80,6 @@ def start_handlers() -> list[BaseHandler[Update, BotContext, None]]:
         CommandHandler("help", help_command, filters=private),
         CommandHandler("topics", topics, filters=private),
         CommandHandler("language", language, filters=private),
-        CallbackQueryHandler(topics, pattern=r"^menu$"),
+        CallbackQueryHandler(topics, pattern=r"^menu:(ar|en)$"),
         CallbackQueryHandler(set_language, pattern=r"^lang:(ar|en)$"),
     ]

@@ -31,7 +31,7 @@ async def test_start_greets_in_arabic_and_orders_buttons_right_to_left(
     menu = [e for e in bot.services.kb.menu()]
     first_row = rows[0]
     # The first topic sits at the right end of the row for a right-to-left reader.
-    assert first_row[-1] == (menu[0].title["ar"], f"kb:{menu[0].id}")
+    assert first_row[-1] == (menu[0].title["ar"], f"kb:ar:{menu[0].id}")
     assert all(len(data.encode()) <= 64 for row in rows for _, data in row)
 
 
@@ -43,8 +43,8 @@ async def test_english_question_gets_the_entry_with_related_buttons(
     text = bot.last_text(english_user.id)
     assert text.startswith(f"<b>{entry.title['en']}</b>")
     data = [d for row in bot.last_buttons(english_user.id) for _, d in row]
-    assert [f"kb:{r}" for r in entry.related] == [d for d in data if d.startswith("kb:")]
-    assert "form:start" in data  # offer_form entries end with "Become a partner"
+    assert [f"kb:en:{r}" for r in entry.related] == [d for d in data if d.startswith("kb:")]
+    assert "form:start:en" in data  # offer_form entries end with "Become a partner"
 
 
 async def test_question_is_answered_in_the_language_it_is_written_in(
@@ -63,7 +63,7 @@ async def test_out_of_scope_question_gets_the_honest_fallback_and_is_stored(
     assert "I do not have an answer" in text
     assert "/apply" in text
     data = [d for row in bot.last_buttons(english_user.id) for _, d in row]
-    assert data == ["menu", "form:start"]
+    assert data == ["menu:en", "form:start:en"]
     assert await bot.store.top_unanswered() == [("price of solana today", 1)]
 
 
@@ -71,7 +71,7 @@ async def test_topic_button_shows_entry_and_answers_callback(
     bot: Harness, english_user: LocalUser
 ) -> None:
     await bot.send(english_user, "/topics")
-    calls = await bot.press(english_user, "kb:expert-secondment")
+    calls = await bot.press(english_user, "kb:en:expert-secondment")
     assert calls[0].method == "answerCallbackQuery"
     assert bot.last_text(english_user.id).startswith(
         "<b>" + bot.services.kb["expert-secondment"].title["en"]
@@ -154,3 +154,16 @@ async def test_out_of_scope_cues_reach_the_bot(bot: Harness, english_user: Local
     """The knowledge base's out-of-scope cues apply in the bot, not only in `ask`."""
     await bot.send(english_user, "what is the fee to attend the interpol europol conference")
     assert not bot.last_text(english_user.id).startswith("<b>")
+
+
+async def test_buttons_under_an_arabic_answer_answer_in_arabic(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    """An English-app user who asks in Arabic keeps getting Arabic from the buttons."""
+    await bot.send(english_user, "ما هي خيارات الشراكة؟")
+    await bot.press(english_user, "kb:ar:expert-secondment")
+    assert bot.last_text(english_user.id).startswith(
+        RLM + "<b>" + bot.services.kb["expert-secondment"].title["ar"]
+    )
+    await bot.press(english_user, "form:start:ar")
+    assert "رائع" in bot.texts(english_user.id)[-2]
