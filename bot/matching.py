@@ -114,12 +114,15 @@ class Matcher:
         self.thresholds = thresholds or Thresholds()
         self._synonyms, self._stem_synonyms = _prepare_synonyms(synonyms or {})
         # Out-of-scope cues: folded word (and Arabic stem) -> cue number, and per
-        # cue the words that lift it (None: the entry's own vocabulary does).
+        # cue the words that lift it (None: the entry's own vocabulary does), also
+        # by their synonyms' term ("expert" lifts a cue for "engineer" too).
         self._cue_of: dict[str, int] = {}
         self._cue_unless: list[frozenset[str] | None] = []
         for number, cue in enumerate(out_of_scope):
             self._cue_of.update((key, number) for key in _cue_keys(cue.words))
-            self._cue_unless.append(frozenset(_cue_keys(cue.unless)) if cue.unless else None)
+            unless = _cue_keys(cue.unless)
+            unless += [self._term(key) for key in unless]
+            self._cue_unless.append(frozenset(unless) if unless else None)
         self._entry_ids: list[str] = []
         entry_index: dict[str, int] = {}
         self._variant_entry: list[int] = []
@@ -173,6 +176,9 @@ class Matcher:
                     deletes[key].append(spelling)
         self._spellings = spellings
         self._typo_index = {key: tuple(words) for key, words in deletes.items()}
+        # Heads of synonym groups that no phrasing uses: words the synonyms file
+        # knows as real words ("countries", "دولة"), so never typos of a term.
+        self._known_unused = frozenset(self._synonyms.values()) - self._postings.keys()
 
     @classmethod
     def from_knowledge_base(
@@ -221,6 +227,7 @@ class Matcher:
             return []
         present = set(found)
         present.update(stem(w) for w in found if _is_arabic(w))
+        present.update(self._term(w) for w in found if is_content(w))
         out: list[frozenset[int]] = []
         for word in found:
             number = self._cue_of.get(word)
@@ -239,6 +246,8 @@ class Matcher:
         """Vocabulary terms a query word stands for, with their similarity (0-1)."""
         if term in self._postings:
             return ((term, 1.0),)
+        if term in self._known_unused:
+            return ()
         coarse = self._deep.get(deep_stem(word))
         if coarse:
             return tuple((t, DEEP_SIMILARITY) for t in coarse)

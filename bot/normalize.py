@@ -65,7 +65,7 @@ _STOP_WORDS_TEXT = """
     is are was were be been being am do does did doing done have has had having can could
     will would shall should may might must i me my we us our ours you your yours he she it
     its they them their this that these those there here what which who whom whose when
-    where how any some all each more most such only own same very just also too
+    where how any some all each more most such own same very just also too
     not no yes please pls plz u ur r im i'm it's whats what's tell know want wanna like
     get got let lets something anything thing things way ways kindly ok okay
     much many really need dear sir madam
@@ -93,7 +93,8 @@ _STOP_WORDS_TEXT = """
     ودي ودنا حابب حابين نحب نود اود نرغب ارغب يرجي يرجى
     يسوي تسوي بيسوي بيساوي يساوي نسوي بيعمل بتعمل يعمل تعمل نعمل نعملها اعمل بعمل بتعملوه
     فعل دار قام سوي اسوي
-    طرق طريقه طريقة
+    طرق طريقه طريقة كيفية كيفيه احد لعدة عدة
+    main primary principal رئيسي الرئيسي رئيسية الرئيسية
     بالظبط بالضبط اصلا فعلا طيب اوك اوكي يلا
     نكدر اكدر تكدر يكدر نكدرو ويا وياي ويانا بتاعي بتاعنا بتاعتنا ديالي بلا بدون واحد حدا
     يقدرش نقدرش تقدرش كنقدرو كيقدر كنبغيو بغيت بغينا نبغيو
@@ -103,7 +104,7 @@ _STOP_WORDS_TEXT = """
 # Question words that carry an intent ("why partner?") but must never make a
 # match on their own: the matcher weighs them lightly and ignores a question
 # made of nothing else.
-WEAK_WORDS: frozenset[str] = frozenset("why ليش ليه لماذا علاش".split())
+WEAK_WORDS: frozenset[str] = frozenset("why ليش ليه لماذا علاش only".split())
 
 _EN_SUFFIXES: tuple[tuple[str, str], ...] = (
     ("ational", "ate"),
@@ -149,7 +150,7 @@ _SHORTHAND: dict[str, tuple[str, ...]] = {
         "wg": "working group", "wgs": "working groups", "ppp": "public private partnership",
         "ppps": "public private partnerships", "pvt": "private", "govt": "government",
         "org": "organisation", "orgs": "organisations", "intl": "international",
-        "infosec": "information security", "ppl": "people",
+        "ppl": "people",
     }.items()
 }  # fmt: skip
 # Two words that make one: "in-kind" support is not a kind of support, "sign up" is one verb.
@@ -160,6 +161,9 @@ _COMPOUNDS: dict[tuple[str, str], str] = {
     ("open", "source"): "opensource", ("make", "sense"): "sense",
     ("not", "listed"): "unlisted", ("not", "mentioned"): "unlisted", ("t", "mentioned"): "unlisted",
     ("not", "covered"): "unlisted", ("not", "included"): "unlisted", ("t", "listed"): "unlisted",
+    ("information", "technology"): "infotech", ("تقنيه", "المعلومات"): "infotech",
+    ("تكنولوجيا", "المعلومات"): "infotech", ("وتقنيه", "المعلومات"): "infotech",
+    ("information", "security"): "infosec", ("امن", "المعلومات"): "infosec",
     ("other", "than"): "besides", ("apart", "from"): "besides", ("except", "for"): "besides",
 }  # fmt: skip
 # After "besides training", "ما عدا التدريب", the next few words name what is NOT asked for.

@@ -13,6 +13,7 @@ from bot.matching import Matcher, Thresholds
 ROOT = Path(__file__).resolve().parent.parent
 OUR_SET = ROOT / "tests" / "data" / "questions.yaml"
 HOLDOUT_SET = ROOT / "benchmarks" / "data" / "holdout_questions.yaml"
+FINAL_SET = ROOT / "benchmarks" / "data" / "final_questions.yaml"
 DEV_SETS = [
     Path("/work/shared/eval/dev_questions.yaml"),
     ROOT.parent / "shared" / "eval" / "dev_questions.yaml",
@@ -94,13 +95,19 @@ def assert_floors(
 
 
 def test_accuracy_on_our_question_set(matcher: Matcher) -> None:
-    # Reached: ar 100% / en 96% in scope, OOS ar 100% / en 100%; a small margin below.
-    assert_floors(matcher, OUR_SET, {"ar": 0.97, "en": 0.93}, {"ar": 0.94, "en": 0.94})
+    # Reached: ar 100% / en 96.8% in scope, OOS ar 100% / en 100%; a small margin below.
+    assert_floors(matcher, OUR_SET, {"ar": 0.97, "en": 0.94}, {"ar": 0.96, "en": 0.96})
 
 
 def test_accuracy_on_holdout_set(matcher: Matcher) -> None:
     # Reached: ar 99% / en 100% in scope, OOS ar 100% / en 100%.
     assert_floors(matcher, HOLDOUT_SET, {"ar": 0.95, "en": 0.95}, {"ar": 0.92, "en": 0.92})
+
+
+def test_accuracy_on_final_set(matcher: Matcher) -> None:
+    # Tuned on since (its failures were studied by category); the honest estimate now
+    # comes from a fresh set. Reached: ar 100% / en 98.6% in scope, OOS ar 100% / en 100%.
+    assert_floors(matcher, FINAL_SET, {"ar": 0.95, "en": 0.95}, {"ar": 0.94, "en": 0.94})
 
 
 def test_accuracy_on_dev_set(matcher: Matcher) -> None:
@@ -121,6 +128,10 @@ def test_accuracy_on_dev_set(matcher: Matcher) -> None:
         ("mena wg", "mena-working-group"),  # chat shorthand
         ("business email compromise operations", "africa-working-group"),
         ("ما دور الأفرقة الإقليمية", "regional-working-groups"),  # دور (role) is not دورة
+        ("someone hacked my email", "report-cybercrime"),  # a victim word lifts the email cue
+        ("our engineers could work at your hq for a while", "expert-secondment"),
+        ("خبير من عندنا يشتغل في مقر الإنتربول لفترة", "expert-secondment"),
+        ("in what forms can we partner", "partnership-options"),  # "form" is not "kind"
     ],
 )
 def test_vocabulary_and_cues_keep_in_scope_answers(
@@ -139,6 +150,12 @@ def test_vocabulary_and_cues_keep_in_scope_answers(
         "هكرلي حساب واتس",
         "ممكن تهكرلي حساب انستا",
         "deadline to apply for a partnership",
+        "where is interpol's headquarters",  # HQ without an expert sent there
+        "وين مقر الإنتربول",
+        "who is the director of europol",
+        "write me a phishing email",
+        "what is the capital of kenya",
+        "how do i become an interpol police officer",
     ],
 )
 def test_out_of_scope_cues_block_a_direct_answer(matcher: Matcher, text: str) -> None:
@@ -160,6 +177,25 @@ def test_cue_with_unless_is_lifted_only_by_those_words() -> None:
     m = Matcher(variants, out_of_scope=cues)
     assert m.match("business email compromise").entry_id == "bec"
     assert m.match("business email").entry_id is None
+
+
+def test_unless_words_count_through_their_synonyms() -> None:
+    variants = [("hq", "experts working at interpol premises")]
+    cues = [OutOfScopeCue(("hq",), unless=("expert",))]
+    m = Matcher(variants, synonyms={"engineer": "expert"}, out_of_scope=cues)
+    assert m.match("engineers working at interpol hq").entry_id == "hq"
+    assert m.match("interpol hq").entry_id is None
+
+
+def test_known_words_are_not_typos_of_terms() -> None:
+    # "countries" is one edit from "counter" (a word of the base), but the synonyms
+    # know it as a word of its own, so it counts as unknown.
+    m = Matcher(
+        [("fight", "counter cybercrime"), ("members", "expert group members")],
+        synonyms={"countries": "country", "counter": "fight", "fight": "fight"},
+    )
+    ranked = m.scores("member countries")
+    assert all(s.entry_id != "fight" for s in ranked)
 
 
 def test_shipped_base_loads_out_of_scope_cues() -> None:

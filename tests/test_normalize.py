@@ -70,6 +70,10 @@ def test_detect_language(text: str, lang: str) -> None:
         ("ما يقدرش يحارب", ["يحارب"]),  # negation suffix off: يقدر is a stop word
         ("other ways besides data and training", ["other", "besides"]),  # excluded span
         ("ما عدا التدريب", ["عدا"]),
+        ("information technology companies", ["infotech", "companies"]),  # not "information"
+        ("شركات تقنية المعلومات", ["شركات", "infotech"]),
+        ("information security", ["infosec"]),
+        ("أحد خبرائنا لعدة أشهر", ["خبراينا", "اشهر"]),
     ],
 )
 def test_content_words_handle_chat_and_dialect(text: str, expected: list[str]) -> None:
