@@ -16,7 +16,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +26,8 @@ USER = {"id": 55, "is_bot": False, "first_name": "Lina", "language_code": "ar"}
 
 
 class FakeTelegram(BaseHTTPRequestHandler):
-    calls: list[tuple[str, dict[str, Any]]] = []
+    # Class-level on purpose: the server makes a new handler per request.
+    calls: ClassVar[list[tuple[str, dict[str, Any]]]] = []
     served_update = False
 
     def do_POST(self) -> None:
