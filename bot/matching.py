@@ -54,6 +54,18 @@ FUZZY_MIN_LENGTH = 4
 FUZZY_CUTOFF_SHORT = 80.0
 FUZZY_CUTOFF_LONG = 75.0
 MAX_FUZZY_EXPANSIONS = 3
+# A near miss is worth less than the word itself: its similarity is the ratio
+# raised to this power. Squared for short words, where one letter is a quarter of
+# the word ("bank" is not "back"); as is from FUZZY_GENTLE_LENGTH letters up, where
+# one slip ("thnks", "softwear", "finacial") leaves the word plain to a reader.
+FUZZY_POWER_SHORT = 2.0
+FUZZY_POWER_LONG = 1.0
+FUZZY_GENTLE_LENGTH = 5
+# English words of this length and more are also looked up by the consonants of
+# their stem, so that two slipped vowels ("analisys", "collaberation") still find
+# the word; the similarity cutoff still applies.
+SKELETON_MIN_LENGTH = 7
+_VOWELS = str.maketrans("", "", "aeiouy")
 # Weight of a question word such as "why" (see ``normalize.WEAK_WORDS``).
 WEAK_WEIGHT = 0.6
 # An unknown word weighs like a term found in this many entries: it is evidence
@@ -176,6 +188,11 @@ class Matcher:
                     deletes[key].append(spelling)
         self._spellings = spellings
         self._typo_index = {key: tuple(words) for key, words in deletes.items()}
+        skeletons: dict[str, list[str]] = defaultdict(list)
+        for spelling in spellings:
+            if len(spelling) >= SKELETON_MIN_LENGTH - 1 and spelling.isascii():
+                skeletons[_skeleton(spelling)].append(spelling)
+        self._skeletons = {key: tuple(words) for key, words in skeletons.items()}
         # Heads of synonym groups that no phrasing uses: words the synonyms file
         # knows as real words ("countries", "دولة"), so never typos of a term.
         self._known_unused = frozenset(self._synonyms.values()) - self._postings.keys()
@@ -254,7 +271,15 @@ class Matcher:
         if _is_arabic(word):
             # The stem decides: "الامين" is not a typo of "الامن" when "امين" is short.
             return self._typos(term)
-        return self._typos(term) or self._typos(word)
+        # An English typo is looked up as stemmed and as typed, and the nearer reading
+        # wins: "thnks" is one letter from "thanks", though "thnk" is also near "thank".
+        if term == word:
+            return self._typos(term)
+        found = dict(self._typos(word))
+        for head, similarity in self._typos(term):
+            found[head] = max(found.get(head, 0.0), similarity)
+        best = sorted(found.items(), key=lambda item: -item[1])
+        return tuple(best[:MAX_FUZZY_EXPANSIONS])
 
     def _typos(self, token: str) -> Expansion:
         size = len(token)
@@ -263,16 +288,18 @@ class Matcher:
         if size < FUZZY_MIN_LENGTH or (size < FUZZY_MIN_LENGTH + 1 and _is_arabic(token)):
             return ()
         cutoff = FUZZY_CUTOFF_SHORT if size < 6 else FUZZY_CUTOFF_LONG
+        power = FUZZY_POWER_SHORT if size < FUZZY_GENTLE_LENGTH else FUZZY_POWER_LONG
         found: dict[str, float] = {}
-        for key in _deletes(token):
-            for spelling in self._typo_index.get(key, ()):
-                head = self._spellings[spelling]
-                if head in found and found[head] >= 1.0:
-                    continue
-                score = fuzz.ratio(token, spelling, score_cutoff=cutoff)
-                if score:
-                    # A near miss is worth less than the word itself.
-                    found[head] = max(found.get(head, 0.0), (score / 100.0) ** 2)
+        candidates = [s for key in _deletes(token) for s in self._typo_index.get(key, ())]
+        if size >= SKELETON_MIN_LENGTH and token.isascii():
+            candidates.extend(self._skeletons.get(_skeleton(token), ()))
+        for spelling in candidates:
+            head = self._spellings[spelling]
+            if head in found and found[head] >= 1.0:
+                continue
+            score = fuzz.ratio(token, spelling, score_cutoff=cutoff)
+            if score:
+                found[head] = max(found.get(head, 0.0), (score / 100.0) ** power)
         best = sorted(found.items(), key=lambda item: -item[1])
         return tuple(best[:MAX_FUZZY_EXPANSIONS])
 
@@ -372,6 +399,11 @@ class Matcher:
 def _deletes(word: str) -> set[str]:
     """``word`` and every string one deletion away from it."""
     return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _skeleton(word: str) -> str:
+    """The consonants of an English word's stem: a key that vowel slips leave alone."""
+    return stem(word).translate(_VOWELS)
 
 
 def _prepare_synonyms(raw: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:

@@ -67,7 +67,7 @@ _STOP_WORDS_TEXT = """
     its they them their this that these those there here what which who whom whose when
     where how any some all each more most such own same very just also too
     not no yes please pls plz u ur r im i'm it's whats what's tell know want wanna like
-    get got let lets something anything thing things way ways kindly ok okay
+    get got let lets something anything thing things kindly ok okay
     much many really need dear sir madam
     re ve ll d t s don dont doesn doesnt isn isnt aren arent didn didnt cant wont won
     haven havent hasn hasnt wasn wasnt weren werent couldn couldnt wouldn wouldnt shouldn
@@ -166,6 +166,20 @@ _COMPOUNDS: dict[tuple[str, str], str] = {
     ("information", "security"): "infosec", ("امن", "المعلومات"): "infosec",
     ("other", "than"): "besides", ("apart", "from"): "besides", ("except", "for"): "besides",
 }  # fmt: skip
+# Everyday phrases whose words mislead one by one: "lend a hand" is help, not a loan
+# of staff; "chip in" is to contribute; the "next meeting" is a date the base does
+# not give. Folded words; longest phrases are tried first.
+_IDIOMS: dict[tuple[str, ...], str] = {
+    ("lend", "a", "hand"): "help", ("give", "a", "hand"): "help", ("helping", "hand"): "help",
+    ("lend", "us", "a", "hand"): "help", ("give", "us", "a", "hand"): "help",
+    ("chip", "in"): "contribute", ("pitch", "in"): "contribute", ("do", "our", "part"): "contribute",
+    ("do", "our", "bit"): "contribute", ("get", "on", "board"): "join", ("come", "on", "board"): "join",
+    ("hand", "over"): "give", ("pass", "on"): "share", ("pass", "along"): "share",
+    ("based", "at"): "stationed at", ("next", "meeting"): "upcoming meeting", ("next", "meetings"): "upcoming meetings",
+    ("next", "conference"): "upcoming conference", ("next", "edition"): "upcoming edition",
+}  # fmt: skip
+_IDIOM_SIZES = sorted({len(key) for key in _IDIOMS}, reverse=True)
+_IDIOM_STARTS = frozenset(key[0] for key in _IDIOMS)
 # After "besides training", "ما عدا التدريب", the next few words name what is NOT asked for.
 _EXCLUDERS = frozenset({"besides", "except", "excluding", "عدا", "بخلاف", "سوى"})
 _EXCLUDED_SPAN = 4
@@ -238,7 +252,7 @@ def words(text: str) -> list[str]:
     out: list[str] = []
     previous = ""
     skip = 0
-    for word in fold(text).split():
+    for word in _idioms(fold(text).split()):
         compound = _COMPOUNDS.get((previous, word))
         expansion = _SHORTHAND.get(word)
         if skip:
@@ -257,6 +271,25 @@ def words(text: str) -> list[str]:
         else:
             out.append(word)
         previous = word
+    return out
+
+
+def _idioms(found: list[str]) -> list[str]:
+    """``found`` with every idiom (see ``_IDIOMS``) replaced by the word it means."""
+    if _IDIOM_STARTS.isdisjoint(found):
+        return found
+    out: list[str] = []
+    i = 0
+    while i < len(found):
+        for size in _IDIOM_SIZES:
+            meaning = _IDIOMS.get(tuple(found[i : i + size]))
+            if meaning is not None:
+                out.extend(meaning.split())
+                i += size
+                break
+        else:
+            out.append(found[i])
+            i += 1
     return out
 
 

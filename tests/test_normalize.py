@@ -68,7 +68,13 @@ def test_detect_language(text: str, lang: str) -> None:
         ("in-kind support", ["inkind", "support"]),  # a compound is one word
         ("how do we sign up", ["signup"]),
         ("ما يقدرش يحارب", ["يحارب"]),  # negation suffix off: يقدر is a stop word
-        ("other ways besides data and training", ["other", "besides"]),  # excluded span
+        ("other ways besides data and training", ["other", "ways", "besides"]),  # excluded span
+        ("ways to partner", ["ways", "partner"]),  # "ways" carries the question
+        ("can we lend a hand", ["help"]),  # an idiom is one word, not a loan
+        ("our firm wants to chip in", ["firm", "wants", "contribute"]),
+        ("hand over threat feeds", ["give", "threat", "feeds"]),
+        ("could he be based at your office", ["stationed", "office"]),
+        ("when is the next meeting", ["upcoming", "meeting"]),
         ("ما عدا التدريب", ["عدا"]),
         ("information technology companies", ["infotech", "companies"]),  # not "information"
         ("شركات تقنية المعلومات", ["شركات", "infotech"]),
