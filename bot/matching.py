@@ -66,6 +66,12 @@ FUZZY_GENTLE_LENGTH = 5
 # the word; the similarity cutoff still applies.
 SKELETON_MIN_LENGTH = 7
 _VOWELS = str.maketrans("", "", "aeiouy")
+# English words are also looked up by how they sound: a spelling that only swaps
+# letters of one sound ("afrika", "kenia", "fisching") is worth this much.
+SOUND_SIMILARITY = 0.95
+_SOUNDS: tuple[tuple[str, str], ...] = (
+    ("ph", "f"), ("ck", "k"), ("c", "k"), ("q", "k"), ("y", "i"), ("z", "s"),
+)  # fmt: skip
 # Weight of a question word such as "why" (see ``normalize.WEAK_WORDS``).
 WEAK_WEIGHT = 0.6
 # An unknown word weighs like a term found in this many entries: it is evidence
@@ -193,6 +199,11 @@ class Matcher:
             if len(spelling) >= SKELETON_MIN_LENGTH - 1 and spelling.isascii():
                 skeletons[_skeleton(spelling)].append(spelling)
         self._skeletons = {key: tuple(words) for key, words in skeletons.items()}
+        sounds: dict[str, list[str]] = defaultdict(list)
+        for spelling in spellings:
+            if len(spelling) >= FUZZY_MIN_LENGTH and spelling.isascii():
+                sounds[_sound(spelling)].append(spelling)
+        self._sounds = {key: tuple(words) for key, words in sounds.items()}
         # Heads of synonym groups that no phrasing uses: words the synonyms file
         # knows as real words ("countries", "دولة"), so never typos of a term.
         self._known_unused = frozenset(self._synonyms.values()) - self._postings.keys()
@@ -300,6 +311,10 @@ class Matcher:
             score = fuzz.ratio(token, spelling, score_cutoff=cutoff)
             if score:
                 found[head] = max(found.get(head, 0.0), (score / 100.0) ** power)
+        if token.isascii():
+            for spelling in self._sounds.get(_sound(token), ()):
+                head = self._spellings[spelling]
+                found[head] = max(found.get(head, 0.0), SOUND_SIMILARITY)
         best = sorted(found.items(), key=lambda item: -item[1])
         return tuple(best[:MAX_FUZZY_EXPANSIONS])
 
@@ -404,6 +419,13 @@ def _deletes(word: str) -> set[str]:
 def _skeleton(word: str) -> str:
     """The consonants of an English word's stem: a key that vowel slips leave alone."""
     return stem(word).translate(_VOWELS)
+
+
+def _sound(word: str) -> str:
+    """An English word with letters of one sound made one, and doubled letters single."""
+    for spelling, sound in _SOUNDS:
+        word = word.replace(spelling, sound)
+    return "".join(c for i, c in enumerate(word) if i == 0 or c != word[i - 1])
 
 
 def _prepare_synonyms(raw: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:

@@ -73,7 +73,7 @@ _STOP_WORDS_TEXT = """
     haven havent hasn hasnt wasn wasnt weren werent couldn couldnt wouldn wouldnt shouldn
     even actually exactly basically somehow anyone anybody
     via per onto upon whether yet still ya yeah gonna guys folks
-    represent representing someone somebody stuff
+    represent representing someone somebody stuff right under
     kif kifak shu sho esh eh ezay izzay el bedi bedha bedna bidna
     في من الى الي على عن مع او ام ثم ان انه انها هل ما ماذا كيف متى اين هو هي هم هن انا
     نحن انت انتم انتن هذا هذه ذلك تلك هؤلاء التي الذي الذين اللي لي لك له لها لنا لكم
@@ -177,12 +177,24 @@ _IDIOMS: dict[tuple[str, ...], str] = {
     ("hand", "over"): "give", ("pass", "on"): "share", ("pass", "along"): "share",
     ("based", "at"): "stationed at", ("next", "meeting"): "upcoming meeting", ("next", "meetings"): "upcoming meetings",
     ("next", "conference"): "upcoming conference", ("next", "edition"): "upcoming edition",
+    ("on", "their", "own"): "alone", ("on", "its", "own"): "alone", ("on", "our", "own"): "alone",
+    ("on", "your", "own"): "alone", ("by", "itself"): "alone", ("by", "ourselves"): "alone",
+    ("how", "many"): "number", ("or", "just"): "or only", ("or", "merely"): "or only", ("on", "the", "table"): "available",
+    # hedges: "some kind of agreement" asks about the agreement, not about kinds
+    ("some", "kind", "of"): "", ("some", "sort", "of"): "", ("sort", "of"): "",
+    # founding a company is not joining a partnership
+    ("register", "a", "company"): "incorporate company", ("set", "up", "a", "company"): "incorporate company",
+    ("register", "a", "business"): "incorporate business", ("start", "a", "company"): "incorporate company",
+    ("start", "a", "business"): "incorporate business", ("open", "a", "company"): "incorporate company",
 }  # fmt: skip
 _IDIOM_SIZES = sorted({len(key) for key in _IDIOMS}, reverse=True)
 _IDIOM_STARTS = frozenset(key[0] for key in _IDIOMS)
 # After "besides training", "ما عدا التدريب", the next few words name what is NOT asked for.
 _EXCLUDERS = frozenset({"besides", "except", "excluding", "عدا", "بخلاف", "سوى"})
 _EXCLUDED_SPAN = 4
+# A list that runs past the span ("besides data, people, tools and training") ends
+# with the word after its conjunction: the span stretches to take it in.
+_CONJUNCTIONS = frozenset({"and", "or", "nor", "و", "او"})
 # Maghrebi and Egyptian negation wraps the verb: "ما يقدرش" is "ما يقدر".
 _NEGATORS = frozenset({"ما", "مش", "مو", "ماشي"})
 
@@ -197,6 +209,13 @@ def fold(text: str) -> str:
 
 
 STOP_WORDS: frozenset[str] = frozenset(fold(_STOP_WORDS_TEXT).split())
+# Arabic stop words of three letters and more, and what may be attached before them.
+# Two are also nouns that matter: "الدول" (the countries), "الطرق" (the ways to partner).
+_LONG_STOP_WORDS = frozenset(
+    w for w in STOP_WORDS if len(w) >= 3 and _ARABIC_LETTER.match(w) and w not in ("دول", "طرق")
+)
+_ARABIC_ATTACHED: tuple[str, ...] = ("وال", "ال", "و")
+_ARABIC_ATTACHED_STARTS = frozenset(p[0] for p in _ARABIC_ATTACHED)
 
 
 def stem(token: str) -> str:
@@ -252,11 +271,18 @@ def words(text: str) -> list[str]:
     out: list[str] = []
     previous = ""
     skip = 0
+    trailing = False
     for word in _idioms(fold(text).split()):
         compound = _COMPOUNDS.get((previous, word))
         expansion = _SHORTHAND.get(word)
+        after_list, trailing = trailing, False
         if skip:
             skip -= 1
+            if word in _CONJUNCTIONS:
+                skip = max(skip, 1)
+            trailing = not skip
+        elif after_list and word in _CONJUNCTIONS:
+            skip = 1
         elif compound is not None and out and out[-1] == previous:
             out[-1] = compound
             if compound in _EXCLUDERS:
@@ -294,8 +320,18 @@ def _idioms(found: list[str]) -> list[str]:
 
 
 def is_content(word: str) -> bool:
-    """Whether a folded word counts: not a stop word, not a single letter (digits do)."""
-    return word not in STOP_WORDS and (len(word) > 1 or word.isdigit())
+    """Whether a folded word counts: not a stop word, not a single letter (digits do).
+
+    An Arabic stop word stays one behind the article or the conjunction و
+    ("الطريقة", "وحابين").
+    """
+    if word in STOP_WORDS:
+        return False
+    if word[:1] in _ARABIC_ATTACHED_STARTS:
+        for prefix in _ARABIC_ATTACHED:
+            if word.startswith(prefix) and word[len(prefix) :] in _LONG_STOP_WORDS:
+                return False
+    return len(word) > 1 or word.isdigit()
 
 
 def content_words(text: str) -> list[str]:

@@ -80,6 +80,12 @@ def test_detect_language(text: str, lang: str) -> None:
         ("شركات تقنية المعلومات", ["شركات", "infotech"]),
         ("information security", ["infosec"]),
         ("أحد خبرائنا لعدة أشهر", ["خبراينا", "اشهر"]),
+        ("besides data, staff, tools or training?", ["besides"]),  # the span takes the list
+        ("can police win on their own", ["police", "win", "alone"]),
+        ("under some kind of agreement", ["agreement"]),  # a hedge, not a question of kinds
+        ("how many groups", ["number", "groups"]),
+        ("ما الطريقة وحابين نعرف", ["نعرف"]),  # stop words behind ال and و
+        ("الدول الأعضاء", ["الدول", "الاعضا"]),  # "countries", not the dialect "these"
     ],
 )
 def test_content_words_handle_chat_and_dialect(text: str, expected: list[str]) -> None:
