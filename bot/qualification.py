@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.config import QualificationConfig
@@ -39,3 +40,37 @@ def qualify(data: Mapping[str, Any], rules: QualificationConfig) -> Verdict:
     elif not qualified:
         reasons.append(f"score {score} is below the minimum of {rules.min_score}")
     return Verdict(score, qualified, tuple(reasons))
+
+
+def lead_record(
+    state: Mapping[str, Any],
+    rules: QualificationConfig,
+    *,
+    user_id: int,
+    username: str | None,
+    source: str | None,
+) -> dict[str, Any]:
+    """A finished form as the values of a lead row, with its verdict."""
+    data = state["data"]
+    verdict = qualify(data, rules)
+    return {
+        "user_id": user_id,
+        "username": username,
+        "language": state["lang"],
+        "source": source,
+        "organisation": data["organisation"],
+        "sector": data["sector"],
+        "sector_detail": data.get("sector_detail"),
+        "country": data["country"],
+        "name": data["name"],
+        "role": data["role"],
+        "email": data["email"],
+        "phone": data.get("phone"),
+        "interests": data["interests"],
+        "message": data.get("message"),
+        "consent_at": datetime.fromisoformat(data["consent"]),
+        "score": verdict.score,
+        "qualified": verdict.qualified,
+        "reasons": list(verdict.reasons),
+        "status": "new" if verdict.qualified else "unqualified",
+    }

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
@@ -24,10 +24,11 @@ from telegram.ext import (
 
 from bot import lead_form as form
 from bot.context import BotContext
+from bot.form_views import form_keyboard, form_prompt
 from bot.normalize import Lang, fold
 from bot.outbox import deliver_due
-from bot.qualification import qualify
-from bot.views import contact_keyboard, inline, pairs
+from bot.qualification import lead_record
+from bot.views import inline, pairs
 from handlers.common import button_language, reply, user_language
 
 SKIP_WORDS = {fold(w) for w in ("skip", "تخطي", "تخط", "تخطٍّ", "تجاوز", "لا يوجد", "no", "none")}
@@ -55,86 +56,8 @@ async def save(update: Update, context: BotContext, state: dict[str, Any]) -> No
     await context.store.save_form(update.effective_user.id, state)
 
 
-def _keyboard(
-    context: BotContext, state: dict[str, Any]
-) -> InlineKeyboardMarkup | ReplyKeyboardMarkup:
-    texts, lang, step = context.texts, state["lang"], state["step"]
-    cancel = (texts.label("cancel", lang), "form:cancel")
-    if step == "phone":
-        return contact_keyboard(texts, lang)
-    if step == form.SUMMARY:
-        return inline(
-            [
-                [(texts.label("confirm", lang), "form:confirm")],
-                [(texts.label("edit", lang), "form:edit"), cancel],
-            ],
-            lang,
-        )
-    field = form.BY_KEY[step]
-    if field.kind == "choice":
-        options = [(texts.label(f"sector.{c}", lang), f"form:sector:{c}") for c in field.choices]
-        return inline([*pairs(options), [cancel]], lang)
-    if field.kind == "multi":
-        chosen = form.selected_interests(state)
-        rows = [
-            [
-                (
-                    ("✅ " if i in chosen else "") + texts.label(f"interest.{i}", lang),
-                    f"form:interest:{i}",
-                )
-            ]
-            for i in field.choices
-        ]
-        return inline([*rows, [(texts.label("done", lang), "form:interests_done"), cancel]], lang)
-    if field.kind == "consent":
-        return inline(
-            [
-                [(texts.label("consent_yes", lang), "form:consent:yes")],
-                [(texts.label("consent_no", lang), "form:consent:no")],
-            ],
-            lang,
-        )
-    if field.optional:
-        return inline([[(texts.label("skip", lang), "form:skip"), cancel]], lang)
-    return inline([[cancel]], lang)
-
-
-def _prompt_text(context: BotContext, state: dict[str, Any]) -> str:
-    lang: Lang = state["lang"]
-    texts = context.texts
-    if state["step"] == form.SUMMARY:
-        return texts.render("form/summary", lang, fields=_summary(context, state))
-    chosen = [texts.label(f"interest.{i}", lang) for i in form.selected_interests(state)]
-    return texts.render(
-        f"form/{state['step']}",
-        lang,
-        limit=form.MESSAGE_LIMIT,
-        chosen=chosen,
-        retention_days=int(context.config.privacy.retention_days),
-    )
-
-
-def _summary(context: BotContext, state: dict[str, Any]) -> list[dict[str, str]]:
-    lang: Lang = state["lang"]
-    texts, data = context.texts, state["data"]
-    out = []
-    for key in form.EDITABLE:
-        value = data.get(key)
-        if key == "sector" and value:
-            value = texts.label(f"sector.{value}", lang)
-            if data.get(form.SECTOR_OTHER):
-                value += f" ({data[form.SECTOR_OTHER]})"
-        elif key == "interests":
-            value = (", " if lang == "en" else "، ").join(
-                texts.label(f"interest.{i}", lang) for i in data.get("interests", [])
-            )
-        out.append(
-            {
-                "label": texts.label(f"field.{key}", lang),
-                "value": value or texts.label("none", lang),
-            }
-        )
-    return out
+def _prompt(context: BotContext, state: dict[str, Any]) -> str:
+    return form_prompt(context.texts, state, int(context.config.privacy.retention_days))
 
 
 async def prompt(update: Update, context: BotContext, state: dict[str, Any]) -> None:
@@ -147,7 +70,7 @@ async def prompt(update: Update, context: BotContext, state: dict[str, Any]) -> 
         state["reply_keyboard"] = True
     await save(update, context, state)
     await context.bot.send_message(
-        chat.id, _prompt_text(context, state), reply_markup=_keyboard(context, state)
+        chat.id, _prompt(context, state), reply_markup=form_keyboard(context.texts, state)
     )
 
 
@@ -258,7 +181,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         if toggled is not None:
             await save(update, context, toggled)
             await query.edit_message_text(
-                _prompt_text(context, toggled), reply_markup=_keyboard(context, toggled)
+                _prompt(context, toggled), reply_markup=form_keyboard(context.texts, toggled)
             )
         return
     if action == "confirm" and state["step"] == form.SUMMARY:
@@ -313,30 +236,14 @@ async def submit(update: Update, context: BotContext, state: dict[str, Any], now
     """Store the lead (and its outbox row) first, then tell the user, then try delivery."""
     user = update.effective_user
     assert user is not None
-    data = state["data"]
-    verdict = qualify(data, context.config.qualification)
     profile = await context.store.profile(user.id)
-    values = {
-        "user_id": user.id,
-        "username": user.username,
-        "language": state["lang"],
-        "source": profile.source if profile else None,
-        "organisation": data["organisation"],
-        "sector": data["sector"],
-        "sector_detail": data.get(form.SECTOR_OTHER),
-        "country": data["country"],
-        "name": data["name"],
-        "role": data["role"],
-        "email": data["email"],
-        "phone": data.get("phone"),
-        "interests": data["interests"],
-        "message": data.get("message"),
-        "consent_at": datetime.fromisoformat(data["consent"]),
-        "score": verdict.score,
-        "qualified": verdict.qualified,
-        "reasons": list(verdict.reasons),
-        "status": "new" if verdict.qualified else "unqualified",
-    }
+    values = lead_record(
+        state,
+        context.config.qualification,
+        user_id=user.id,
+        username=user.username,
+        source=profile.source if profile else None,
+    )
     window = timedelta(days=context.config.qualification.repeat_window_days)
     submission = await context.store.submit_lead(values, window)
     await context.store.delete_form(user.id)

@@ -1,0 +1,95 @@
+"""How the lead form looks in Telegram: each step's prompt and its buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup
+
+from bot import lead_form as form
+from bot.normalize import Lang
+from bot.texts import Texts
+from bot.views import contact_keyboard, inline, pairs
+
+
+def form_keyboard(
+    texts: Texts, state: dict[str, Any]
+) -> InlineKeyboardMarkup | ReplyKeyboardMarkup:
+    """The buttons under the prompt of the current step."""
+    lang, step = state["lang"], state["step"]
+    cancel = (texts.label("cancel", lang), "form:cancel")
+    if step == "phone":
+        return contact_keyboard(texts, lang)
+    if step == form.SUMMARY:
+        return inline(
+            [
+                [(texts.label("confirm", lang), "form:confirm")],
+                [(texts.label("edit", lang), "form:edit"), cancel],
+            ],
+            lang,
+        )
+    field = form.BY_KEY[step]
+    if field.kind == "choice":
+        options = [(texts.label(f"sector.{c}", lang), f"form:sector:{c}") for c in field.choices]
+        return inline([*pairs(options), [cancel]], lang)
+    if field.kind == "multi":
+        chosen = form.selected_interests(state)
+        rows = [
+            [
+                (
+                    ("✅ " if i in chosen else "") + texts.label(f"interest.{i}", lang),
+                    f"form:interest:{i}",
+                )
+            ]
+            for i in field.choices
+        ]
+        return inline([*rows, [(texts.label("done", lang), "form:interests_done"), cancel]], lang)
+    if field.kind == "consent":
+        return inline(
+            [
+                [(texts.label("consent_yes", lang), "form:consent:yes")],
+                [(texts.label("consent_no", lang), "form:consent:no")],
+            ],
+            lang,
+        )
+    if field.optional:
+        return inline([[(texts.label("skip", lang), "form:skip"), cancel]], lang)
+    return inline([[cancel]], lang)
+
+
+def form_prompt(texts: Texts, state: dict[str, Any], retention_days: int) -> str:
+    """The question for the current step, or the summary."""
+    lang: Lang = state["lang"]
+    if state["step"] == form.SUMMARY:
+        return texts.render("form/summary", lang, fields=_summary(texts, state))
+    chosen = [texts.label(f"interest.{i}", lang) for i in form.selected_interests(state)]
+    return texts.render(
+        f"form/{state['step']}",
+        lang,
+        limit=form.MESSAGE_LIMIT,
+        chosen=chosen,
+        retention_days=retention_days,
+    )
+
+
+def _summary(texts: Texts, state: dict[str, Any]) -> list[dict[str, str]]:
+    lang: Lang = state["lang"]
+    data = state["data"]
+    out = []
+    for key in form.EDITABLE:
+        value = data.get(key)
+        if key == "sector" and value:
+            value = texts.label(f"sector.{value}", lang)
+            if data.get(form.SECTOR_OTHER):
+                value += f" ({data[form.SECTOR_OTHER]})"
+        elif key == "interests":
+            value = (", " if lang == "en" else "، ").join(
+                texts.label(f"interest.{i}", lang) for i in data.get("interests", [])
+            )
+        out.append(
+            {
+                "label": texts.label(f"field.{key}", lang),
+                "value": value or texts.label("none", lang),
+            }
+        )
+    return out
