@@ -29,7 +29,7 @@ DEFAULT_SETS = [
     ROOT.parent / "shared" / "eval" / "dev_questions.yaml",
     *(
         ROOT / "benchmarks" / "data" / f"{name}_questions.yaml"
-        for name in ("holdout", "final", "last", "fresh", "sixth")
+        for name in ("holdout", "final", "last", "fresh", "sixth", "seventh")
     ),
 ]
 

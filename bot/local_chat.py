@@ -65,18 +65,24 @@ class Terminal:
             for row in rows:
                 for _label, data in row:
                     self.choices.append(("callback", message or {}, data))
-            self._print_choices([label for row in rows for label, _ in row])
+            self._print_choices([[label for label, _ in row] for row in rows])
         elif "keyboard" in markup:
-            labels = [b["text"] for row in markup["keyboard"] for b in row]
+            labels = [[b["text"] for b in row] for row in markup["keyboard"]]
             for row in markup["keyboard"]:
                 for b in row:
                     kind = "contact" if b.get("request_contact") else "text"
                     self.choices.append((kind, {}, b["text"]))
             self._print_choices(labels)
 
-    def _print_choices(self, labels: list[str]) -> None:
-        line = "  ".join(f"[{i}] {label}" for i, label in enumerate(labels, 1))
-        print(line, file=self.out)
+    def _print_choices(self, rows: list[list[str]]) -> None:
+        """One line per keyboard row, numbered across rows as the user presses them."""
+        number = 0
+        for row in rows:
+            cells = []
+            for label in row:
+                number += 1
+                cells.append(f"[{number}] {label}")
+            print("  ".join(cells), file=self.out)
 
 
 async def chat(config: Config, lines: TextIO, out: TextIO, *, interactive: bool) -> int:

@@ -104,3 +104,22 @@ def test_kb_unanswered_lists_most_frequent_first(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert lines[0].split()[0] == "3" and "price of gold" in lines[0].lower()
     assert lines[1].split()[0] == "1" and "jobs at interpol" in lines[1]
+
+
+def test_local_chat_runs_scripted_and_presses_buttons_by_number(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"database:\n  url: sqlite+aiosqlite:///{tmp_path / 'chat.sqlite3'}\n", encoding="utf-8"
+    )
+    script = "what is expert secondment?\n1\n/apply\nACME\n/cancel\n"
+    result = run("--config", str(config), "chat", stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "you> what is expert secondment?" in out
+    assert "[1] Partnership options" in out  # buttons as numbered choices
+    # "1" pressed the first button under the answer: the partnership options entry.
+    after_press = out.split("you> 1", 1)[1]
+    assert after_press.lstrip().startswith("[bot]\nPartnership options")
+    assert "What is the name of your organisation?" in out
+    assert "Organisation" in out.split("you> /cancel", 1)[1]  # says what was discarded
+    assert out.rstrip().endswith("bye")
