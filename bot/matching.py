@@ -146,6 +146,9 @@ class Matcher:
         self._variant_entry: list[int] = []
         variant_terms: list[tuple[str, ...]] = []
         deep: dict[str, set[str]] = defaultdict(set)
+        # Words of the phrasings as written, for typos: "shre" is one letter from
+        # "share", though two from its stem "shar".
+        written: dict[str, str] = {}
         for entry_id, text in variants:
             pairs = self._word_terms(text)
             terms = tuple(dict.fromkeys(term for _, term in pairs))
@@ -153,6 +156,7 @@ class Matcher:
                 continue
             for word, term in pairs:
                 deep[deep_stem(word)].add(term)
+                written.setdefault(word, term)
             if entry_id not in entry_index:
                 entry_index[entry_id] = len(self._entry_ids)
                 self._entry_ids.append(entry_id)
@@ -187,6 +191,9 @@ class Matcher:
         for source, head in self._synonyms.items():
             if head in self._postings:
                 spellings.setdefault(source, head)
+        for word, term in written.items():
+            if word.isascii():
+                spellings.setdefault(word, term)
         deletes: dict[str, list[str]] = defaultdict(list)
         for spelling in spellings:
             if len(spelling) >= FUZZY_MIN_LENGTH:

@@ -74,6 +74,7 @@ _STOP_WORDS_TEXT = """
     even actually exactly basically somehow anyone anybody
     via per onto upon whether yet still ya yeah gonna guys folks
     represent representing someone somebody stuff right under
+    love keen eager willing hoping
     kif kifak shu sho esh eh ezay izzay el bedi bedha bedna bidna
     في من الى الي على عن مع او ام ثم ان انه انها هل ما ماذا كيف متى اين هو هي هم هن انا
     نحن انت انتم انتن هذا هذه ذلك تلك هؤلاء التي الذي الذين اللي لي لك له لها لنا لكم

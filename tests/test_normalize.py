@@ -36,7 +36,7 @@ def test_arabic_article_and_plural_are_stripped() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["what is the", "شو هو اللي", "وش ايش بدنا عايز", "please tell me"]
+    "text", ["what is the", "شو هو اللي", "وش ايش بدنا عايز", "please tell me", "we would love to"]
 )
 def test_stop_words_only_give_no_tokens(text: str) -> None:
     assert tokens(text) == []
