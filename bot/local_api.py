@@ -173,15 +173,6 @@ class LocalBotApi(BaseRequest):
         self.messages[(chat_id, message_id)] = message
         return message
 
-    # Reading what was sent ------------------------------------------------------
-    def sent(self, chat_id: int | None = None, method: str | None = None) -> list[ApiCall]:
-        return [
-            c
-            for c in self.calls
-            if (method is None or c.method == method)
-            and (chat_id is None or int(c.params.get("chat_id", 0)) == chat_id)
-        ]
-
 
 def _chat(chat_id: int) -> dict[str, Any]:
     if chat_id > 0:

@@ -139,3 +139,28 @@ async def test_purge_before_removes_old_rows_only(bot: Harness, english_user: Lo
         "forms": 0,
         "questions": 0,
     }
+
+
+async def test_retention_and_delivery_run_on_a_schedule(bot: Harness) -> None:
+    """The purge and the outbox poll are JobQueue jobs, so they run while the bot runs."""
+    assert bot.app.job_queue is not None
+    jobs = {job.name: job for job in bot.app.job_queue.jobs()}
+    assert {"purge_job", "delivery_job"} <= set(jobs)
+
+
+async def test_purge_job_deletes_personal_data_past_retention(
+    make_bot: Any, english_user: LocalUser
+) -> None:
+    from bot.app import purge_job
+    from bot.context import BotContext
+    from tests.conftest import Clock
+
+    clock = Clock()
+    bot = await make_bot({"privacy": {"retention_days": 30}}, clock=clock)
+    await bot.send(english_user, "price of gold today")  # stored as unanswered
+    await bot.send(english_user, "/apply")  # a form state
+    clock.now += timedelta(days=31)
+    await purge_job(BotContext(application=bot.app))
+    async with bot.store.session() as session:
+        assert (await session.scalars(select(UnansweredQuestion))).all() == []
+        assert (await session.scalars(select(FormState))).all() == []
