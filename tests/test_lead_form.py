@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bot import lead_form as form
 from bot.config import load_config
 from bot.local_api import LocalBotApi, LocalUser, buttons
 from bot.texts import Texts
@@ -300,19 +301,10 @@ async def test_complete_arabic_form_with_arabic_indic_phone(
 async def _at_step(bot: Harness, user: LocalUser, step: str) -> None:
     """Fill the form up to ``step`` (its prompt is the last message)."""
     await bot.send(user, "/apply")
-    order = [
-        "sector",
-        "country",
-        "name",
-        "role",
-        "email",
-        "phone",
-        "interests",
-        "message",
-        "consent",
-    ]
+    # The form's own field order; the sector details step is skipped by a sector button.
+    order = [f.key for f in form.FIELDS if f.key != form.SECTOR_OTHER]
     steps = form_steps()
-    index = {"organisation": 0, **{name: i + 1 for i, name in enumerate(order)}}[step]
+    index = order.index(step)
     # Steps 7-10 are the interest toggles; the message step comes after "Done".
     if index > 7:
         index += 3
