@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -17,6 +17,7 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         dict[str, Any]: JSON,
         list[str]: JSON,
+        list[dict[str, Any]]: JSON,
         datetime: DateTime(),
     }
 
@@ -44,9 +45,13 @@ class FormState(Base):
 
 
 class Lead(Base):
+    """A submitted form. It belongs to the Telegram user who sent it, and to nobody else."""
+
     __tablename__ = "leads"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The form this lead came from: pressing Confirm twice cannot make two leads.
+    form_id: Mapped[str | None] = mapped_column(String(36), unique=True)
     user_id: Mapped[int] = mapped_column(BigInteger, index=True)
     username: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(2))
@@ -64,9 +69,15 @@ class Lead(Base):
     consent_at: Mapped[datetime]
     score: Mapped[int]
     qualified: Mapped[bool]
-    reasons: Mapped[list[str]]
+    # Qualification reasons as codes with values ({"code": "free_mail", "domain": ...}),
+    # rendered in the staff language when shown.
+    reasons: Mapped[list[dict[str, Any]]]
     status: Mapped[str] = mapped_column(String(16), index=True)
     repeat_count: Mapped[int] = mapped_column(default=0)
+    # Earlier submissions of the same user, oldest first: a repeat never erases one.
+    history: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    # Another user's lead with the same email: shown to staff, never merged.
+    duplicate_of: Mapped[int | None] = mapped_column(Integer)
     staff_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     staff_message_id: Mapped[int | None] = mapped_column(BigInteger)
     handled_by: Mapped[str | None] = mapped_column(String(200))
@@ -76,16 +87,26 @@ class Lead(Base):
 
 
 class OutboxItem(Base):
-    """A staff-chat post (or an edit of one) that must happen at least once."""
+    """A staff-chat side effect that must happen at least once: a lead's post, an edit of
+    it, or the withdrawal of a post whose lead was deleted (then ``lead_id`` is None and
+    the target message is in ``chat_id``/``message_id``)."""
 
     __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    lead_id: Mapped[int | None] = mapped_column(
+        ForeignKey("leads.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any] | None]
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The claim: whoever holds this token until ``locked_until`` (database clock) may send.
+    lease_token: Mapped[str | None] = mapped_column(String(32))
     locked_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

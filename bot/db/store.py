@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Delete, delete, func, or_, select, update
+from sqlalchemy import CursorResult, Delete, delete, func, or_, select
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.db.models import FormState, Lead, OutboxItem, UnansweredQuestion, UserProfile, utcnow
+from bot.db.outbox_queries import OutboxQueries
 from bot.normalize import fold
 
 LEAD_STATUSES = ("new", "claimed", "contacted", "not_fit", "unqualified")
-OUTBOX_LEASE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Stats:
     top_unanswered: list[tuple[str, int]]
 
 
-class Store:
+class Store(OutboxQueries):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.session = async_sessionmaker(engine, expire_on_commit=False)
@@ -197,68 +197,6 @@ class Store:
             by_source=dict(Counter(r.source or "-" for r in rows).most_common()),
             top_unanswered=await self.top_unanswered(10),
         )
-
-    # Outbox --------------------------------------------------------------------
-    async def claim_due(self, now: datetime, limit: int = 20) -> list[tuple[OutboxItem, Lead]]:
-        """Lease due items to this process; a lease that lapses (a crash) frees them again."""
-        async with self.session() as session:
-            due = (
-                await session.scalars(
-                    select(OutboxItem.id)
-                    .where(
-                        OutboxItem.status == "pending",
-                        OutboxItem.next_attempt_at <= now,
-                        or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < now),
-                    )
-                    .order_by(OutboxItem.id)
-                    .limit(limit)
-                )
-            ).all()
-        claimed: list[tuple[OutboxItem, Lead]] = []
-        for item_id in due:
-            async with self.session.begin() as session:
-                result = await session.execute(
-                    update(OutboxItem)
-                    .where(
-                        OutboxItem.id == item_id,
-                        OutboxItem.status == "pending",
-                        or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < now),
-                    )
-                    .values(locked_until=now + OUTBOX_LEASE, attempts=OutboxItem.attempts + 1)
-                )
-                if cast(CursorResult[Any], result).rowcount != 1:
-                    continue  # another process took it
-                item = await session.get(OutboxItem, item_id)
-                lead = await session.get(Lead, item.lead_id) if item else None
-                if item is not None and lead is not None:
-                    claimed.append((item, lead))
-        return claimed
-
-    async def mark_sent(self, item_id: int, chat_id: int, message_id: int | None) -> None:
-        async with self.session.begin() as session:
-            item = await session.get(OutboxItem, item_id)
-            if item is None:
-                return
-            item.status = "sent"
-            item.sent_at = utcnow()
-            item.locked_until = None
-            if message_id is not None:
-                lead = await session.get(Lead, item.lead_id)
-                if lead is not None:
-                    lead.staff_chat_id = chat_id
-                    lead.staff_message_id = message_id
-
-    async def mark_retry(self, item_id: int, error: str, at: datetime) -> None:
-        async with self.session.begin() as session:
-            await session.execute(
-                update(OutboxItem)
-                .where(OutboxItem.id == item_id)
-                .values(next_attempt_at=at, locked_until=None, last_error=error[:300])
-            )
-
-    async def outbox(self) -> list[OutboxItem]:
-        async with self.session() as session:
-            return list((await session.scalars(select(OutboxItem).order_by(OutboxItem.id))).all())
 
     # Privacy -------------------------------------------------------------------
     async def staff_posts_of(self, user_id: int) -> list[tuple[int, int, int]]:
