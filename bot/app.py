@@ -20,11 +20,12 @@ from bot.matching import Matcher, Thresholds
 from bot.outbox import delivery_job
 from bot.rate_limit import RateLimiter
 from bot.texts import Texts
+from handlers.answering import APPLY_INTENT
 from handlers.errors import on_error
 from handlers.guard import guard_handler
 from handlers.lead_form import form_handlers, form_router
 from handlers.privacy import privacy_handlers
-from handlers.questions import APPLY_INTENT, question_handlers
+from handlers.questions import question_handlers
 from handlers.staff import staff_handlers
 from handlers.start import start_handlers
 

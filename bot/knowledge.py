@@ -22,7 +22,18 @@ INTENTS_FILE = "intents.yaml"
 SYNONYMS_FILE = "synonyms.yaml"
 OUT_OF_SCOPE_FILE = "out_of_scope.yaml"
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-_ENTRY_KEYS = {"id", "title", "menu", "offer_form", "questions", "keywords", "answer", "related"}
+_ENTRY_KEYS = {
+    "id",
+    "title",
+    "menu",
+    "offer_form",
+    "victim_hint",
+    "questions",
+    "keywords",
+    "answer",
+    "related",
+}
+_FLAGS = ("menu", "offer_form", "victim_hint")
 _LINE = "__line__"
 
 
@@ -36,6 +47,9 @@ class Entry:
     related: tuple[str, ...] = ()
     menu: bool = False
     offer_form: bool = False
+    # When a question comes closest to this entry yet is not answered, the fallback
+    # tells victims where to report (the bot is not a police desk).
+    victim_hint: bool = False
     source: str = ""
 
     def variants(self) -> Iterator[str]:
@@ -252,7 +266,7 @@ def _parse_entry(file: str, item: dict[str, Any], problems: list[Problem]) -> En
     if not isinstance(related, list) or not all(isinstance(r, str) for r in related):
         report("related", "must be a list of entry ids")
         related = []
-    flags = {name: item.get(name, False) for name in ("menu", "offer_form")}
+    flags = {name: item.get(name, False) for name in _FLAGS}
     for name, value in flags.items():
         if not isinstance(value, bool):
             report(name, "must be true or false")
@@ -267,6 +281,7 @@ def _parse_entry(file: str, item: dict[str, Any], problems: list[Problem]) -> En
         related=tuple(related),
         menu=bool(flags["menu"]),
         offer_form=bool(flags["offer_form"]),
+        victim_hint=bool(flags["victim_hint"]),
         source=f"{file}:{line}",
     )
 

@@ -8,6 +8,7 @@ value or an error id that names a template.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -172,7 +173,13 @@ EDITABLE = tuple(f.key for f in FIELDS if f.key not in (SECTOR_OTHER, "consent")
 
 
 def new_state(now: datetime) -> dict[str, Any]:
-    return {"step": FIELDS[0].key, "data": {}, "editing": False, "updated_at": now.isoformat()}
+    return {
+        "form_id": uuid.uuid4().hex,  # one form, one lead, however often Confirm is pressed
+        "step": FIELDS[0].key,
+        "data": {},
+        "editing": False,
+        "updated_at": now.isoformat(),
+    }
 
 
 def current_field(state: dict[str, Any]) -> Field | None:

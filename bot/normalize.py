@@ -346,6 +346,11 @@ def tokens(text: str, *, keep_stop_words: bool = False) -> list[str]:
     return [stem(word) for word in found]
 
 
+def has_letters(text: str) -> bool:
+    """Whether ``text`` has a letter of any script (not only digits, emoji, punctuation)."""
+    return any(ch.isalpha() for ch in text)
+
+
 def detect_language(text: str, default: Lang = "en") -> Lang:
     """The language to answer in, judged from the script of the letters.
 

@@ -6,12 +6,24 @@ from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKe
 
 from bot.context import BotContext
 from bot.normalize import Lang
+from bot.user_text import clean_text
 from bot.views import send_text
 
 
 def button_language(code: str) -> Lang | None:
     """The language carried in a button's callback data ("ar"/"en"), if any."""
     return "ar" if code == "ar" else "en" if code == "en" else None
+
+
+def incoming_text(update: Update) -> str:
+    """The message's text (or shared phone number), cleaned at the edge before anything
+    stores it."""
+    message = update.effective_message
+    if message is None:
+        return ""
+    if message.contact is not None:
+        return clean_text(message.contact.phone_number).strip()
+    return clean_text(message.text or "").strip()
 
 
 async def user_language(update: Update, context: BotContext) -> Lang:

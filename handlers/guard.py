@@ -13,17 +13,23 @@ from handlers.common import reply, user_language
 
 
 async def rate_limit(update: Update, context: BotContext) -> None:
-    """Drop messages over the limit; say so once per window."""
+    """Drop a partner's messages, edits and button presses over the limit; say so once."""
     user = update.effective_user
-    if user is None or update.message is None or update.effective_chat is None:
-        return
-    if update.effective_chat.type != "private":
-        return
+    chat = update.effective_chat
+    if user is None or chat is None or chat.type != "private":
+        return  # the staff chat is not limited
     verdict = context.services.limiter.check(user.id, time.monotonic())
     if verdict is Verdict.ALLOWED:
         return
+    query = update.callback_query
     if verdict is Verdict.LIMITED:
-        await reply(update, context, "rate_limited", await user_language(update, context))
+        lang = await user_language(update, context)
+        if query is not None:
+            await query.answer(context.texts.render("rate_limited", lang), show_alert=True)
+        else:
+            await reply(update, context, "rate_limited", lang)
+    elif query is not None:
+        await query.answer()  # stop the button's spinner, say nothing more
     raise ApplicationHandlerStop
 
 

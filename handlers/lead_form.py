@@ -24,86 +24,27 @@ from telegram.ext import (
 
 from bot import lead_form as form
 from bot.context import BotContext
-from bot.form_views import form_keyboard, form_prompt
+from bot.form_views import form_keyboard
 from bot.normalize import Lang, fold
 from bot.outbox import deliver_due
 from bot.qualification import lead_record
 from bot.views import inline, pairs
-from handlers.common import button_language, reply, user_language
+from handlers.answering import answer_question
+from handlers.common import button_language, incoming_text, reply, user_language
+from handlers.form_flow import load_form, prompt, prompt_text, save, start_form
 
 SKIP_WORDS = {fold(w) for w in ("skip", "تخطي", "تخط", "تخطٍّ", "تجاوز", "لا يوجد", "no", "none")}
 
 
-async def load_form(update: Update, context: BotContext) -> dict[str, Any] | None:
-    """The user's open form, or None; an expired one is discarded and the user told."""
-    user = update.effective_user
-    if user is None:
-        return None
-    row = await context.store.load_form(user.id)
-    if row is None:
-        return None
-    state = row.state
-    idle = timedelta(minutes=context.config.form.idle_timeout_minutes)
-    if form.is_expired(state, context.services.clock(), idle):
-        await context.store.delete_form(user.id)
-        await reply(update, context, "form/expired", state.get("lang", "en"))
-        return None
-    return state
+def _asks_question(context: BotContext, text: str, field: form.Field | None) -> bool:
+    """A question in the middle of the form is answered, not taken as a field value.
 
-
-async def save(update: Update, context: BotContext, state: dict[str, Any]) -> None:
-    assert update.effective_user is not None
-    await context.store.save_form(update.effective_user.id, state)
-
-
-def _prompt(context: BotContext, state: dict[str, Any]) -> str:
-    return form_prompt(context.texts, state, int(context.config.privacy.retention_days))
-
-
-async def prompt(update: Update, context: BotContext, state: dict[str, Any]) -> None:
-    """Ask for the current step, closing the phone step's reply keyboard first."""
-    chat = update.effective_chat
-    assert chat is not None
-    if state.pop("reply_keyboard", False) and state["step"] != "phone":
-        await context.bot.send_message(chat.id, "✔", reply_markup=ReplyKeyboardRemove())
-    if state["step"] == "phone":
-        state["reply_keyboard"] = True
-    await save(update, context, state)
-    await context.bot.send_message(
-        chat.id, _prompt(context, state), reply_markup=form_keyboard(context.texts, state)
-    )
-
-
-async def start_form(update: Update, context: BotContext, lang: Lang) -> None:
-    """Open a new form, unless one is already open (then offer to continue it)."""
-    if await offer_resume(update, context, lang):
-        return
-    state = {**form.new_state(context.services.clock()), "lang": lang}
-    await reply(update, context, "form/intro", lang)
-    await prompt(update, context, state)
-
-
-async def offer_resume(update: Update, context: BotContext, lang: Lang) -> bool:
-    state = await load_form(update, context)
-    if state is None:
+    The free-text message is stored as typed, questions included: diverting it to
+    the matcher would lose what the partner wrote for staff.
+    """
+    if field is not None and field.key == "message":
         return False
-    texts = context.texts
-    step = state["step"]
-    step_label = (
-        texts.label(f"field.{step}", lang) if step in form.BY_KEY else texts.label("confirm", lang)
-    )
-    rows = [
-        [
-            (texts.label("continue", lang), "form:continue"),
-            (texts.label("start_over", lang), "form:restart"),
-        ]
-    ]
-    await reply(update, context, "form/resume", lang, inline(rows, lang), step=step_label)
-    return True
-
-
-def _asks_question(context: BotContext, text: str, typing_expected: bool) -> bool:
-    """A question in the middle of the form is answered, not taken as a field value."""
+    typing_expected = field is not None and field.kind in ("text", "choice", "email", "phone")
     if typing_expected and "?" not in text and "؟" not in text:
         return False
     return context.services.matcher.match(text[:500]).entry_id is not None
@@ -118,18 +59,16 @@ async def route_message(update: Update, context: BotContext) -> None:
     now = context.services.clock()
     lang: Lang = state["lang"]
     step, field = state["step"], form.current_field(state)
-    text = (message.text or "").strip()
-    if message.contact is not None and step == "phone":
-        text = message.contact.phone_number
+    text = incoming_text(update)
+    if message.contact is not None and step != "phone":
+        text = ""
     elif step == "phone" and fold(text) in SKIP_WORDS | {fold(context.texts.label("skip", lang))}:
         await prompt(update, context, form.skip(state, now) or state)
         raise ApplicationHandlerStop
     typing_expected = field is not None and field.kind in ("text", "choice", "email", "phone")
     if not text:
         await reply(update, context, "form/error", lang, error="use_buttons")
-    elif _asks_question(context, text, typing_expected):
-        from handlers.questions import answer_question
-
+    elif _asks_question(context, text, field):
         await answer_question(update, context, text)
         await reply(update, context, "form/back_to_form", lang)
     elif not typing_expected:
@@ -181,12 +120,13 @@ async def on_button(update: Update, context: BotContext) -> None:
         if toggled is not None:
             await save(update, context, toggled)
             await query.edit_message_text(
-                _prompt(context, toggled), reply_markup=form_keyboard(context.texts, toggled)
+                prompt_text(context, toggled), reply_markup=form_keyboard(context.texts, toggled)
             )
         return
     if action == "confirm" and state["step"] == form.SUMMARY:
-        await query.answer()
-        await submit(update, context, state, now)
+        submitted = await submit(update, context, state)
+        # The loser of a double press: the form was already sent.
+        await query.answer(None if submitted else context.texts.render("form/closed", lang))
         return
     if action == "consent" and value == "no" and state["step"] == "consent":
         await query.answer()
@@ -232,8 +172,11 @@ def _apply_button(state: dict[str, Any], action: str, value: str, now: datetime)
     return None
 
 
-async def submit(update: Update, context: BotContext, state: dict[str, Any], now: datetime) -> None:
-    """Store the lead (and its outbox row) first, then tell the user, then try delivery."""
+async def submit(update: Update, context: BotContext, state: dict[str, Any]) -> bool:
+    """Store the lead (and its outbox row) and close the form, then tell the user.
+
+    False when this form was already submitted (Confirm pressed twice).
+    """
     user = update.effective_user
     assert user is not None
     profile = await context.store.profile(user.id)
@@ -244,12 +187,15 @@ async def submit(update: Update, context: BotContext, state: dict[str, Any], now
         username=user.username,
         source=profile.source if profile else None,
     )
+    values["form_id"] = state.get("form_id")
     window = timedelta(days=context.config.qualification.repeat_window_days)
     submission = await context.store.submit_lead(values, window)
-    await context.store.delete_form(user.id)
+    if submission is None:
+        return False
     lang: Lang = state["lang"]
     await reply(update, context, "form/updated" if submission.is_repeat else "form/submitted", lang)
     await deliver_due(context.bot, context.services)
+    return True
 
 
 async def cancel(update: Update, context: BotContext) -> None:
@@ -270,6 +216,19 @@ async def cancel(update: Update, context: BotContext) -> None:
     await reply(update, context, "form/cancelled", lang, ReplyKeyboardRemove(), fields=entered)
 
 
+async def skip_command(update: Update, context: BotContext) -> None:
+    """/skip: skip an optional step; a required one says it cannot be skipped."""
+    state = await load_form(update, context)
+    if state is None:
+        await reply(update, context, "unknown_command", await user_language(update, context))
+        return
+    skipped = form.skip(state, context.services.clock())
+    if skipped is None:
+        await reply(update, context, "form/error", state["lang"], error="cannot_skip")
+        skipped = state
+    await prompt(update, context, skipped)
+
+
 async def apply_command(update: Update, context: BotContext) -> None:
     """/apply: start (or resume) the partnership form."""
     await start_form(update, context, await user_language(update, context))
@@ -280,6 +239,7 @@ def form_handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CommandHandler("apply", apply_command, filters=private),
         CommandHandler("cancel", cancel, filters=private),
+        CommandHandler("skip", skip_command, filters=private),
         CallbackQueryHandler(on_button, pattern=r"^form:"),
     ]
 

@@ -10,7 +10,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from bot.context import BotContext
 from bot.views import inline, topics_keyboard
 from handlers.common import button_language, reply, user_language
-from handlers.lead_form import offer_resume
+from handlers.form_flow import offer_resume
 
 # Deep-link payloads are campaign names; Telegram allows [A-Za-z0-9_-], up to 64.
 SOURCE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

@@ -117,3 +117,11 @@ def test_several_problems_are_reported_together(tmp_path: Path) -> None:
         "ar: بيتا هو الثاني.", "ar: ''"
     )
     assert len(problems(tmp_path, text)) == 2
+
+
+def test_victim_hint_is_a_validated_flag(tmp_path: Path) -> None:
+    flagged = GOOD.replace("  related: [beta]", "  related: [beta]\n  victim_hint: true")
+    kb = load_knowledge_base(write(tmp_path, flagged))
+    assert (kb["alpha"].victim_hint, kb["beta"].victim_hint) == (True, False)
+    found = problems(tmp_path, GOOD.replace("  related: [beta]", "  victim_hint: sometimes"))
+    assert any("field 'victim_hint': must be true or false" in p for p in found)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Delete, delete, func, or_, select
+from sqlalchemy import CursorResult, Delete, delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,6 +24,19 @@ from bot.db.models import FormState, Lead, OutboxItem, UnansweredQuestion, UserP
 from bot.db.outbox_queries import OutboxQueries
 from bot.normalize import fold
 
+# A lead's values that a repeat replaces; the old ones go to its history.
+HISTORY_FIELDS = (
+    "organisation",
+    "sector",
+    "sector_detail",
+    "country",
+    "name",
+    "role",
+    "email",
+    "phone",
+    "interests",
+    "message",
+)
 LEAD_STATUSES = ("new", "claimed", "contacted", "not_fit", "unqualified")
 
 
@@ -114,50 +128,42 @@ class Store(OutboxQueries):
             return [(text, n) for text, n in (await session.execute(query)).all()]
 
     # Leads -------------------------------------------------------------------
-    async def submit_lead(self, values: dict[str, Any], repeat_window: timedelta) -> Submission:
-        """Store a finished form as a lead, or fold it into the user's recent one.
+    async def submit_lead(
+        self, values: dict[str, Any], repeat_window: timedelta
+    ) -> Submission | None:
+        """Close the user's form and store it as a lead, in one transaction.
 
-        The outbox row is written in the same transaction, so a committed lead
-        is always delivered and nothing is sent for an uncommitted one.
+        The form row is the gate: whoever deletes it submits, so Confirm pressed
+        twice (or on two devices at once) makes one lead, and None tells the loser.
+        A repeat from the same Telegram user updates their recent lead and keeps the
+        earlier values in its history; a lead is never matched by email, since
+        anyone can type anyone's email (another user's is only flagged to staff).
+        The outbox row is written in the same transaction, so a committed lead is
+        always delivered and nothing is sent for an uncommitted one.
         """
+        user_id = values["user_id"]
         since = utcnow() - repeat_window
-        async with self.session.begin() as session:
-            existing = await session.scalar(
-                select(Lead)
-                .where(
-                    or_(Lead.user_id == values["user_id"], Lead.email == values["email"]),
-                    Lead.created_at >= since,
+        try:
+            async with self.session.begin() as session:
+                closed = await _deleted(
+                    session, delete(FormState).where(FormState.user_id == user_id)
                 )
-                .order_by(Lead.created_at.desc())
-                .limit(1)
-                .with_for_update()
-            )
-            if existing is None:
-                lead = Lead(**values)
-                session.add(lead)
-                await session.flush()
-                if lead.qualified:
-                    session.add(OutboxItem(lead_id=lead.id, kind="post"))
-                return Submission(lead, is_repeat=False)
-            for key, value in values.items():
-                if key not in ("status", "created_at"):
-                    setattr(existing, key, value)
-            if existing.status == "unqualified" and existing.qualified:
-                existing.status = "new"
-            existing.repeat_count += 1
-            existing.updated_at = utcnow()
-            pending_post = await session.scalar(
-                select(OutboxItem.id).where(
-                    OutboxItem.lead_id == existing.id,
-                    OutboxItem.kind == "post",
-                    OutboxItem.status == "pending",
+                if not closed:
+                    return None
+                existing = await session.scalar(
+                    select(Lead)
+                    .where(Lead.user_id == user_id, Lead.created_at >= since)
+                    .order_by(Lead.created_at.desc(), Lead.id.desc())
+                    .limit(1)
+                    .with_for_update()
                 )
-            )
-            if existing.staff_message_id is not None:
-                session.add(OutboxItem(lead_id=existing.id, kind="refresh"))
-            elif existing.qualified and pending_post is None:
-                session.add(OutboxItem(lead_id=existing.id, kind="post"))
-            return Submission(existing, is_repeat=True)
+                if existing is None:
+                    return Submission(await _new_lead(session, values), is_repeat=False)
+                await _update_lead(session, existing, values)
+                return Submission(existing, is_repeat=True)
+        except IntegrityError:
+            # The same form id again: another worker committed this very form first.
+            return None
 
     async def lead(self, lead_id: int) -> Lead | None:
         async with self.session() as session:
@@ -241,6 +247,51 @@ class Store(OutboxQueries):
                     delete(UnansweredQuestion).where(UnansweredQuestion.created_at < cutoff),
                 ),
             }
+
+
+async def _new_lead(session: AsyncSession, values: dict[str, Any]) -> Lead:
+    """A first inquiry; flagged when another user's lead has the same email."""
+    duplicate_of = await session.scalar(
+        select(Lead.id)
+        .where(func.lower(Lead.email) == values["email"].lower(), Lead.user_id != values["user_id"])
+        .order_by(Lead.id.desc())
+        .limit(1)
+    )
+    lead = Lead(**values, duplicate_of=duplicate_of, history=[])
+    session.add(lead)
+    await session.flush()
+    # Every consented lead reaches staff; qualification only decides how it is shown.
+    session.add(OutboxItem(lead_id=lead.id, kind="post"))
+    return lead
+
+
+async def _update_lead(session: AsyncSession, lead: Lead, values: dict[str, Any]) -> None:
+    """A repeat from the same user: new values, the old ones kept, staff told."""
+    previous = {key: getattr(lead, key) for key in HISTORY_FIELDS}
+    previous["submitted_at"] = lead.updated_at.isoformat()
+    organisation_changed = previous["organisation"] != values["organisation"]
+    for key, value in values.items():
+        if key not in ("user_id", "status", "created_at"):
+            setattr(lead, key, value)
+    lead.history = [*lead.history, previous]
+    if lead.status == "unqualified" and lead.qualified:
+        lead.status = "new"
+    lead.repeat_count += 1
+    lead.updated_at = utcnow()
+    pending_post = await session.scalar(
+        select(OutboxItem.id).where(
+            OutboxItem.lead_id == lead.id,
+            OutboxItem.kind == "post",
+            OutboxItem.status == "pending",
+        )
+    )
+    if pending_post is not None:
+        return  # the post still to be made will show the new values
+    if lead.staff_message_id is None or organisation_changed:
+        # Nobody re-reads an old post: a changed organisation is news, so post again.
+        session.add(OutboxItem(lead_id=lead.id, kind="post"))
+    else:
+        session.add(OutboxItem(lead_id=lead.id, kind="refresh"))
 
 
 async def _deleted(session: AsyncSession, statement: Delete) -> int:

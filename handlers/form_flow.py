@@ -1,0 +1,87 @@
+"""The form's conversation steps that several handlers share: open, resume, ask.
+
+Every step is loaded from and saved to the database, so any bot process can
+take the user's next message.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from telegram import ReplyKeyboardRemove, Update
+
+from bot import lead_form as form
+from bot.context import BotContext
+from bot.form_views import form_keyboard, form_prompt
+from bot.normalize import Lang
+from bot.views import inline
+from handlers.common import reply
+
+
+async def load_form(update: Update, context: BotContext) -> dict[str, Any] | None:
+    """The user's open form, or None; an expired one is discarded and the user told."""
+    user = update.effective_user
+    if user is None:
+        return None
+    row = await context.store.load_form(user.id)
+    if row is None:
+        return None
+    state = row.state
+    idle = timedelta(minutes=context.config.form.idle_timeout_minutes)
+    if form.is_expired(state, context.services.clock(), idle):
+        await context.store.delete_form(user.id)
+        await reply(update, context, "form/expired", state.get("lang", "en"))
+        return None
+    return state
+
+
+async def save(update: Update, context: BotContext, state: dict[str, Any]) -> None:
+    assert update.effective_user is not None
+    await context.store.save_form(update.effective_user.id, state)
+
+
+def prompt_text(context: BotContext, state: dict[str, Any]) -> str:
+    return form_prompt(context.texts, state, int(context.config.privacy.retention_days))
+
+
+async def prompt(update: Update, context: BotContext, state: dict[str, Any]) -> None:
+    """Ask for the current step, closing the phone step's reply keyboard first."""
+    chat = update.effective_chat
+    assert chat is not None
+    if state.pop("reply_keyboard", False) and state["step"] != "phone":
+        await context.bot.send_message(chat.id, "✔", reply_markup=ReplyKeyboardRemove())
+    if state["step"] == "phone":
+        state["reply_keyboard"] = True
+    await save(update, context, state)
+    await context.bot.send_message(
+        chat.id, prompt_text(context, state), reply_markup=form_keyboard(context.texts, state)
+    )
+
+
+async def start_form(update: Update, context: BotContext, lang: Lang) -> None:
+    """Open a new form, unless one is already open (then offer to continue it)."""
+    if await offer_resume(update, context, lang):
+        return
+    state = {**form.new_state(context.services.clock()), "lang": lang}
+    await reply(update, context, "form/intro", lang)
+    await prompt(update, context, state)
+
+
+async def offer_resume(update: Update, context: BotContext, lang: Lang) -> bool:
+    state = await load_form(update, context)
+    if state is None:
+        return False
+    texts = context.texts
+    step = state["step"]
+    step_label = (
+        texts.label(f"field.{step}", lang) if step in form.BY_KEY else texts.label("confirm", lang)
+    )
+    rows = [
+        [
+            (texts.label("continue", lang), "form:continue"),
+            (texts.label("start_over", lang), "form:restart"),
+        ]
+    ]
+    await reply(update, context, "form/resume", lang, inline(rows, lang), step=step_label)
+    return True
