@@ -15,6 +15,7 @@ from bot.db.store import Store
 from bot.knowledge import KnowledgeBase
 from bot.matching import Matcher
 from bot.rate_limit import RateLimiter
+from bot.sectors import SectorLexicon
 from bot.texts import Texts
 
 SERVICES = "services"
@@ -29,6 +30,7 @@ class Services:
     store: Store
     texts: Texts
     limiter: RateLimiter
+    sectors: SectorLexicon
     clock: Callable[[], datetime] = field(default=utcnow)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ MIN_QUESTIONS = 4
 INTENTS_FILE = "intents.yaml"
 SYNONYMS_FILE = "synonyms.yaml"
 OUT_OF_SCOPE_FILE = "out_of_scope.yaml"
+SECTORS_FILE = "sectors.yaml"
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _ENTRY_KEYS = {
     "id",
@@ -101,6 +103,8 @@ class KnowledgeBase:
     intents: Mapping[str, Mapping[Lang, tuple[str, ...]]] = field(default_factory=dict)
     synonyms: Mapping[str, str] = field(default_factory=dict)
     out_of_scope: tuple[OutOfScopeCue, ...] = ()
+    # Form sector -> words that name it when typed (sectors.yaml).
+    sectors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __getitem__(self, entry_id: str) -> Entry:
         return self.entries[entry_id]
@@ -137,7 +141,8 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 
 
 def default_path() -> Path:
-    return Path(__file__).resolve().parent.parent / "knowledge"
+    """The shipped knowledge base: package data, found the same way in a checkout and a wheel."""
+    return Path(str(resources.files("knowledge")))
 
 
 def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
@@ -151,6 +156,7 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
     intents: dict[str, dict[Lang, tuple[str, ...]]] = {}
     synonyms: dict[str, str] = {}
     cues: list[OutOfScopeCue] = []
+    sectors: dict[str, tuple[str, ...]] = {}
     for file in files:
         name = _display(file)
         try:
@@ -164,6 +170,8 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
             synonyms.update(_parse_synonyms(name, data, problems))
         elif file.name == OUT_OF_SCOPE_FILE:
             cues.extend(_parse_out_of_scope(name, data, problems))
+        elif file.name == SECTORS_FILE:
+            sectors.update(_parse_sectors(name, data, problems))
         elif not isinstance(data, list):
             problems.append(Problem(name, None, None, None, "must be a YAML list of entries"))
         else:
@@ -172,7 +180,11 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
     if problems:
         raise KnowledgeBaseError(problems)
     return KnowledgeBase(
-        entries=entries, intents=intents, synonyms=synonyms, out_of_scope=tuple(cues)
+        entries=entries,
+        intents=intents,
+        synonyms=synonyms,
+        out_of_scope=tuple(cues),
+        sectors=sectors,
     )
 
 
@@ -330,6 +342,31 @@ def _parse_intents(
             problems.append(Problem(file, data[_LINE], f"intent:{name}", field_name, message))
 
         out[name] = _per_language(value, "phrases", report, many=True)
+    return out
+
+
+def _parse_sectors(file: str, data: Any, problems: list[Problem]) -> dict[str, tuple[str, ...]]:
+    """Each key is a form sector; its value, the words that name it."""
+    from bot.lead_form import SECTORS
+
+    out: dict[str, tuple[str, ...]] = {}
+    if not isinstance(data, dict):
+        problems.append(Problem(file, None, None, None, "must map sectors to lists of words"))
+        return out
+    for sector, words in data.items():
+        if sector == _LINE:
+            continue
+        if sector not in SECTORS or sector == "other":
+            known = ", ".join(s for s in SECTORS if s != "other")
+            problems.append(
+                Problem(file, data[_LINE], None, str(sector), f"unknown sector; use one of {known}")
+            )
+        elif not isinstance(words, list) or not words or not all(isinstance(w, str) for w in words):
+            problems.append(
+                Problem(file, data[_LINE], None, sector, "must be a non-empty list of words")
+            )
+        else:
+            out[sector] = tuple(words)
     return out
 
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from bot.normalize import fold, tokens
+from bot.sectors import SectorLexicon, shipped_lexicon
 
 Kind = Literal["text", "choice", "multi", "email", "phone", "consent"]
 SECTORS = ("cybersecurity", "it", "banking", "academia", "other")
@@ -99,11 +99,8 @@ def fold_digits(text: str) -> str:
 
 
 def _sector(raw: str) -> Validated:
-    """Typed sector: a known one by name, else 'other' with the text kept."""
-    value, error = _text(2, 100)(raw)
-    if error:
-        return None, error
-    return {"sector": sector_of(value), "detail": value}, None
+    """Typed sector: the text, read for its sector by ``answer`` (which has the lexicon)."""
+    return _text(2, 100)(raw)
 
 
 def _message(raw: str) -> Validated:
@@ -117,41 +114,9 @@ def _refuse_typing(raw: str) -> Validated:
     return None, Invalid("use_buttons")
 
 
-# Typed answers that name a sector in either language: whole phrases first,
-# then single words by stem (so "البنوك" and "banks" find banking too).
-_SECTOR_NAMES: dict[str, tuple[str, ...]] = {
-    "cybersecurity": (
-        "cybersecurity", "cyber security", "security", "infosec", "أمن سيبراني",
-        "الأمن السيبراني", "امن المعلومات", "أمن المعلومات", "سيبراني", "السيبراني",
-    ),
-    "it": (
-        "it", "information technology", "tech", "technology", "software", "تكنولوجيا المعلومات",
-        "تقنية المعلومات", "برمجيات", "تكنولوجيا", "تقنية",
-    ),
-    "banking": (
-        "banking", "bank", "finance", "fintech", "financial services", "بنك", "بنوك", "مصرف",
-        "مصارف", "القطاع المصرفي", "مصرفي", "مالية", "التمويل",
-    ),
-    "academia": (
-        "academia", "academic", "university", "research", "جامعة", "جامعات", "أكاديمي",
-        "الأوساط الأكاديمية", "بحث علمي",
-    ),
-}  # fmt: skip
-SECTOR_WORDS = {fold(name): sector for sector, names in _SECTOR_NAMES.items() for name in names}
-SECTOR_STEMS = {
-    tokens(name)[0]: sector
-    for sector, names in _SECTOR_NAMES.items()
-    for name in names
-    if len(tokens(name)) == 1
-}
-
-
-def sector_of(text: str) -> str:
+def sector_of(text: str, lexicon: SectorLexicon | None = None) -> str:
     """The sector key a typed answer names, or "other"."""
-    exact = SECTOR_WORDS.get(fold(text))
-    if exact is not None:
-        return exact
-    return next((SECTOR_STEMS[t] for t in tokens(text) if t in SECTOR_STEMS), "other")
+    return (lexicon or shipped_lexicon()).sector_of(text)
 
 
 FIELDS: tuple[Field, ...] = (
@@ -210,8 +175,10 @@ def advance(state: dict[str, Any], now: datetime) -> dict[str, Any]:
     return {**state, "step": SUMMARY, "editing": False, "updated_at": now.isoformat()}
 
 
-def answer(state: dict[str, Any], raw: str, now: datetime) -> tuple[dict[str, Any], Invalid | None]:
-    """Take typed input for the current step."""
+def answer(
+    state: dict[str, Any], raw: str, now: datetime, sectors: SectorLexicon | None = None
+) -> tuple[dict[str, Any], Invalid | None]:
+    """Take typed input for the current step; a typed sector is read with ``sectors``."""
     field = current_field(state)
     if field is None:
         return state, Invalid("use_buttons")
@@ -220,8 +187,9 @@ def answer(state: dict[str, Any], raw: str, now: datetime) -> tuple[dict[str, An
         return state, error
     data = dict(state["data"])
     if field.key == "sector":
-        data["sector"] = value["sector"]
-        data[SECTOR_OTHER] = value["detail"] if value["sector"] == "other" else None
+        data["sector"] = sector_of(value, sectors)
+        # The typed words are kept for staff when they name no known sector.
+        data[SECTOR_OTHER] = value if data["sector"] == "other" else None
     else:
         data[field.key] = value
     return advance({**state, "data": data}, now), None

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import sys
+
+from sqlalchemy.exc import DBAPIError
+
 from bot.config import Config
-from bot.db.migrate import upgrade_database
 from bot.db.store import Store
 
 
@@ -18,9 +21,19 @@ async def _top_unanswered(url: str, limit: int) -> list[tuple[str, int]]:
 
 
 def print_unanswered(config: Config, limit: int) -> int:
-    """Questions the bot could not answer directly, grouped and most frequent first."""
-    upgrade_database(config.database.url)
-    rows = asyncio.run(_top_unanswered(config.database.url, limit))
+    """Questions the bot could not answer directly, grouped and most frequent first.
+
+    Read-only: it never migrates, so pointing it at a production database is safe.
+    """
+    try:
+        rows = asyncio.run(_top_unanswered(config.database.url, limit))
+    except DBAPIError as exc:
+        print(
+            f"partnerbot: cannot read the database ({type(exc.orig).__name__}); "
+            "check database.url, or run 'partnerbot db upgrade' on a new database",
+            file=sys.stderr,
+        )
+        return 1
     if not rows:
         print("no unanswered questions stored")
         return 0

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.db.models import Base
 
 target_metadata = Base.metadata
+# Any constant shared by every partnerbot process: the key of the migration lock.
+MIGRATION_LOCK_KEY = 0x5042_4D49  # "PBMI"
 
 
 def _run(connection: Connection) -> None:
@@ -20,6 +23,14 @@ def _run(connection: Connection) -> None:
         render_as_batch=True,  # SQLite can only alter tables by copying them
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Workers starting together would race to create the same tables. The
+            # lock is held until this transaction commits (PostgreSQL's DDL is
+            # transactional), and the version is read only after it is taken, so
+            # the second process waits and then finds nothing left to do.
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
         context.run_migrations()
 
 

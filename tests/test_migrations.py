@@ -1,0 +1,47 @@
+"""Migrations: concurrent starts on one PostgreSQL database are safe; read-only commands
+never migrate."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.conftest import PG_ENV, _reset_postgres
+
+UPGRADE = "from bot.db.migrate import upgrade_database; import sys; upgrade_database(sys.argv[1])"
+
+
+@pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"needs {PG_ENV}")
+async def test_two_processes_migrating_a_fresh_database_at_once_both_succeed() -> None:
+    url = os.environ[PG_ENV]
+    for _ in range(4):
+        await _reset_postgres(url)
+        procs = [
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-c", UPGRADE, url, stderr=subprocess.PIPE
+            )
+            for _ in range(2)
+        ]
+        results = [await p.communicate() for p in procs]
+        codes = [p.returncode for p in procs]
+        assert codes == [0, 0], [err.decode()[-500:] for _, err in results]
+
+
+def test_kb_unanswered_never_creates_or_migrates_the_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "empty.sqlite3"
+    sqlite3.connect(path).close()
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database:\n  url: sqlite+aiosqlite:///{path}\n", encoding="utf-8")
+    assert main(["--config", str(config), "kb", "unanswered"]) == 1
+    assert "partnerbot db upgrade" in capsys.readouterr().err
+    tables = sqlite3.connect(path).execute("SELECT name FROM sqlite_master").fetchall()
+    assert tables == []
