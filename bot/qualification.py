@@ -1,4 +1,8 @@
-"""Lead qualification: a score out of 100 and the reasons behind it, from config rules."""
+"""Lead qualification: a score out of 100 and the reasons behind it, from config rules.
+
+Reasons are codes with their values, not sentences: staff read them in their own
+language (templates ``staff/lead``), and the stored lead stays language-free.
+"""
 
 from __future__ import annotations
 
@@ -9,36 +13,38 @@ from typing import Any
 
 from bot.config import QualificationConfig
 
+Reason = dict[str, Any]  # {"code": "free_mail", "domain": "gmail.com"}
+
 
 @dataclass(frozen=True)
 class Verdict:
     score: int
     qualified: bool
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
 
 
 def qualify(data: Mapping[str, Any], rules: QualificationConfig) -> Verdict:
     """Start at 100 and deduct; a missing required field disqualifies outright."""
     score = 100
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     missing = [key for key in rules.required_fields if not data.get(key)]
     if missing:
-        reasons.append(f"missing required field(s): {', '.join(missing)}")
+        reasons.append({"code": "missing_fields", "fields": missing})
         score = 0
     sector = data.get("sector")
     if sector not in rules.qualifying_sectors:
         score -= rules.sector_penalty
-        reasons.append(f"sector '{sector}' is not a qualifying sector")
+        reasons.append({"code": "sector", "sector": sector})
     domain = str(data.get("email", "")).rpartition("@")[2].lower()
     if domain in rules.free_mail_domains:
         score -= rules.free_mail_penalty
-        reasons.append(f"free-mail address ({domain})")
+        reasons.append({"code": "free_mail", "domain": domain})
     score = max(score, 0)
     qualified = score >= rules.min_score
     if qualified and not reasons:
-        reasons.append("all rules passed")
+        reasons.append({"code": "all_passed"})
     elif not qualified:
-        reasons.append(f"score {score} is below the minimum of {rules.min_score}")
+        reasons.append({"code": "below_minimum", "score": score, "minimum": rules.min_score})
     return Verdict(score, qualified, tuple(reasons))
 
 
@@ -71,6 +77,6 @@ def lead_record(
         "consent_at": datetime.fromisoformat(data["consent"]),
         "score": verdict.score,
         "qualified": verdict.qualified,
-        "reasons": list(verdict.reasons),
+        "reasons": [dict(reason) for reason in verdict.reasons],
         "status": "new" if verdict.qualified else "unqualified",
     }

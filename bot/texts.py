@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.normalize import Lang
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(str(resources.files("bot") / "templates"))
 RLM = "\u200f"
 LRM = "\u200e"
 _COMMAND = re.compile(r"(?<![\w/<])(/[a-z_]+)")
+# Marks, embeddings, overrides and isolates: typed into a name, they reorder what is
+# shown around it (U+202E makes "Acme moc.live" read "Acme evil.com").
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 MESSAGE_LIMIT = 4096
 
 
@@ -39,6 +43,7 @@ class Texts:
             keep_trailing_newline=False,
         )
         self.env.globals["label"] = self.label
+        self.env.filters["user_value"] = user_value
 
     @cached_property
     def labels(self) -> dict[str, dict[str, str]]:
@@ -58,6 +63,11 @@ class Texts:
     def template_names(self, lang: Lang) -> set[str]:
         base = self.root / lang
         return {str(p.relative_to(base))[: -len(".j2")] for p in base.rglob("*.j2")}
+
+
+def user_value(value: object) -> str:
+    """A user-supplied value without bidi controls, so it cannot reorder the text around it."""
+    return BIDI_CONTROLS.sub("", str(value))
 
 
 def right_to_left(text: str) -> str:

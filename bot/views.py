@@ -8,7 +8,9 @@ Arabic buttons, and pressing one must answer in Arabic too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import csv
+import io
+from collections.abc import Iterable, Sequence
 
 from telegram import (
     InlineKeyboardButton,
@@ -22,12 +24,40 @@ from telegram import User as TelegramUser
 from telegram.ext import ExtBot
 
 from bot.db.models import Lead
+from bot.db.store import LEAD_STATUSES
 from bot.knowledge import Entry, KnowledgeBase
 from bot.normalize import Lang
 from bot.texts import Texts, split_message
 
 Rows = Sequence[Sequence[tuple[str, str]]]
 STAFF_ACTIONS = ("claim", "contacted", "not_fit")
+LANGS: tuple[Lang, ...] = ("en", "ar")
+EXPORT_COLUMNS = (
+    "id",
+    "created_at",
+    "status",
+    "score",
+    "qualified",
+    "repeat_count",
+    "organisation",
+    "sector",
+    "sector_detail",
+    "country",
+    "name",
+    "role",
+    "email",
+    "phone",
+    "interests",
+    "message",
+    "language",
+    "source",
+    "username",
+    "handled_by",
+    "handled_at",
+)
+# A cell starting with one of these is read as a formula by spreadsheets (OWASP "CSV
+# Injection"), including the full-width forms some of them also accept.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def inline(rows: Rows, lang: Lang) -> InlineKeyboardMarkup:
@@ -98,9 +128,43 @@ def staff_post(texts: Texts, lead: Lead, lang: Lang) -> tuple[str, InlineKeyboar
     return text, inline([buttons], lang)
 
 
+def lead_history(texts: Texts, lead: Lead, lang: Lang) -> str:
+    """The values of a lead's earlier submissions, oldest first, for /lead ID."""
+    return texts.render("staff/lead_history", lang, lead=lead)
+
+
+def lead_status(texts: Texts, argument: str) -> str | None:
+    """The status a /leads argument names: its key, or its name in either language."""
+    wanted = " ".join(argument.split()).casefold()
+    for status in LEAD_STATUSES:
+        names = {texts.label(f"staff.status_arg.{status}", lang).casefold() for lang in LANGS}
+        if wanted == status or wanted in names:
+            return status
+    return None
+
+
+def csv_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def leads_csv(leads: Iterable[Lead]) -> bytes:
+    """Every lead as CSV, UTF-8 with a BOM so spreadsheets show Arabic right."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    for lead in leads:
+        row = [getattr(lead, column) for column in EXPORT_COLUMNS]
+        row[EXPORT_COLUMNS.index("interests")] = ";".join(lead.interests)
+        writer.writerow([csv_cell(value) for value in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
 def display_name(user: TelegramUser) -> str:
     """Who pressed a staff button, as stored on the lead."""
-    handle = f"@{user.username}" if user.username else f"id {user.id}"
+    # The bare id, not "id 777": the stored name is shown to staff in either language.
+    handle = f"@{user.username}" if user.username else str(user.id)
     return f"{user.full_name} ({handle})"
 
 

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.ext import filters
 
 from bot.context import BotContext
 from bot.normalize import Lang
 from bot.user_text import clean_text
 from bot.views import send_text
 
+# A partner's new messages in a private chat. An edit is not answered again (a question
+# answered twice, a form step taken twice); it still counts toward the rate limit.
+PRIVATE_MESSAGE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+
 
 def button_language(code: str) -> Lang | None:
     """The language carried in a button's callback data ("ar"/"en"), if any."""
     return "ar" if code == "ar" else "en" if code == "en" else None
+
+
+def topic_of(update: Update) -> int | None:
+    """The forum topic an update came from, so the answer goes to the same topic."""
+    message = update.effective_message
+    return message.message_thread_id if message is not None and message.is_topic_message else None
 
 
 def incoming_text(update: Update) -> str:
@@ -27,13 +38,16 @@ def incoming_text(update: Update) -> str:
 
 
 async def user_language(update: Update, context: BotContext) -> Lang:
-    """The stored choice (/language), else Telegram's app language, else the default."""
+    """The stored choice (/language), else the language the user last wrote in, else
+    Telegram's app language, else the default."""
     user = update.effective_user
     if user is None:
         return context.config.bot.default_language
     profile = await context.store.profile(user.id)
-    if profile is not None and profile.language in ("ar", "en"):
-        return "ar" if profile.language == "ar" else "en"
+    if profile is not None:
+        for stored in (profile.language, profile.written_language):
+            if stored in ("ar", "en"):
+                return "ar" if stored == "ar" else "en"
     code = (user.language_code or "").lower()
     if code.startswith("ar"):
         return "ar"
@@ -54,4 +68,4 @@ async def reply(
     chat = update.effective_chat
     assert chat is not None
     text = context.texts.render(template, lang, **values)
-    return await send_text(context.bot, chat.id, text, markup)  # type: ignore[arg-type]
+    return await send_text(context.bot, chat.id, text, markup, message_thread_id=topic_of(update))

@@ -1,57 +1,80 @@
-"""Staff: buttons on lead posts and the /leads, /lead, /export, /stats commands."""
+"""Staff: buttons on lead posts and the /leads, /lead, /export, /stats commands.
+
+Who may use them, and where, is decided once, by ``StaffRoutes`` where they are
+registered: the callbacks below only run for staff in the staff chat (or its topic)
+or in a private chat, and buttons only act on messages in the staff chat.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
+import functools
+from collections.abc import Awaitable, Callable
 
-from telegram import ChatMember, InputFile, Update
-from telegram.error import TelegramError
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram import InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ChatType
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
+from bot.config import TelegramConfig
 from bot.context import BotContext
 from bot.db.store import LEAD_STATUSES
-from bot.views import display_name, send_text, staff_post
-from handlers.common import reply, user_language
+from bot.staff_access import StaffAccess, StaffChatFilter, in_staff_chat
+from bot.views import display_name, lead_history, lead_status, leads_csv, send_text, staff_post
+from handlers.common import reply, topic_of, user_language
 
+Callback = Callable[[Update, BotContext], Awaitable[None]]
+StaffHandler = BaseHandler[Update, BotContext, None]
 ACTION_STATUS = {"claim": "claimed", "contacted": "contacted", "not_fit": "not_fit"}
-EXPORT_COLUMNS = (
-    "id",
-    "created_at",
-    "status",
-    "score",
-    "qualified",
-    "repeat_count",
-    "organisation",
-    "sector",
-    "sector_detail",
-    "country",
-    "name",
-    "role",
-    "email",
-    "phone",
-    "interests",
-    "message",
-    "language",
-    "source",
-    "username",
-    "handled_by",
-    "handled_at",
-)
+LEAD_BUTTON = r"^lead:(claim|contacted|not_fit):\d+$"
 
 
-async def is_staff(context: BotContext, user_id: int) -> bool:
-    """Listed in the config, or an administrator of the staff chat."""
-    if context.config.is_staff_user(user_id):
-        return True
-    chat_id = context.config.telegram.staff_chat_id
-    if chat_id is None:
-        return False
-    try:
-        member = await context.bot.get_chat_member(chat_id, user_id)
-    except TelegramError:
-        return False
-    return member.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+class StaffRoutes:
+    """Registers a staff command or button in one line, with its audience decided here."""
+
+    def __init__(self, telegram: TelegramConfig) -> None:
+        self.access = StaffAccess()
+        # New messages only: editing an old "/export" must not run it again.
+        self.where = filters.UpdateType.MESSAGE & (
+            StaffChatFilter(telegram) | filters.ChatType.PRIVATE
+        )
+
+    def command(self, name: str, callback: Callback) -> StaffHandler:
+        """/name for staff in the staff chat or a private chat; elsewhere it does not exist."""
+
+        @functools.wraps(callback)
+        async def for_staff(update: Update, context: BotContext) -> None:
+            user = update.effective_user
+            telegram = context.config.telegram
+            if user is not None and await self.access.is_staff(context.bot, telegram, user.id):
+                await callback(update, context)
+            elif (
+                update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+            ):
+                await reply(
+                    update, context, "staff/not_staff", await user_language(update, context)
+                )
+            else:
+                label = context.texts.label("staff.not_allowed", telegram.staff_language)
+                await _send(update, context, label)
+
+        return CommandHandler(name, for_staff, filters=self.where)
+
+    def button(self, pattern: str, callback: Callback) -> StaffHandler:
+        """A button that acts only on a message in the staff chat, pressed by staff."""
+
+        @functools.wraps(callback)
+        async def for_staff(update: Update, context: BotContext) -> None:
+            query = update.callback_query
+            assert query is not None
+            telegram = context.config.telegram
+            if in_staff_chat(update, telegram) and await self.access.is_staff(
+                context.bot, telegram, query.from_user.id
+            ):
+                await callback(update, context)
+                return
+            label = context.texts.label("staff.not_allowed", telegram.staff_language)
+            await query.answer(label, show_alert=True)
+
+        return CallbackQueryHandler(for_staff, pattern=pattern)
 
 
 async def on_lead_button(update: Update, context: BotContext) -> None:
@@ -59,9 +82,6 @@ async def on_lead_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = context.config.telegram.staff_language
-    if not await is_staff(context, query.from_user.id):
-        await query.answer(context.texts.label("staff.not_allowed", lang), show_alert=True)
-        return
     _, action, lead_id = query.data.split(":")
     lead = await context.store.set_status(
         int(lead_id), ACTION_STATUS[action], display_name(query.from_user)
@@ -74,83 +94,84 @@ async def on_lead_button(update: Update, context: BotContext) -> None:
     await query.edit_message_text(text, reply_markup=markup)
 
 
-async def _staff_only(update: Update, context: BotContext) -> bool:
-    user = update.effective_user
-    if user is not None and await is_staff(context, user.id):
-        return True
-    await reply(update, context, "staff/not_staff", await user_language(update, context))
-    return False
-
-
 async def leads_command(update: Update, context: BotContext) -> None:
     """/leads [status]: the most recent leads."""
-    if not await _staff_only(update, context):
-        return
-    lang = context.config.telegram.staff_language
-    status = context.args[0].lower() if context.args else None
-    if status is not None and status not in LEAD_STATUSES:
-        await reply(update, context, "staff/usage", lang, statuses=LEAD_STATUSES)
+    status = lead_status(context.texts, " ".join(context.args)) if context.args else None
+    if context.args and status is None:
+        await _answer(update, context, "staff/usage", statuses=LEAD_STATUSES)
         return
     leads = await context.store.recent_leads(status, limit=20)
-    await reply(update, context, "staff/leads", lang, leads=leads, status=status)
+    await _answer(update, context, "staff/leads", leads=leads, status=status)
 
 
 async def lead_command(update: Update, context: BotContext) -> None:
-    """/lead ID: one lead in full, with its buttons."""
-    if not await _staff_only(update, context):
-        return
+    """/lead ID: one lead in full (with its buttons in the staff chat), then its history."""
     lang = context.config.telegram.staff_language
     if not context.args or not context.args[0].lstrip("#").isdigit():
-        await reply(update, context, "staff/usage", lang, statuses=LEAD_STATUSES)
+        await _answer(update, context, "staff/usage", statuses=LEAD_STATUSES)
         return
     lead = await context.store.lead(int(context.args[0].lstrip("#")))
     if lead is None:
-        await reply(update, context, "staff/not_found", lang)
+        await _answer(update, context, "staff/not_found")
         return
     text, markup = staff_post(context.texts, lead, lang)
-    assert update.effective_chat is not None
-    await send_text(context.bot, update.effective_chat.id, text, markup)
+    # Buttons act only in the staff chat, so a private copy shows none.
+    staff_chat = update.effective_chat is not None and (
+        update.effective_chat.id == context.config.telegram.staff_chat_id
+    )
+    await _send(update, context, text, markup if staff_chat else None)
+    if lead.history:
+        await _send(update, context, lead_history(context.texts, lead, lang))
 
 
 async def export_command(update: Update, context: BotContext) -> None:
-    """/export: every lead as CSV, UTF-8 with a BOM so spreadsheets show Arabic right."""
-    if not await _staff_only(update, context):
-        return
+    """/export: every lead as CSV, safe to open in a spreadsheet."""
     leads = await context.store.all_leads()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
-    for lead in leads:
-        row = [getattr(lead, column) for column in EXPORT_COLUMNS]
-        row[EXPORT_COLUMNS.index("interests")] = ";".join(lead.interests)
-        writer.writerow(["" if value is None else value for value in row])
     now = context.services.clock()
     lang = context.config.telegram.staff_language
     caption = context.texts.render(
         "staff/export_caption", lang, count=len(leads), when=now.strftime("%Y-%m-%d %H:%M")
     )
-    data = buffer.getvalue().encode("utf-8-sig")
     assert update.effective_chat is not None
     await context.bot.send_document(
         update.effective_chat.id,
-        InputFile(data, filename=f"partnerbot-leads-{now:%Y%m%d-%H%M}.csv"),
+        InputFile(leads_csv(leads), filename=f"partnerbot-leads-{now:%Y%m%d-%H%M}.csv"),
         caption=caption,
+        message_thread_id=topic_of(update),
     )
 
 
 async def stats_command(update: Update, context: BotContext) -> None:
     """/stats: leads by status, sector, language and source; top unanswered questions."""
-    if not await _staff_only(update, context):
-        return
-    stats = await context.store.stats()
-    await reply(update, context, "staff/stats", context.config.telegram.staff_language, stats=stats)
+    await _answer(update, context, "staff/stats", stats=await context.store.stats())
 
 
-def staff_handlers() -> list[BaseHandler[Update, BotContext, None]]:
+async def _send(
+    update: Update, context: BotContext, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Send to the chat (and topic) the update came from."""
+    assert update.effective_chat is not None
+    await send_text(
+        context.bot,
+        update.effective_chat.id,
+        text,
+        markup,
+        message_thread_id=topic_of(update),
+    )
+
+
+async def _answer(update: Update, context: BotContext, template: str, **values: object) -> None:
+    """Render a staff template in the staff language, in the chat (and topic) asked from."""
+    lang = context.config.telegram.staff_language
+    await _send(update, context, context.texts.render(template, lang, **values))
+
+
+def staff_handlers(telegram: TelegramConfig) -> list[StaffHandler]:
+    staff = StaffRoutes(telegram)
     return [
-        CallbackQueryHandler(on_lead_button, pattern=r"^lead:(claim|contacted|not_fit):\d+$"),
-        CommandHandler("leads", leads_command),
-        CommandHandler("lead", lead_command),
-        CommandHandler("export", export_command),
-        CommandHandler("stats", stats_command),
+        staff.button(LEAD_BUTTON, on_lead_button),
+        staff.command("leads", leads_command),
+        staff.command("lead", lead_command),
+        staff.command("export", export_command),
+        staff.command("stats", stats_command),
     ]

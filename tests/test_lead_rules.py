@@ -9,7 +9,7 @@ import pytest
 
 from bot import lead_form as form
 from bot.config import QualificationConfig
-from bot.qualification import qualify
+from bot.qualification import lead_record, qualify
 
 NOW = datetime(2025, 3, 1, 12, 0)
 
@@ -100,7 +100,8 @@ def test_message_limit() -> None:
         ("مصرف", "banking", None),
         ("University", "academia", None),
         ("زراعة", "other", "زراعة"),
-        ("Telecoms", "other", "Telecoms"),
+        ("Telecoms", "it", None),
+        ("Shipping", "other", "Shipping"),
     ],
 )
 def test_typed_sector(raw: str, sector: str, detail: str | None) -> None:
@@ -233,36 +234,49 @@ RULES = QualificationConfig()
 
 def test_qualifying_sector_and_company_mail_pass() -> None:
     verdict = qualify(_filled()["data"], RULES)
-    assert (verdict.score, verdict.qualified, verdict.reasons) == (100, True, ("all rules passed",))
+    assert (verdict.score, verdict.qualified) == (100, True)
+    assert verdict.reasons == ({"code": "all_passed"},)
 
 
 def test_other_sector_with_free_mail_is_unqualified() -> None:
     verdict = qualify(_filled(sector="other", email="sam@Gmail.com")["data"], RULES)
     assert verdict.score == 20 and not verdict.qualified
     assert verdict.reasons == (
-        "sector 'other' is not a qualifying sector",
-        "free-mail address (gmail.com)",
-        "score 20 is below the minimum of 60",
+        {"code": "sector", "sector": "other"},
+        {"code": "free_mail", "domain": "gmail.com"},
+        {"code": "below_minimum", "score": 20, "minimum": 60},
     )
 
 
 def test_free_mail_alone_still_qualifies_with_a_reason() -> None:
     verdict = qualify(_filled(email="sam@outlook.com")["data"], RULES)
     assert (verdict.score, verdict.qualified) == (70, True)
-    assert verdict.reasons == ("free-mail address (outlook.com)",)
+    assert verdict.reasons == ({"code": "free_mail", "domain": "outlook.com"},)
 
 
-def test_academia_is_below_the_minimum_by_default() -> None:
-    verdict = qualify(_filled(sector="academia")["data"], RULES)
+def test_a_non_qualifying_sector_alone_is_below_the_minimum() -> None:
+    verdict = qualify(_filled(sector="other")["data"], RULES)
     assert (verdict.score, verdict.qualified) == (50, False)
+    assert verdict.reasons[-1] == {"code": "below_minimum", "score": 50, "minimum": 60}
 
 
 def test_missing_required_field_disqualifies() -> None:
     data = _filled()["data"]
     del data["consent"]
+    data["role"] = ""
     verdict = qualify(data, RULES)
     assert (verdict.score, verdict.qualified) == (0, False)
-    assert verdict.reasons[0] == "missing required field(s): consent"
+    assert verdict.reasons[0] == {"code": "missing_fields", "fields": ["role", "consent"]}
+
+
+def test_lead_record_stores_reasons_as_a_list_of_dicts() -> None:
+    state = {**_filled(sector="other"), "lang": "en"}
+    record = lead_record(state, RULES, user_id=1, username=None, source=None)
+    assert record["reasons"] == [
+        {"code": "sector", "sector": "other"},
+        {"code": "below_minimum", "score": 50, "minimum": 60},
+    ]
+    assert (record["qualified"], record["status"]) == (False, "unqualified")
 
 
 def test_rules_come_from_config() -> None:
