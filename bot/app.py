@@ -15,10 +15,12 @@ from bot.config import Config
 from bot.context import SERVICES, BotApplication, BotContext, Services
 from bot.db.migrate import upgrade_database
 from bot.db.store import Store
-from bot.knowledge import KnowledgeBase, load_knowledge_base
+from bot.form_replies import ReplyWords
+from bot.knowledge import LANGS, KnowledgeBase, load_knowledge_base
 from bot.matching import Matcher, Thresholds
-from bot.outbox import delivery_job
+from bot.outbox import delivery_job, kick_delivery
 from bot.rate_limit import RateLimiter
+from bot.sectors import SectorLexicon
 from bot.texts import Texts
 from handlers.answering import APPLY_INTENT
 from handlers.errors import on_error
@@ -31,26 +33,8 @@ from handlers.start import start_handlers
 
 log = logging.getLogger(__name__)
 
-COMMANDS = {
-    "en": [
-        ("start", "Welcome and topics"),
-        ("topics", "Topics"),
-        ("apply", "Become a partner"),
-        ("language", "English / العربية"),
-        ("privacy", "Privacy notice"),
-        ("forget", "Delete my data"),
-        ("help", "Help"),
-    ],
-    "ar": [
-        ("start", "الترحيب والمواضيع"),
-        ("topics", "المواضيع"),
-        ("apply", "طلب الشراكة"),
-        ("language", "العربية / English"),
-        ("privacy", "إشعار الخصوصية"),
-        ("forget", "حذف بياناتي"),
-        ("help", "المساعدة"),
-    ],
-}
+# The commands in Telegram's menu, in order; their descriptions are labels (command.*).
+COMMANDS = ("start", "topics", "apply", "language", "privacy", "forget", "help")
 
 
 def build_services(
@@ -70,6 +54,8 @@ def build_services(
         store=store or Store.from_url(config.database.url),
         texts=Texts(),
         limiter=RateLimiter(config.bot.rate_limit_messages, config.bot.rate_limit_seconds),
+        sectors=SectorLexicon(kb.sectors),
+        replies=ReplyWords(kb.form_replies),
     )
 
 
@@ -97,6 +83,16 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    else:
+        # Every Bot API call gives up within this; the outbox's lease is validated to
+        # outlive it, so a slow send cannot outlast the lease it was made under.
+        timeout = config.delivery.request_timeout_seconds
+        builder = (
+            builder.connect_timeout(timeout)
+            .read_timeout(timeout)
+            .write_timeout(timeout)
+            .pool_timeout(timeout)
+        )
     app: BotApplication = builder.build()  # type: ignore[assignment]
     app.bot_data[SERVICES] = services
 
@@ -110,7 +106,7 @@ def build_application(
         start_handlers(),
         form_handlers(),
         privacy_handlers(),
-        staff_handlers(),
+        staff_handlers(config.telegram),
         question_handlers(),
     ):
         app.add_handlers(handlers)
@@ -132,13 +128,22 @@ async def purge_job(context: BotContext) -> None:
     counts = await context.store.purge_before(cutoff)
     if any(counts.values()):
         log.info("retention purge removed %s", counts)
+    if counts.get("leads"):
+        kick_delivery(context)  # their staff posts are withdrawn through the outbox
 
 
 async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
-    for lang, commands in COMMANDS.items():
+    """The command menu and the bot's profile texts, in Arabic for Arabic apps, else English."""
+    texts: Texts = app.bot_data[SERVICES].texts
+    for lang in LANGS:
+        code = "ar" if lang == "ar" else None  # None: the default, for every other app language
         await app.bot.set_my_commands(
-            [BotCommand(name, text) for name, text in commands],
-            language_code=None if lang == "en" else lang,
+            [BotCommand(name, texts.label(f"command.{name}", lang)) for name in COMMANDS],
+            language_code=code,
+        )
+        await app.bot.set_my_description(texts.render("bot/description", lang), language_code=code)
+        await app.bot.set_my_short_description(
+            texts.render("bot/short_description", lang), language_code=code
         )
 
 

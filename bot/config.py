@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from bot.knowledge import default_path
 from bot.matching import Thresholds
@@ -38,6 +46,7 @@ class TelegramConfig(_Section):
     staff_topic_id: int | None = None
     staff_user_ids: tuple[int, ...] = ()
     staff_language: Literal["en", "ar"] = "en"
+    staff_admin_cache_seconds: float = Field(300, ge=0)
 
 
 class BotConfig(_Section):
@@ -77,7 +86,7 @@ class QualificationConfig(_Section):
         "email",
         "consent",
     )
-    qualifying_sectors: tuple[str, ...] = ("cybersecurity", "it", "banking")
+    qualifying_sectors: tuple[str, ...] = ("cybersecurity", "it", "banking", "academia")
     sector_penalty: int = Field(50, ge=0)
     free_mail_domains: tuple[str, ...] = (
         "gmail.com",
@@ -103,6 +112,22 @@ class DeliveryConfig(_Section):
     poll_seconds: float = Field(5, gt=0)
     backoff_base_seconds: float = Field(2, gt=0)
     backoff_max_seconds: float = Field(600, gt=0)
+    max_attempts: int = Field(10, ge=1)
+    batch_size: int = Field(20, ge=1)
+    request_timeout_seconds: float = Field(10, gt=0)
+    lease_seconds: float = Field(60, gt=0)
+
+    @field_validator("lease_seconds")
+    @classmethod
+    def _lease_outlives_a_send(cls, value: float, info: ValidationInfo) -> float:
+        """A lease that lapses mid-send lets a second worker post the same lead."""
+        timeout = info.data.get("request_timeout_seconds")
+        if timeout is not None and value < 2 * timeout:
+            raise ValueError(
+                "must be at least twice delivery.request_timeout_seconds, "
+                "so a lease outlives the slowest send and the writes around it"
+            )
+        return value
 
 
 class PrivacyConfig(_Section):

@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.config import Config
 from bot.db.models import utcnow
 from bot.db.store import Store
+from bot.form_replies import ReplyWords
 from bot.knowledge import KnowledgeBase
 from bot.matching import Matcher
 from bot.rate_limit import RateLimiter
@@ -31,6 +32,7 @@ class Services:
     texts: Texts
     limiter: RateLimiter
     sectors: SectorLexicon
+    replies: ReplyWords
     clock: Callable[[], datetime] = field(default=utcnow)
 
 

@@ -11,6 +11,9 @@ from bot.normalize import Lang
 from bot.texts import Texts
 from bot.views import contact_keyboard, inline, pairs
 
+# Values a partner or staff member copies elsewhere: shown so a tap copies them clean.
+COPYABLE = ("email", "phone")
+
 
 def form_keyboard(
     texts: Texts, state: dict[str, Any]
@@ -21,10 +24,12 @@ def form_keyboard(
     if step == "phone":
         return contact_keyboard(texts, lang)
     if step == form.SUMMARY:
+        # Everything is filled in here: Cancel asks before throwing it all away.
+        ask_cancel = (texts.label("cancel", lang), "form:cancel_ask")
         return inline(
             [
                 [(texts.label("confirm", lang), "form:confirm")],
-                [(texts.label("edit", lang), "form:edit"), cancel],
+                [(texts.label("edit", lang), "form:edit"), ask_cancel],
             ],
             lang,
         )
@@ -57,22 +62,38 @@ def form_keyboard(
     return inline([[cancel]], lang)
 
 
+def cancel_confirm_keyboard(texts: Texts, lang: Lang) -> InlineKeyboardMarkup:
+    return inline(
+        [
+            [
+                (texts.label("discard_yes", lang), "form:cancel"),
+                (texts.label("discard_no", lang), "form:continue"),
+            ]
+        ],
+        lang,
+    )
+
+
 def form_prompt(texts: Texts, state: dict[str, Any], retention_days: int) -> str:
     """The question for the current step, or the summary."""
     lang: Lang = state["lang"]
     if state["step"] == form.SUMMARY:
         return texts.render("form/summary", lang, fields=_summary(texts, state))
     chosen = [texts.label(f"interest.{i}", lang) for i in form.selected_interests(state)]
-    return texts.render(
+    question = texts.render(
         f"form/{state['step']}",
         lang,
         limit=form.MESSAGE_LIMIT,
         chosen=chosen,
         retention_days=retention_days,
     )
+    step = form.progress(state)
+    if step is None:
+        return question
+    return texts.render("form/progress", lang, number=step[0], total=step[1]) + "\n" + question
 
 
-def _summary(texts: Texts, state: dict[str, Any]) -> list[dict[str, str]]:
+def _summary(texts: Texts, state: dict[str, Any]) -> list[dict[str, Any]]:
     lang: Lang = state["lang"]
     data = state["data"]
     out = []
@@ -90,6 +111,7 @@ def _summary(texts: Texts, state: dict[str, Any]) -> list[dict[str, str]]:
             {
                 "label": texts.label(f"field.{key}", lang),
                 "value": value or texts.label("none", lang),
+                "copyable": bool(value) and key in COPYABLE,
             }
         )
     return out

@@ -23,6 +23,8 @@ INTENTS_FILE = "intents.yaml"
 SYNONYMS_FILE = "synonyms.yaml"
 OUT_OF_SCOPE_FILE = "out_of_scope.yaml"
 SECTORS_FILE = "sectors.yaml"
+ARABIZI_FILE = "arabizi.yaml"
+REPLIES_FILE = "replies.yaml"
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _ENTRY_KEYS = {
     "id",
@@ -30,12 +32,13 @@ _ENTRY_KEYS = {
     "menu",
     "offer_form",
     "victim_hint",
+    "small_talk",
     "questions",
     "keywords",
     "answer",
     "related",
 }
-_FLAGS = ("menu", "offer_form", "victim_hint")
+_FLAGS = ("menu", "offer_form", "victim_hint", "small_talk")
 _LINE = "__line__"
 
 
@@ -52,6 +55,8 @@ class Entry:
     # When a question comes closest to this entry yet is not answered, the fallback
     # tells victims where to report (the bot is not a police desk).
     victim_hint: bool = False
+    # Greetings and thanks: answered like a person would, without a bold title.
+    small_talk: bool = False
     source: str = ""
 
     def variants(self) -> Iterator[str]:
@@ -105,6 +110,10 @@ class KnowledgeBase:
     out_of_scope: tuple[OutOfScopeCue, ...] = ()
     # Form sector -> words that name it when typed (sectors.yaml).
     sectors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Arabic words as written in Latin letters (arabizi.yaml), lower case.
+    arabizi: frozenset[str] = frozenset()
+    # Typed answers to the form's button steps (replies.yaml): yes / no / skip -> phrases.
+    form_replies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __getitem__(self, entry_id: str) -> Entry:
         return self.entries[entry_id]
@@ -157,6 +166,8 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
     synonyms: dict[str, str] = {}
     cues: list[OutOfScopeCue] = []
     sectors: dict[str, tuple[str, ...]] = {}
+    arabizi: set[str] = set()
+    form_replies: dict[str, tuple[str, ...]] = {}
     for file in files:
         name = _display(file)
         try:
@@ -172,6 +183,10 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
             cues.extend(_parse_out_of_scope(name, data, problems))
         elif file.name == SECTORS_FILE:
             sectors.update(_parse_sectors(name, data, problems))
+        elif file.name == ARABIZI_FILE:
+            arabizi.update(_parse_word_list(name, data, problems))
+        elif file.name == REPLIES_FILE:
+            form_replies.update(_parse_replies(name, data, problems))
         elif not isinstance(data, list):
             problems.append(Problem(name, None, None, None, "must be a YAML list of entries"))
         else:
@@ -185,6 +200,8 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
         synonyms=synonyms,
         out_of_scope=tuple(cues),
         sectors=sectors,
+        arabizi=frozenset(arabizi),
+        form_replies=form_replies,
     )
 
 
@@ -294,6 +311,7 @@ def _parse_entry(file: str, item: dict[str, Any], problems: list[Problem]) -> En
         menu=bool(flags["menu"]),
         offer_form=bool(flags["offer_form"]),
         victim_hint=bool(flags["victim_hint"]),
+        small_talk=bool(flags["small_talk"]),
         source=f"{file}:{line}",
     )
 
@@ -368,6 +386,46 @@ def _parse_sectors(file: str, data: Any, problems: list[Problem]) -> dict[str, t
         else:
             out[sector] = tuple(words)
     return out
+
+
+def _parse_replies(file: str, data: Any, problems: list[Problem]) -> dict[str, tuple[str, ...]]:
+    """``yes``, ``no`` and ``skip``: lists of phrases (quote yes/no: YAML reads them as booleans)."""
+    out: dict[str, tuple[str, ...]] = {}
+    if not isinstance(data, dict):
+        problems.append(Problem(file, None, None, None, "must map yes, no and skip to phrases"))
+        return out
+    for kind, phrases in data.items():
+        if kind == _LINE:
+            continue
+        if kind not in ("yes", "no", "skip"):
+            problems.append(
+                Problem(file, data[_LINE], None, str(kind), "unknown reply; use yes, no or skip")
+            )
+        elif not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
+            bad = (
+                [p for p in phrases if not isinstance(p, str)] if isinstance(phrases, list) else []
+            )
+            hint = f" (put {bad} in quotes)" if bad else ""
+            problems.append(
+                Problem(file, data[_LINE], None, kind, f"must be a list of phrases{hint}")
+            )
+        else:
+            out[kind] = tuple(phrases)
+    return out
+
+
+def _parse_word_list(file: str, data: Any, problems: list[Problem]) -> list[str]:
+    """``words: [...]``: single lower-case words."""
+    words = data.get("words") if isinstance(data, dict) else None
+    if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+        problems.append(Problem(file, None, None, "words", "must be a list of words"))
+        return []
+    bad = [w for w in words if not w or w != w.lower() or " " in w]
+    if bad:
+        problems.append(
+            Problem(file, None, None, "words", f"one lower-case word per item: {', '.join(bad)}")
+        )
+    return [w for w in words if w not in bad]
 
 
 def _parse_synonyms(file: str, data: Any, problems: list[Problem]) -> dict[str, str]:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from bot.countries import region_of
 from bot.sectors import SectorLexicon, shipped_lexicon
 
 Kind = Literal["text", "choice", "multi", "email", "phone", "consent"]
@@ -76,21 +77,32 @@ def validate_email_address(raw: str) -> Validated:
         return None, Invalid("email_invalid")
 
 
-def validate_phone(raw: str) -> Validated:
+def validate_phone(raw: str, region: str | None = None) -> Validated:
+    """An international number, or a local one read in ``region`` (the country answered)."""
     value = fold_digits(_INVISIBLE.sub("", raw).strip())
     if len(value) > 32:
         return None, Invalid("too_long", 32)
     if value.startswith("00"):
         value = "+" + value[2:]
-    elif not value.startswith("+") and value[:1].isdigit() and len(value) > 10:
-        value = "+" + value  # Telegram's shared contacts come without the plus
-    try:
-        number = phonenumbers.parse(value, None)
-    except phonenumbers.NumberParseException:
-        return None, Invalid("phone_invalid")
-    if not phonenumbers.is_valid_number(number):
-        return None, Invalid("phone_invalid")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+    for candidate in _phone_readings(value, region):
+        try:
+            number = phonenumbers.parse(candidate, None if candidate.startswith("+") else region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+    return None, Invalid("phone_invalid")
+
+
+def _phone_readings(value: str, region: str | None) -> list[str]:
+    """The ways to read what was typed: as written, local to ``region``, or a shared
+    contact's number (Telegram sends those without the plus)."""
+    if value.startswith("+"):
+        return [value]
+    readings = [value]  # "(+44) 20..." still names its country; "079..." needs ``region``
+    if value[:1].isdigit() and len(value) > 10:
+        readings.append("+" + value)
+    return readings
 
 
 def fold_digits(text: str) -> str:
@@ -147,6 +159,18 @@ def new_state(now: datetime) -> dict[str, Any]:
     }
 
 
+# The steps a partner counts: the sector's details belong to the sector step.
+COUNTED = tuple(f.key for f in FIELDS if f.key != SECTOR_OTHER)
+
+
+def progress(state: dict[str, Any]) -> tuple[int, int] | None:
+    """(this step's number, how many steps), or None at the summary."""
+    if state["step"] not in BY_KEY:
+        return None
+    key = "sector" if state["step"] == SECTOR_OTHER else state["step"]
+    return COUNTED.index(key) + 1, len(COUNTED)
+
+
 def current_field(state: dict[str, Any]) -> Field | None:
     return BY_KEY.get(state["step"])
 
@@ -182,7 +206,10 @@ def answer(
     field = current_field(state)
     if field is None:
         return state, Invalid("use_buttons")
-    value, error = field.validate(raw)
+    if field.key == "phone":
+        value, error = validate_phone(raw, region_of(state["data"].get("country") or ""))
+    else:
+        value, error = field.validate(raw)
     if error is not None:
         return state, error
     data = dict(state["data"])

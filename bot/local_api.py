@@ -13,7 +13,7 @@ import itertools
 import json
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +48,9 @@ class LocalBotApi(BaseRequest):
         self.chat_member_status: dict[tuple[int, int], str] = {}
         self.failures: deque[Failure] = deque()
         self.on_call: Callable[[ApiCall], None] | None = None
+        # Awaited before a call reaches the fake Telegram, to make it slow or act while it is
+        # in flight; a call cancelled while waiting here was never received (nor recorded).
+        self.before_call: Callable[[ApiCall], Awaitable[None]] | None = None
         self._message_ids = itertools.count(1)
 
     # BaseRequest interface -------------------------------------------------
@@ -80,6 +83,8 @@ class LocalBotApi(BaseRequest):
                 files[key] = content if isinstance(content, bytes) else bytes(content)
         if name not in ("getUpdates", "getMe"):
             call = ApiCall(name, params, files)
+            if self.before_call is not None:
+                await self.before_call(call)
             self.calls.append(call)
             if self.on_call is not None:
                 self.on_call(call)
@@ -119,6 +124,9 @@ class LocalBotApi(BaseRequest):
             return self._store_message(params, new=True)
         if name in ("editMessageText", "editMessageReplyMarkup"):
             return self._store_message(params, new=False)
+        if name == "deleteMessage":
+            self.messages.pop((int(params["chat_id"]), int(params["message_id"])), None)
+            return True
         if name == "getChatMember":
             key = (int(params["chat_id"]), int(params["user_id"]))
             status = self.chat_member_status.get(key, "member")

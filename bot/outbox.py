@@ -1,16 +1,27 @@
-"""Delivery of leads to the staff chat: at least once, retried with backoff, never twice.
+"""Delivery to the staff chat: posts, edits and withdrawals, at least once.
 
-A lead and its outbox row are committed together before anything is sent
-(``Store.submit_lead``). Each pass leases due rows, so two bot processes never
-post the same row; a post that fails is rescheduled (Telegram's ``retry_after``
-when it gives one, exponential backoff otherwise) and survives restarts because
-the schedule is in the database.
+What is guaranteed: a committed outbox row (written in the same transaction as the
+lead, the /forget or the purge that needs it) is delivered at least once, retried
+with backoff (Telegram's ``retry_after`` on a 429), across restarts, until
+``delivery.max_attempts`` attempts have failed (429s do not count); then it is
+"stuck", logged once and kept for /retry. Each pass leases its rows with a token and
+an expiry from the database clock, renews the lease right before each send, and cuts
+every Bot API call off well before the lease could lapse, so two workers never send
+one row at once (short of a process frozen for longer than the lease: logged).
+
+What is not: exactly once. Telegram cannot be asked "did you already post this?", so
+a crash (or a timeout) after Telegram accepted a post and before the row is marked
+sent repeats the post. A lead deleted (/forget, retention) while its post is being
+made gets that post withdrawn at once; a crash in that very moment can leave it.
+Nothing here runs inside a user's update: handlers call ``kick_delivery``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -18,12 +29,23 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.db.models import OutboxItem
+from bot.db.outbox_queries import WITHDRAWN, Claim, Outcome
 from bot.views import staff_post
 
 if TYPE_CHECKING:
     from bot.context import BotContext, Services
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Touched:
+    """The staff-chat message a delivery made or edited."""
+
+    chat_id: int
+    message_id: int
+    new: bool
 
 
 def backoff(attempts: int, base: float, ceiling: float) -> timedelta:
@@ -39,67 +61,167 @@ def _retry_after(exc: RetryAfter) -> timedelta:
 
 
 async def deliver_due(bot: ExtBot[None], services: Services, now: datetime | None = None) -> int:
-    """One delivery pass; returns how many items were delivered."""
+    """One delivery pass; returns how many items were delivered. ``now`` decides what is due."""
     config = services.config
-    chat_id = config.telegram.staff_chat_id
-    if chat_id is None:
+    if config.telegram.staff_chat_id is None:
         return 0  # leads stay queued until a staff chat is configured
     now = now or services.clock()
+    lease = timedelta(seconds=config.delivery.lease_seconds)
     delivered = 0
-    lang = config.telegram.staff_language
-    for item, lead in await services.store.claim_due(now):
-        text, markup = staff_post(services.texts, lead, lang)
-        try:
-            if item.kind == "refresh" and lead.staff_message_id is not None and lead.staff_chat_id:
-                try:
-                    await bot.edit_message_text(
-                        text,
-                        chat_id=lead.staff_chat_id,
-                        message_id=lead.staff_message_id,
-                        reply_markup=markup,
-                    )
-                except BadRequest as exc:
-                    if "not modified" not in str(exc).lower():
-                        raise
-                await services.store.mark_sent(item.id, lead.staff_chat_id, None)
-            else:
-                message = await bot.send_message(
-                    chat_id,
-                    text,
-                    reply_markup=markup,
-                    message_thread_id=config.telegram.staff_topic_id,
-                )
-                await services.store.mark_sent(item.id, chat_id, message.message_id)
-            delivered += 1
-        except RetryAfter as exc:
-            wait = _retry_after(exc)
-            await services.store.mark_retry(item.id, "RetryAfter", now + wait)
-            log.warning("outbox item %s: rate limited by Telegram, retrying in %s", item.id, wait)
-        except BadRequest as exc:
-            # A subclass of NetworkError, but not transient ("chat not found"): see below.
-            await _needs_a_person(services, item.id, exc, now)
-        except NetworkError as exc:
-            delay = backoff(
-                item.attempts,
-                config.delivery.backoff_base_seconds,
-                config.delivery.backoff_max_seconds,
-            )
-            await services.store.mark_retry(item.id, type(exc).__name__, now + delay)
-            log.warning("outbox item %s: %s, retrying in %s", item.id, type(exc).__name__, delay)
-        except TelegramError as exc:
-            await _needs_a_person(services, item.id, exc, now)
+    for claim in await services.store.claim_due(now, lease, config.delivery.batch_size):
+        delivered += await _deliver(bot, services, claim, now)
     return delivered
 
 
-async def _needs_a_person(
-    services: Services, item_id: int, exc: TelegramError, now: datetime
+async def _deliver(bot: ExtBot[None], services: Services, claim: Claim, now: datetime) -> int:
+    """Send one leased item and record the result under its lease; 1 if delivered."""
+    store, delivery = services.store, services.config.delivery
+    item = claim.item
+    # The batch was leased at once; the items before this one may have taken a while.
+    attempts = await store.renew_lease(
+        item.id, claim.token, timedelta(seconds=delivery.lease_seconds)
+    )
+    if attempts is None:
+        log.info("outbox item %s: taken over by another worker, skipped", item.id)
+        return 0
+    try:
+        # The lease outlives this cap (config validation), so no send outlives the lease.
+        async with asyncio.timeout(delivery.request_timeout_seconds):
+            touched = await _perform(bot, services, claim)
+    except Exception as exc:  # whatever it is, the row must not stay leased and retried forever
+        await _failed(services, claim, attempts, exc, now)
+        return 0
+    new_post = touched if touched is not None and touched.new else None
+    outcome = await store.mark_sent(
+        item.id,
+        claim.token,
+        new_post.chat_id if new_post else None,
+        new_post.message_id if new_post else None,
+    )
+    if outcome == Outcome.LOST:
+        log.warning("outbox item %s: lease lost during the send; it may repeat", item.id)
+    elif outcome == Outcome.GONE and touched is not None:
+        # The lead was deleted (/forget, retention) while we were posting about it.
+        await _withdraw_now(bot, services, touched, claim, now)
+    return 1 if outcome == Outcome.DONE else 0
+
+
+async def _perform(bot: ExtBot[None], services: Services, claim: Claim) -> _Touched | None:
+    """The Bot API call an outbox row stands for."""
+    item, lead = claim.item, claim.lead
+    config = services.config
+    lang = config.telegram.staff_language
+    if item.kind == "withdraw":
+        await _withdraw(bot, services, item)
+        return None
+    if lead is None:
+        return None  # its lead is gone (and so should this row be): nothing to post
+    text, markup = staff_post(services.texts, lead, lang)
+    if item.kind == "refresh" and lead.staff_message_id is not None and lead.staff_chat_id:
+        try:
+            await bot.edit_message_text(
+                text,
+                chat_id=lead.staff_chat_id,
+                message_id=lead.staff_message_id,
+                reply_markup=markup,
+            )
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+        return _Touched(lead.staff_chat_id, lead.staff_message_id, new=False)
+    chat_id = config.telegram.staff_chat_id
+    assert chat_id is not None
+    message = await bot.send_message(
+        chat_id, text, reply_markup=markup, message_thread_id=config.telegram.staff_topic_id
+    )
+    return _Touched(chat_id, message.message_id, new=True)
+
+
+async def _withdraw(bot: ExtBot[None], services: Services, item: OutboxItem) -> None:
+    """Delete a staff post, or replace it by a note without buttons."""
+    assert item.chat_id is not None and item.message_id is not None
+    payload = item.payload or {}
+    if payload.get("delete"):
+        try:
+            await bot.delete_message(item.chat_id, item.message_id)
+            return
+        except BadRequest:
+            pass  # older than 48 hours, or not deletable here: the note still hides it
+    lang = services.config.telegram.staff_language
+    note = services.texts.render(
+        f"staff/{payload.get('note', WITHDRAWN)}", lang, lead_id=payload.get("lead_id")
+    )
+    try:
+        await bot.edit_message_text(note, chat_id=item.chat_id, message_id=item.message_id)
+    except BadRequest as exc:
+        reason = str(exc).lower()
+        if "not modified" in reason or "not found" in reason:
+            return  # withdrawn already, or deleted by staff
+        await bot.delete_message(item.chat_id, item.message_id)
+
+
+async def _withdraw_now(
+    bot: ExtBot[None], services: Services, touched: _Touched, claim: Claim, now: datetime
 ) -> None:
-    """Wrong chat id, bot removed from the chat...: needs a person, so retry slowly."""
-    delay = timedelta(seconds=services.config.delivery.backoff_max_seconds)
-    await services.store.mark_retry(item_id, f"{type(exc).__name__}: {exc}", now + delay)
-    log.error("outbox item %s: %s; check telegram.staff_chat_id", item_id, type(exc).__name__)
+    """Queue the withdrawal of what we just sent, durably, and deliver it right away."""
+    store = services.store
+    lead_id = claim.item.lead_id or 0
+    item_id = await store.queue_withdrawal(
+        touched.chat_id, touched.message_id, lead_id, WITHDRAWN, touched.new, now
+    )
+    log.info("outbox item %s: its lead was deleted meanwhile; withdrawing", claim.item.id)
+    lease = timedelta(seconds=services.config.delivery.lease_seconds)
+    for withdrawal in await store.claim_due(now, lease, 1, only=item_id):
+        await _deliver(bot, services, withdrawal, now)
+
+
+async def _failed(
+    services: Services, claim: Claim, attempts: int, exc: Exception, now: datetime
+) -> None:
+    """Reschedule, or give up after ``delivery.max_attempts`` (a 429 never counts)."""
+    store, delivery = services.store, services.config.delivery
+    item_id, name = claim.item.id, type(exc).__name__
+    if isinstance(exc, RetryAfter):
+        # Telegram only asks us to slow down: not the row's fault, so never stuck by it.
+        wait = _retry_after(exc)
+        await store.mark_retry(item_id, claim.token, name, now + wait)
+        log.warning("outbox item %s: rate limited by Telegram, retrying in %s", item_id, wait)
+        return
+    transient = isinstance(exc, TimeoutError) or (
+        # BadRequest ("chat not found") subclasses NetworkError but is not transient.
+        isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
+    )
+    # Telegram's description ("chat not found") helps staff; other errors may quote data.
+    telegram = isinstance(exc, TelegramError)
+    reason = f"{name}: {exc}" if telegram and not transient else name
+    if attempts >= delivery.max_attempts:
+        if await store.mark_stuck(item_id, claim.token, reason) == Outcome.DONE:
+            log.error(
+                "outbox item %s (%s) stuck after %s attempts: %s; /retry requeues it",
+                item_id,
+                claim.item.kind,
+                attempts,
+                name,
+            )
+        return
+    if transient:
+        delay = backoff(attempts, delivery.backoff_base_seconds, delivery.backoff_max_seconds)
+        await store.mark_retry(item_id, claim.token, reason, now + delay)
+        log.warning("outbox item %s: %s, retrying in %s", item_id, name, delay)
+        return
+    # Wrong chat id, bot removed from the chat, a bug...: needs a person, so retry slowly.
+    delay = timedelta(seconds=delivery.backoff_max_seconds)
+    await store.mark_retry(item_id, claim.token, reason, now + delay)
+    hint = "check telegram.staff_chat_id" if telegram else "not a Telegram error"
+    log.error("outbox item %s: %s; %s", item_id, name, hint)
 
 
 async def delivery_job(context: BotContext) -> None:
     """JobQueue callback: deliver whatever is due."""
     await deliver_due(context.bot, context.services)
+
+
+def kick_delivery(context: BotContext) -> None:
+    """Run a delivery pass now, as a job of its own: an update never waits for staff posts."""
+    if context.job_queue is not None:
+        context.job_queue.run_once(delivery_job, when=0, name="delivery_kick")  # type: ignore[arg-type]

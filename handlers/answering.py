@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.arabizi import is_arabizi
 from bot.context import BotContext
 from bot.knowledge import Entry
 from bot.matching import MatchResult
@@ -22,9 +23,8 @@ MATCH_INPUT_LIMIT = 500
 
 async def send_entry(update: Update, context: BotContext, entry: Entry, lang: Lang) -> None:
     markup = entry_keyboard(context.kb, context.texts, entry, lang)
-    await reply(
-        update, context, "answer", lang, markup, title=entry.title[lang], answer=entry.answer[lang]
-    )
+    title = None if entry.small_talk else entry.title[lang]
+    await reply(update, context, "answer", lang, markup, title=title, answer=entry.answer[lang])
 
 
 def wants_to_apply(context: BotContext, text: str) -> bool:
@@ -38,8 +38,7 @@ def wants_to_apply(context: BotContext, text: str) -> bool:
 async def answer_question(update: Update, context: BotContext, text: str) -> MatchResult:
     """Answer ``text`` in the language it is written in; store what we could not answer."""
     result = context.services.matcher.match(text[:MATCH_INPUT_LIMIT])
-    # "?" or an emoji says nothing about the language: answer in the user's own.
-    lang = result.lang if has_letters(text) else await user_language(update, context)
+    lang = await reply_language(update, context, text, result.lang)
     if result.entry_id is not None:
         await send_entry(update, context, context.kb[result.entry_id], lang)
         return result
@@ -54,6 +53,19 @@ async def answer_question(update: Update, context: BotContext, text: str) -> Mat
         victim = bool(result.ranked) and context.kb[result.ranked[0].entry_id].victim_hint
         await send_fallback(update, context, lang, victim_hint=victim)
     return result
+
+
+async def reply_language(update: Update, context: BotContext, text: str, detected: Lang) -> Lang:
+    """The language to answer ``text`` in, remembered as the user's written language.
+
+    Arabizi is Arabic; "?" or an emoji says nothing, so the user's own language decides.
+    """
+    if not has_letters(text):
+        return await user_language(update, context)
+    lang: Lang = "ar" if is_arabizi(text, context.kb.arabizi) else detected
+    if update.effective_user is not None:
+        await context.store.note_written_language(update.effective_user.id, lang)
+    return lang
 
 
 async def send_fallback(

@@ -46,11 +46,18 @@ def prompt_text(context: BotContext, state: dict[str, Any]) -> str:
 
 
 async def prompt(update: Update, context: BotContext, state: dict[str, Any]) -> None:
-    """Ask for the current step, closing the phone step's reply keyboard first."""
+    """Ask for the current step; leaving the phone step, say what was kept for it.
+
+    The phone step's reply keyboard can only be closed by a message of its own, so
+    that message carries news: the number saved, or that there is none.
+    """
     chat = update.effective_chat
     assert chat is not None
     if state.pop("reply_keyboard", False) and state["step"] != "phone":
-        await context.bot.send_message(chat.id, "✔", reply_markup=ReplyKeyboardRemove())
+        phone = state["data"].get("phone")
+        await reply(
+            update, context, "form/phone_saved", state["lang"], ReplyKeyboardRemove(), phone=phone
+        )
     if state["step"] == "phone":
         state["reply_keyboard"] = True
     await save(update, context, state)

@@ -24,16 +24,15 @@ from telegram.ext import (
 
 from bot import lead_form as form
 from bot.context import BotContext
-from bot.form_views import form_keyboard
-from bot.normalize import Lang, fold
-from bot.outbox import deliver_due
+from bot.form_replies import Reply
+from bot.form_views import cancel_confirm_keyboard, form_keyboard
+from bot.normalize import Lang
+from bot.outbox import kick_delivery
 from bot.qualification import lead_record
 from bot.views import inline, pairs
 from handlers.answering import answer_question
-from handlers.common import button_language, incoming_text, reply, user_language
+from handlers.common import PRIVATE_MESSAGE, button_language, incoming_text, reply, user_language
 from handlers.form_flow import load_form, prompt, prompt_text, save, start_form
-
-SKIP_WORDS = {fold(w) for w in ("skip", "تخطي", "تخط", "تخطٍّ", "تجاوز", "لا يوجد", "no", "none")}
 
 
 def _asks_question(context: BotContext, text: str, field: form.Field | None) -> bool:
@@ -50,6 +49,43 @@ def _asks_question(context: BotContext, text: str, field: form.Field | None) -> 
     return context.services.matcher.match(text[:500]).entry_id is not None
 
 
+async def _typed_reply(
+    update: Update, context: BotContext, state: dict[str, Any], text: str
+) -> bool:
+    """A button step answered by typing ("نعم", "no thanks", "تخطي"): act as the button.
+
+    False when ``text`` is not such an answer, so it is read as a field value.
+    """
+    now = context.services.clock()
+    lang: Lang = state["lang"]
+    step, field = state["step"], form.current_field(state)
+    # The reply keyboard's Skip button arrives as its label's text.
+    skip_label: dict[str, Reply] = {context.texts.label("skip", lang): "skip"}
+    said = context.services.replies.read(text, also=skip_label)
+    if said is None:
+        return False
+    if step == "consent" and said in ("yes", "no"):
+        if said == "no":
+            await decline(update, context, lang)
+            return True
+        await prompt(update, context, form.choose(state, "yes", now) or state)
+        return True
+    if step == form.SUMMARY and said == "yes":
+        await submit(update, context, state)
+        return True
+    if field is not None and field.optional and said in ("no", "skip"):
+        await prompt(update, context, form.skip(state, now) or state)
+        return True
+    return False
+
+
+async def decline(update: Update, context: BotContext, lang: Lang) -> None:
+    """No consent: nothing may be stored, so the form goes."""
+    assert update.effective_user is not None
+    await context.store.delete_form(update.effective_user.id)
+    await reply(update, context, "form/declined", lang)
+
+
 async def route_message(update: Update, context: BotContext) -> None:
     """First look at every private message: a field value while a form is open."""
     state = await load_form(update, context)
@@ -62,8 +98,7 @@ async def route_message(update: Update, context: BotContext) -> None:
     text = incoming_text(update)
     if message.contact is not None and step != "phone":
         text = ""
-    elif step == "phone" and fold(text) in SKIP_WORDS | {fold(context.texts.label("skip", lang))}:
-        await prompt(update, context, form.skip(state, now) or state)
+    if text and await _typed_reply(update, context, state, text):
         raise ApplicationHandlerStop
     typing_expected = field is not None and field.kind in ("text", "choice", "email", "phone")
     if not text:
@@ -74,7 +109,7 @@ async def route_message(update: Update, context: BotContext) -> None:
     elif not typing_expected:
         await reply(update, context, "form/error", lang, error="use_buttons")
     else:
-        new_state, error = form.answer(state, text, now)
+        new_state, error = form.answer(state, text, now, context.services.sectors)
         if error is not None:
             await reply(update, context, "form/error", lang, error=error.error, limit=error.limit)
         state = new_state
@@ -123,6 +158,11 @@ async def on_button(update: Update, context: BotContext) -> None:
                 prompt_text(context, toggled), reply_markup=form_keyboard(context.texts, toggled)
             )
         return
+    if action == "cancel_ask":
+        await query.answer()
+        markup = cancel_confirm_keyboard(context.texts, lang)
+        await reply(update, context, "form/cancel_confirm", lang, markup)
+        return
     if action == "confirm" and state["step"] == form.SUMMARY:
         submitted = await submit(update, context, state)
         # The loser of a double press: the form was already sent.
@@ -130,9 +170,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     if action == "consent" and value == "no" and state["step"] == "consent":
         await query.answer()
-        assert update.effective_user is not None
-        await context.store.delete_form(update.effective_user.id)
-        await reply(update, context, "form/declined", lang)
+        await decline(update, context, lang)
         return
     if action == "edit" and not value and state["step"] == form.SUMMARY:
         await query.answer()
@@ -173,7 +211,8 @@ def _apply_button(state: dict[str, Any], action: str, value: str, now: datetime)
 
 
 async def submit(update: Update, context: BotContext, state: dict[str, Any]) -> bool:
-    """Store the lead (and its outbox row) and close the form, then tell the user.
+    """Store the lead (and its outbox row) and close the form, tell the user, then
+    schedule delivery (never wait for the staff chat here).
 
     False when this form was already submitted (Confirm pressed twice).
     """
@@ -194,7 +233,7 @@ async def submit(update: Update, context: BotContext, state: dict[str, Any]) -> 
         return False
     lang: Lang = state["lang"]
     await reply(update, context, "form/updated" if submission.is_repeat else "form/submitted", lang)
-    await deliver_due(context.bot, context.services)
+    kick_delivery(context)
     return True
 
 
@@ -235,7 +274,7 @@ async def apply_command(update: Update, context: BotContext) -> None:
 
 
 def form_handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    private = filters.ChatType.PRIVATE
+    private = PRIVATE_MESSAGE
     return [
         CommandHandler("apply", apply_command, filters=private),
         CommandHandler("cancel", cancel, filters=private),
@@ -247,6 +286,6 @@ def form_handlers() -> list[BaseHandler[Update, BotContext, None]]:
 def form_router() -> BaseHandler[Update, BotContext, None]:
     """Registered in a group before the question handler (see bot.app)."""
     return MessageHandler(
-        filters.ChatType.PRIVATE & (filters.TEXT | filters.CONTACT) & ~filters.COMMAND,
+        PRIVATE_MESSAGE & (filters.TEXT | filters.CONTACT) & ~filters.COMMAND,
         route_message,
     )

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 from telegram import Update
-from telegram.error import TelegramError
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
+from bot.outbox import kick_delivery
 from bot.views import inline
-from handlers.common import reply, user_language
-
-log = logging.getLogger(__name__)
+from handlers.common import PRIVATE_MESSAGE, reply, user_language
 
 
 async def privacy(update: Update, context: BotContext) -> None:
@@ -46,25 +42,15 @@ async def on_forget_button(update: Update, context: BotContext) -> None:
     if query.data != "forget:yes":
         await reply(update, context, "forget_kept", lang)
         return
-    posts = await context.store.staff_posts_of(query.from_user.id)
+    # The staff chat's copies are withdrawn through the outbox, queued in the same
+    # transaction as the deletion: a crash or a 429 cannot leave them behind.
     counts = await context.store.forget_user(query.from_user.id)
-    await withdraw_staff_posts(context, posts)
+    kick_delivery(context)
     await reply(update, context, "forgotten", lang, counts=counts)
 
 
-async def withdraw_staff_posts(context: BotContext, posts: list[tuple[int, int, int]]) -> None:
-    """The staff chat's copies of deleted leads: replace them with a note, buttons removed."""
-    staff_lang = context.config.telegram.staff_language
-    for lead_id, chat_id, message_id in posts:
-        text = context.texts.render("staff/forgotten", staff_lang, lead_id=lead_id)
-        try:
-            await context.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
-        except TelegramError as exc:  # deleted by staff already, bot removed from the chat...
-            log.warning("could not withdraw the staff post of lead %s: %s", lead_id, exc)
-
-
 def privacy_handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    private = filters.ChatType.PRIVATE
+    private = PRIVATE_MESSAGE
     return [
         CommandHandler("privacy", privacy, filters=private),
         CommandHandler("forget", forget, filters=private),

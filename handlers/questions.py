@@ -10,11 +10,12 @@ from bot.normalize import detect_language
 from handlers.answering import (
     MATCH_INPUT_LIMIT,
     answer_question,
+    reply_language,
     send_entry,
     send_fallback,
     wants_to_apply,
 )
-from handlers.common import button_language, incoming_text, reply, user_language
+from handlers.common import PRIVATE_MESSAGE, button_language, incoming_text, reply, user_language
 from handlers.form_flow import start_form
 
 
@@ -23,7 +24,7 @@ async def question(update: Update, context: BotContext) -> None:
     text = incoming_text(update)
     if wants_to_apply(context, text[:MATCH_INPUT_LIMIT]):
         await start_form(
-            update, context, detect_language(text, await user_language(update, context))
+            update, context, await reply_language(update, context, text, detect_language(text))
         )
         return
     await answer_question(update, context, text)
@@ -53,7 +54,7 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 
 
 def question_handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    private = filters.ChatType.PRIVATE
+    private = PRIVATE_MESSAGE
     return [
         CallbackQueryHandler(show_entry, pattern=r"^kb:(ar|en):[a-z0-9-]+$"),
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, question),

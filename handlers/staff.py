@@ -17,6 +17,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from bot.config import TelegramConfig
 from bot.context import BotContext
 from bot.db.store import LEAD_STATUSES
+from bot.outbox import kick_delivery
 from bot.staff_access import StaffAccess, StaffChatFilter, in_staff_chat
 from bot.views import display_name, lead_history, lead_status, leads_csv, send_text, staff_post
 from handlers.common import reply, topic_of, user_language
@@ -142,8 +143,27 @@ async def export_command(update: Update, context: BotContext) -> None:
 
 
 async def stats_command(update: Update, context: BotContext) -> None:
-    """/stats: leads by status, sector, language and source; top unanswered questions."""
-    await _answer(update, context, "staff/stats", stats=await context.store.stats())
+    """/stats: leads by status, sector, language and source; top unanswered questions;
+    what waits for the staff chat and what is stuck."""
+    lang = context.config.telegram.staff_language
+    stats = context.texts.render("staff/stats", lang, stats=await context.store.stats())
+    health = await context.store.delivery_health(context.services.clock())
+    delivery = context.texts.render("staff/delivery", lang, health=health)
+    await _send(update, context, f"{stats}\n\n{delivery}")
+
+
+async def retry_command(update: Update, context: BotContext) -> None:
+    """/retry [item id]: requeue one stuck delivery, or all of them, and deliver at once."""
+    args = context.args or []
+    item = args[0].lstrip("#") if args else None
+    if len(args) > 1 or (item is not None and not item.isdigit()):
+        await _answer(update, context, "staff/retry_usage")
+        return
+    item_id = int(item) if item is not None else None
+    count = await context.store.retry_stuck(item_id)
+    if count:
+        kick_delivery(context)
+    await _answer(update, context, "staff/retried", count=count, item_id=item_id)
 
 
 async def _send(
@@ -174,4 +194,5 @@ def staff_handlers(telegram: TelegramConfig) -> list[StaffHandler]:
         staff.command("lead", lead_command),
         staff.command("export", export_command),
         staff.command("stats", stats_command),
+        staff.command("retry", retry_command),
     ]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.views import inline, topics_keyboard
-from handlers.common import button_language, reply, user_language
+from handlers.common import PRIVATE_MESSAGE, button_language, reply, user_language
 from handlers.form_flow import offer_resume
 
 # Deep-link payloads are campaign names; Telegram allows [A-Za-z0-9_-], up to 64.
@@ -74,7 +74,7 @@ async def set_language(update: Update, context: BotContext) -> None:
 
 
 def start_handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    private = filters.ChatType.PRIVATE
+    private = PRIVATE_MESSAGE
     return [
         CommandHandler("start", start, filters=private),
         CommandHandler("help", help_command, filters=private),

@@ -26,6 +26,7 @@ from bot.db.models import utcnow
 from bot.db.store import Store
 from bot.knowledge import KnowledgeBase, load_knowledge_base
 from bot.local_api import LOCAL_TOKEN, ApiCall, LocalBotApi, LocalUser, UpdateFactory, buttons
+from bot.outbox import deliver_due
 
 PG_ENV = "PARTNERBOT_TEST_DATABASE_URL"
 STAFF_CHAT = -100500
@@ -116,6 +117,10 @@ class Harness:
                     if label in (caption, data) or caption.endswith(label):
                         return await self._process(self.updates.press(user, message, data))
         raise AssertionError(f"no button {label!r} in chat {chat}")
+
+    async def deliver(self, now: datetime | None = None) -> int:
+        """One delivery pass, as the JobQueue runs it (the harness never starts the JobQueue)."""
+        return await deliver_due(self.app.bot, self.services, now)
 
     async def _process(self, update: Any) -> list[ApiCall]:
         before = len(self.api.calls)

@@ -111,9 +111,10 @@ async def run_steps(harnesses: list[Harness], user: LocalUser, steps: list[Step]
 
 
 async def submit_form(bot: Harness, user: LocalUser, lang: str = "en", **answers: str) -> None:
-    """/apply, every step, then Confirm."""
+    """/apply, every step, then Confirm, then the delivery pass Confirm schedules."""
     await bot.send(user, "/apply")
     await run_steps([bot], user, [*form_steps(lang, **answers), ("press", "form:confirm")])
+    await bot.deliver()
 
 
 def user_texts(bot: Harness, user: LocalUser) -> list[str]:
@@ -125,9 +126,15 @@ def no_error_replies(bot: Harness, user: LocalUser) -> None:
 
 
 def prompt(name: str, lang: str = "en", **values: Any) -> str:
-    """A form prompt as the bot renders it."""
+    """A form prompt as the bot renders it: "Step n of 10" over each field's question."""
     defaults: dict[str, Any] = {"limit": 1000, "chosen": [], "retention_days": 365}
-    return TEXTS.render(f"form/{name}", lang, **{**defaults, **values})  # type: ignore[arg-type]
+    question = TEXTS.render(f"form/{name}", lang, **{**defaults, **values})  # type: ignore[arg-type]
+    key = "sector" if name == form.SECTOR_OTHER else name
+    if key not in form.COUNTED:
+        return question
+    number = form.COUNTED.index(key) + 1
+    header = TEXTS.render("form/progress", lang, number=number, total=len(form.COUNTED))  # type: ignore[arg-type]
+    return header + "\n" + question
 
 
 def post_message_id(bot: Harness) -> int:
@@ -194,6 +201,7 @@ async def test_complete_english_form_is_stored_qualified_and_posted_once(
         assert expected in summary
     assert bot.staff_posts() == []
     await bot.press(english_user, "form:confirm")
+    await bot.deliver()
     assert bot.last_text(english_user.id) == TEXTS.render("form/submitted", "en")
 
     [lead] = await bot.store.all_leads()
@@ -213,7 +221,7 @@ async def test_complete_english_form_is_stored_qualified_and_posted_once(
     assert lead.message == "We would like to share phishing data."
     assert (lead.language, lead.user_id, lead.username, lead.source) == ("en", 101, "sam", None)
     assert (lead.score, lead.qualified, lead.status) == (100, True, "new")
-    assert lead.reasons == ["all rules passed"]
+    assert lead.reasons == [{"code": "all_passed"}]
     assert lead.consent_at is not None
     assert await bot.store.load_form(english_user.id) is None
 
@@ -274,6 +282,7 @@ async def test_complete_arabic_form_with_arabic_indic_phone(
         assert expected in summary
     # The consent button row reads right to left.
     await bot.press(arabic_user, "form:confirm")
+    await bot.deliver()
     assert bot.last_text(arabic_user.id) == TEXTS.render("form/submitted", "ar")
 
     [lead] = await bot.store.all_leads()
@@ -363,8 +372,10 @@ async def test_typing_at_a_button_step_asks_for_the_buttons(
     await bot.press(english_user, "form:interest:training")
     await bot.press(english_user, "form:interests_done")
     await bot.send(english_user, "hello")  # the message step
-    await bot.send(english_user, "yes I agree")  # the consent step
+    await bot.send(english_user, "perhaps")  # the consent step
     await _assert_error_then_same_prompt(bot, english_user, "use_buttons", "consent")
+    await bot.send(english_user, "yes I agree")  # typed consent counts as the button
+    assert bot.last_text(english_user.id).startswith("<b>Please check your details</b>")
 
 
 async def test_done_without_an_interest_is_refused(bot: Harness, english_user: LocalUser) -> None:
@@ -553,6 +564,7 @@ async def test_restart_mid_form_resumes_on_another_instance(
     await b.press(english_user, "form:continue")
     assert b.last_text(english_user.id) == prompt("email")
     await run_steps([b], english_user, [*steps[5:], ("press", "form:confirm")])
+    await b.deliver()
     [lead] = await b.store.all_leads()
     assert (lead.name, lead.role, lead.email) == (
         "Sam Smith",
@@ -581,6 +593,7 @@ async def test_two_instances_alternating_updates_make_one_lead(
     await b.send(arabic_user, "/apply")
     steps = [*form_steps("ar"), ("press", "form:confirm")]
     await run_steps([a, b], arabic_user, steps)
+    await a.deliver()
     [lead] = await a.store.all_leads()
     assert lead.organisation == "شركة الأمان العربية"
     assert lead.interests == ["intelligence-analysis"]
@@ -654,6 +667,7 @@ async def test_pressing_confirm_twice_does_not_start_a_new_form(
     found = find_button(bot.api, english_user.id, "form:confirm")
     assert found is not None
     await bot.press(english_user, "form:confirm")
+    await bot.deliver()
     replies = len(bot.texts(english_user.id))
     calls = await bot.send_update(bot.updates.press(english_user, found[0], "form:confirm"))
     [answer] = [c for c in calls if c.method == "answerCallbackQuery"]

@@ -109,7 +109,7 @@ async def test_without_a_staff_chat_leads_wait_in_the_outbox(
     assert [i.status for i in await bot.store.outbox()] == ["pending"]
 
 
-async def test_unqualified_lead_is_stored_with_reasons_and_not_posted(
+async def test_unqualified_lead_is_stored_with_reasons_and_posted_for_review(
     bot: Harness, english_user: LocalUser
 ) -> None:
     await submit_form(bot, english_user, sector="typed:Agriculture", email="sam.smith@gmail.com")
@@ -118,11 +118,13 @@ async def test_unqualified_lead_is_stored_with_reasons_and_not_posted(
     assert lead.status == "unqualified"
     assert lead.qualified is False
     assert lead.score == 20
-    assert any("sector 'other'" in r for r in lead.reasons)
-    assert any("free-mail address (gmail.com)" in r for r in lead.reasons)
-    assert any("below the minimum of 60" in r for r in lead.reasons)
-    assert bot.staff_posts() == []
-    assert await bot.store.outbox() == []
+    assert {"code": "sector", "sector": "other"} in lead.reasons
+    assert {"code": "free_mail", "domain": "gmail.com"} in lead.reasons
+    assert {"code": "below_minimum", "score": 20, "minimum": 60} in lead.reasons
+    # Every consented lead reaches staff; qualification only labels it.
+    [post] = bot.staff_posts()
+    assert "Needs review" in post.params["text"] and "Agriculture" in post.params["text"]
+    assert [i.status for i in await bot.store.outbox()] == ["sent"]
     assert bot.last_text(english_user.id) == TEXTS.render("form/submitted", "en")
 
 
@@ -131,11 +133,11 @@ async def test_repeat_inquiry_updates_the_lead_and_edits_the_post(
 ) -> None:
     await submit_form(bot, english_user)
     [post] = bot.staff_posts()
-    await submit_form(bot, english_user, organisation="Acme Security Group", country="Qatar")
+    await submit_form(bot, english_user, country="Qatar", role="CISO")
     assert bot.last_text(english_user.id) == TEXTS.render("form/updated", "en")
     [lead] = await bot.store.all_leads()
     assert lead.repeat_count == 1
-    assert (lead.organisation, lead.country) == ("Acme Security Group", "Qatar")
+    assert (lead.organisation, lead.country, lead.role) == ("Acme Security", "Qatar", "CISO")
     assert lead.status == "new"
     assert len(bot.staff_posts()) == 1  # no new post
     edits = [
@@ -146,7 +148,7 @@ async def test_repeat_inquiry_updates_the_lead_and_edits_the_post(
     [edit] = edits
     assert int(edit.params["message_id"]) == lead.staff_message_id
     assert "🔁" in edit.params["text"] and "repeat inquiry ×2" in edit.params["text"]
-    assert "Acme Security Group" in edit.params["text"]
+    assert "Qatar" in edit.params["text"] and "CISO" in edit.params["text"]
     assert buttons({"reply_markup": edit.params["reply_markup"]})[0][0] == (
         "🙋 Claim",
         f"lead:claim:{lead.id}",

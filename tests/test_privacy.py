@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import Select, select, update
 
 from bot.db.models import FormState, Lead, OutboxItem, UnansweredQuestion, UserProfile, utcnow
-from bot.local_api import LocalUser
+from bot.local_api import ApiCall, LocalUser
 from tests.conftest import STAFF_CHAT, Harness
+from tests.test_delivery_leases import is_staff_post
 from tests.test_lead_form import TEXTS, form_steps, run_steps, submit_form
 
 OTHER = LocalUser(id=303, first_name="Omar", language_code="en", username="omar")
@@ -52,7 +53,7 @@ async def _user_with_everything(bot: Harness, user: LocalUser, lang: str = "en")
     """A submitted lead, a second open form, an unanswered question and a profile."""
     await bot.send(user, "/start spring-campaign")
     await submit_form(bot, user, lang, email=f"user{user.id}@acme-security.com")
-    await bot.send(user, "price of solana today")
+    await bot.send(user, "price of solana today" if lang == "en" else "كم سعر البيتكوين اليوم")
     await bot.send(user, "/apply")
     await run_steps([bot], user, form_steps(lang)[:2])
 
@@ -73,6 +74,7 @@ async def test_forget_deletes_every_row_of_that_user_only(
     assert bot.last_text(english_user.id) == TEXTS.render("forget_confirm", "en")
     assert await bot.store.all_leads() != []  # nothing deleted before confirming
     await bot.press(english_user, "forget:yes")
+    await bot.deliver()  # the withdrawal /forget queued
     text = bot.last_text(english_user.id)
     assert text == TEXTS.render(
         "forgotten", "en", counts={"leads": 1, "forms": 1, "questions": 1, "profile": 1}
@@ -164,3 +166,105 @@ async def test_purge_job_deletes_personal_data_past_retention(
     async with bot.store.session() as session:
         assert (await session.scalars(select(UnansweredQuestion))).all() == []
         assert (await session.scalars(select(FormState))).all() == []
+
+
+# Withdrawing staff posts: through the outbox, queued with the deletion ------------------
+
+
+def _staff_edits(bot: Harness) -> list[ApiCall]:
+    return [
+        c
+        for c in bot.api.calls
+        if c.method == "editMessageText" and int(c.params["chat_id"]) == STAFF_CHAT
+    ]
+
+
+async def test_a_post_made_while_its_lead_is_forgotten_is_withdrawn_at_once(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    await bot.send(english_user, "/apply")
+    await run_steps([bot], english_user, [*form_steps(), ("press", "form:confirm")])
+    forgotten: list[bool] = []
+
+    async def forget_meanwhile(call: ApiCall) -> None:
+        # The user confirms /forget while the staff post is on its way to Telegram.
+        if is_staff_post(call) and not forgotten:
+            forgotten.append(True)
+            await bot.send(english_user, "/forget")
+            await bot.press(english_user, "forget:yes")
+
+    bot.api.before_call = forget_meanwhile
+    await bot.deliver()
+    assert forgotten and await bot.store.all_leads() == []
+    [post] = bot.staff_posts()  # it was made...
+    assert "sam@acme-security.com" in post.params["text"]
+    [delete] = [c for c in bot.api.calls if c.method == "deleteMessage"]  # ...and taken back
+    assert int(delete.params["chat_id"]) == STAFF_CHAT
+    assert [key for key in bot.api.messages if key[0] == STAFF_CHAT] == []
+    [item] = await bot.store.outbox()
+    assert (item.kind, item.status, item.lead_id) == ("withdraw", "sent", None)
+    assert item.message_id == int(delete.params["message_id"])
+
+
+async def test_forget_queues_the_withdrawal_with_the_deletion_past_a_429_and_a_restart(
+    make_bot: Any, english_user: LocalUser
+) -> None:
+    a: Harness = await make_bot()
+    await submit_form(a, english_user)
+    [lead] = await a.store.all_leads()
+    message_id = lead.staff_message_id
+    assert message_id is not None
+    await a.send(english_user, "/forget")
+    await a.press(english_user, "forget:yes")
+    assert _staff_edits(a) == []  # not inside the user's update: queued instead
+    [item] = [i for i in await a.store.outbox() if i.kind == "withdraw"]
+    assert (item.status, item.chat_id, item.message_id) == ("pending", STAFF_CHAT, message_id)
+    assert item.payload == {"lead_id": lead.id, "note": "forgotten", "delete": False}
+
+    a.api.fail_next("editMessageText", "retry_after", retry_after=30)
+    assert await a.deliver() == 0
+    [item] = await a.store.outbox()
+    assert (item.status, item.last_error) == ("pending", "RetryAfter")
+    assert "sam@acme-security.com" in a.api.messages[(STAFF_CHAT, message_id)]["text"]
+    await a.app.shutdown()  # the process goes away; the withdrawal is in the database
+
+    b: Harness = await make_bot()
+    assert await b.deliver(utcnow() + timedelta(seconds=31)) == 1
+    [edit] = _staff_edits(b)
+    assert int(edit.params["message_id"]) == message_id
+    assert edit.params["text"] == TEXTS.render("staff/forgotten", "en", lead_id=lead.id)
+    assert "reply_markup" not in edit.params
+    assert [i.status for i in await b.store.outbox()] == ["sent"]
+
+
+async def test_retention_purge_withdraws_the_staff_posts_of_the_leads_it_deletes(
+    make_bot: Any, english_user: LocalUser
+) -> None:
+    from bot.app import purge_job
+    from bot.context import BotContext
+    from tests.conftest import Clock
+
+    clock = Clock()
+    bot: Harness = await make_bot({"privacy": {"retention_days": 30}}, clock=clock)
+    clock.now = utcnow() + timedelta(minutes=1)  # the posts below are due
+    await submit_form(bot, english_user)
+    await submit_form(bot, OTHER, email="omar@acme-security.com")
+    lead, other = await bot.store.all_leads()
+    async with bot.store.session.begin() as session:  # only the first one is old
+        await session.execute(
+            update(Lead).where(Lead.id == other.id).values(updated_at=clock.now + timedelta(days=2))
+        )
+    clock.now += timedelta(days=31)
+    await purge_job(BotContext(application=bot.app))
+    assert [lead.id for lead in await bot.store.all_leads()] == [other.id]
+    [item] = [i for i in await bot.store.outbox() if i.kind == "withdraw"]
+    assert item.payload == {"lead_id": lead.id, "note": "expired", "delete": False}
+    assert bot.app.job_queue is not None
+    assert bot.app.job_queue.get_jobs_by_name("delivery_kick")  # withdrawn right away
+
+    assert await bot.deliver() == 1
+    [edit] = _staff_edits(bot)
+    assert int(edit.params["message_id"]) == lead.staff_message_id
+    assert edit.params["text"] == TEXTS.render("staff/expired", "en", lead_id=lead.id)
+    other_post = bot.api.messages[(STAFF_CHAT, other.staff_message_id)]
+    assert "omar@acme-security.com" in other_post["text"]

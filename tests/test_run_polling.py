@@ -108,6 +108,20 @@ def test_run_polls_answers_and_stops_cleanly(tmp_path: Path) -> None:
     assert int(replies[0]["chat_id"]) == USER["id"]
     assert "مرحبًا Lina" in replies[0]["text"]
     assert {"setMyCommands", "getUpdates"} <= {m for m, _ in FakeTelegram.calls}
+    # The menu and the bot's profile texts, in Arabic for Arabic apps and by default.
+    for method in ("setMyCommands", "setMyDescription", "setMyShortDescription"):
+        sent = [p for m, p in FakeTelegram.calls if m == method]
+        assert {p.get("language_code") for p in sent} == {None, "ar"}, method
+    arabic_menu = next(
+        p for m, p in FakeTelegram.calls if m == "setMyCommands" and p.get("language_code") == "ar"
+    )
+    assert "طلب الشراكة" in json.loads(arabic_menu["commands"])[2]["description"]
+    [arabic_about] = [
+        p["description"]
+        for m, p in FakeTelegram.calls
+        if m == "setMyDescription" and p.get("language_code") == "ar"
+    ]
+    assert "الإنتربول" in arabic_about
     assert process.returncode == 0, output
     assert TOKEN not in output  # the token never reaches the log
     assert (tmp_path / "bot.sqlite3").exists()

@@ -104,7 +104,7 @@ async def test_reasons_are_shown_in_arabic(make_bot: MakeBot, staff_user: LocalU
     assert "🔍 <b>يحتاج إلى مراجعة:</b> لم يستوفِ شروط التأهيل (الأسباب أدناه)" in lines
     start = lines.index("<b>التقييم:</b> 20/100")
     assert lines[start + 1 : start + 6] == [
-        "• حقول إلزامية ناقصة: الهاتف، المنصب",
+        "• بيانات إلزامية ناقصة: الهاتف، المنصب",
         "• القطاع «قطاع آخر» ليس من القطاعات المؤهلة",
         f"• بريد إلكتروني من خدمة مجانية ({FSI}gmail.com{PDI})",
         "• التقييم 20 أقل من الحد الأدنى المطلوب (60)",

@@ -28,7 +28,9 @@ class UserProfile(Base):
     __tablename__ = "user_profiles"
 
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # Chosen with /language; when unset, the language of the user's latest message.
     language: Mapped[str | None] = mapped_column(String(2))
+    written_language: Mapped[str | None] = mapped_column(String(2))
     source: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,82 +1,313 @@
 """The outbox's queries: leasing due items to one sender, and recording what happened.
 
 Part of ``Store`` (a mixin, so handlers still see one object); kept apart because the
-delivery guarantees live here.
+delivery guarantees live here. A claim gives every row it takes one random lease
+token and an expiry computed by the database's own clock, so workers on different
+machines agree on when a lease lapses. Whatever a worker records afterwards names its
+token (``WHERE id = ? AND lease_token = ?``): once another worker holds the row, the
+first one's writes match nothing and change nothing.
 """
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    DateTime,
+    Interval,
+    Update,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.models import Lead, OutboxItem, utcnow
 
-OUTBOX_LEASE = timedelta(seconds=60)
+# How a withdrawal of a staff post reads, by why its lead was deleted (a template name).
+FORGOTTEN = "forgotten"  # the person used /forget
+EXPIRED = "expired"  # the retention period ended
+WITHDRAWN = "withdrawn"  # deleted while its post was being made; the reason is not known
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An outbox row leased to this worker, with its lead (None for withdrawals)."""
+
+    item: OutboxItem
+    lead: Lead | None
+    token: str
+
+
+class Outcome(Enum):
+    """What recording a delivery found."""
+
+    DONE = "done"  # recorded under our lease
+    LOST = "lost"  # another worker holds the row now: nothing was written
+    GONE = "gone"  # the row was deleted with its lead (/forget, retention)
+
+
+@dataclass(frozen=True)
+class StuckItem:
+    id: int
+    kind: str
+    lead_id: int | None
+    attempts: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class DeliveryHealth:
+    """For /stats and metrics: what waits, what gave up and why."""
+
+    pending: int
+    stuck: int
+    stuck_reasons: dict[str, int]
+    oldest_pending_age: timedelta | None
+    stuck_items: list[StuckItem]
 
 
 class OutboxQueries:
+    engine: AsyncEngine
     session: async_sessionmaker[AsyncSession]
 
-    async def claim_due(self, now: datetime, limit: int = 20) -> list[tuple[OutboxItem, Lead]]:
-        """Lease due items to this process; a lease that lapses (a crash) frees them again."""
+    def _db_now(self, plus: timedelta = timedelta(0)) -> ColumnElement[datetime]:
+        """The database's clock as naive UTC, plus ``plus``: every process sees one clock."""
+        if self.engine.dialect.name == "postgresql":
+            return func.timezone("UTC", func.now(), type_=DateTime()) + literal(plus, Interval())
+        # The format SQLAlchemy stores SQLite datetimes in, so text comparison orders them.
+        return func.strftime(
+            "%Y-%m-%d %H:%M:%f", "now", f"{plus.total_seconds():+.3f} seconds", type_=DateTime()
+        )
+
+    async def claim_due(
+        self, now: datetime, lease: timedelta, limit: int = 20, only: int | None = None
+    ) -> list[Claim]:
+        """Lease due rows (or row ``only``) to this worker.
+
+        ``now`` decides what is due; the database's clock decides when a lease lapses.
+        """
+        token = secrets.token_hex(16)
+        due = (
+            select(OutboxItem.id)
+            .where(
+                OutboxItem.status == "pending",
+                OutboxItem.next_attempt_at <= now,
+                or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < self._db_now()),
+            )
+            .order_by(OutboxItem.id)
+            .limit(limit)
+            # PostgreSQL: rows another worker is claiming right now are passed over, not
+            # waited for. SQLite has no row locks (and SQLAlchemy leaves this out): it
+            # runs one writer at a time, so the single UPDATE below is already atomic.
+            .with_for_update(skip_locked=True)
+        )
+        if only is not None:
+            due = due.where(OutboxItem.id == only)
+        claim = (
+            update(OutboxItem)
+            .where(OutboxItem.id.in_(due.scalar_subquery()))
+            .values(lease_token=token, locked_until=self._db_now(lease))
+            .returning(OutboxItem)
+            .execution_options(synchronize_session=False)
+        )
+        async with self.session.begin() as session:
+            items = sorted((await session.scalars(claim)).all(), key=lambda item: item.id)
+            lead_ids = {item.lead_id for item in items if item.lead_id is not None}
+            leads = {
+                lead.id: lead
+                for lead in (await session.scalars(select(Lead).where(Lead.id.in_(lead_ids)))).all()
+            }
+        return [
+            Claim(item, leads.get(item.lead_id) if item.lead_id is not None else None, token)
+            for item in items
+        ]
+
+    async def renew_lease(self, item_id: int, token: str, lease: timedelta) -> int | None:
+        """Extend our lease right before a send and count the attempt.
+
+        Returns the attempts so far, or None if the row is no longer ours: then skip it.
+        Attempts are counted here, not at the claim, so rows another worker took over
+        before we reached them do not run out of attempts without ever being tried.
+        """
+        statement = (
+            update(OutboxItem)
+            .where(
+                OutboxItem.id == item_id,
+                OutboxItem.lease_token == token,
+                OutboxItem.status == "pending",
+            )
+            .values(locked_until=self._db_now(lease), attempts=OutboxItem.attempts + 1)
+            .returning(OutboxItem.attempts)
+        )
+        async with self.session.begin() as session:
+            return await session.scalar(statement)
+
+    async def mark_sent(
+        self,
+        item_id: int,
+        token: str,
+        chat_id: int | None = None,
+        message_id: int | None = None,
+    ) -> Outcome:
+        """Done; a new post's message is recorded on its lead. GONE: withdraw what was sent."""
+        statement = update(OutboxItem).values(
+            status="sent", sent_at=utcnow(), lease_token=None, locked_until=None
+        )
+        async with self.session.begin() as session:
+            # The outbox row first, then the lead: the order /forget locks them in too.
+            outcome = await _leased(session, statement, item_id, token)
+            if outcome == Outcome.DONE and message_id is not None:
+                lead_id = await session.scalar(
+                    select(OutboxItem.lead_id).where(OutboxItem.id == item_id)
+                )
+                await session.execute(
+                    update(Lead)
+                    .where(Lead.id == lead_id)
+                    .values(staff_chat_id=chat_id, staff_message_id=message_id)
+                )
+            return outcome
+
+    async def mark_retry(self, item_id: int, token: str, error: str, at: datetime) -> Outcome:
+        """Try again at ``at``."""
+        statement = update(OutboxItem).values(
+            next_attempt_at=at, lease_token=None, locked_until=None, last_error=error[:300]
+        )
+        async with self.session.begin() as session:
+            return await _leased(session, statement, item_id, token)
+
+    async def mark_stuck(self, item_id: int, token: str, reason: str) -> Outcome:
+        """Stop retrying until a person says so (/retry)."""
+        statement = update(OutboxItem).values(
+            status="stuck", lease_token=None, locked_until=None, last_error=reason[:300]
+        )
+        async with self.session.begin() as session:
+            return await _leased(session, statement, item_id, token)
+
+    async def queue_withdrawal(
+        self, chat_id: int, message_id: int, lead_id: int, note: str, delete: bool, at: datetime
+    ) -> int:
+        """A staff post to take back, due at ``at``, durably; returns the outbox row's id."""
+        async with self.session.begin() as session:
+            item = withdrawal(chat_id, message_id, lead_id, note, delete)
+            item.next_attempt_at = at
+            session.add(item)
+            await session.flush()
+            return item.id
+
+    async def retry_stuck(self, item_id: int | None = None) -> int:
+        """Requeue one stuck row, or all of them, with a fresh allowance of attempts."""
+        statement = (
+            update(OutboxItem)
+            .where(OutboxItem.status == "stuck")
+            .values(status="pending", attempts=0, next_attempt_at=utcnow())
+        )
+        if item_id is not None:
+            statement = statement.where(OutboxItem.id == item_id)
+        async with self.session.begin() as session:
+            return _count(await session.execute(statement))
+
+    async def delivery_health(self, now: datetime, limit: int = 10) -> DeliveryHealth:
+        """Counts of pending and stuck rows, stuck reasons, and how long the oldest has waited."""
         async with self.session() as session:
-            due = (
-                await session.scalars(
-                    select(OutboxItem.id)
-                    .where(
-                        OutboxItem.status == "pending",
-                        OutboxItem.next_attempt_at <= now,
-                        or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < now),
+            counts = dict(
+                (
+                    await session.execute(
+                        select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
                     )
+                ).all()
+            )
+            oldest = await session.scalar(
+                select(func.min(OutboxItem.created_at)).where(OutboxItem.status == "pending")
+            )
+            reasons = (
+                await session.execute(
+                    select(func.coalesce(OutboxItem.last_error, "-"), func.count())
+                    .where(OutboxItem.status == "stuck")
+                    .group_by(OutboxItem.last_error)
+                    .order_by(func.count().desc())
+                )
+            ).all()
+            stuck = (
+                await session.scalars(
+                    select(OutboxItem)
+                    .where(OutboxItem.status == "stuck")
                     .order_by(OutboxItem.id)
                     .limit(limit)
                 )
             ).all()
-        claimed: list[tuple[OutboxItem, Lead]] = []
-        for item_id in due:
-            async with self.session.begin() as session:
-                result = await session.execute(
-                    update(OutboxItem)
-                    .where(
-                        OutboxItem.id == item_id,
-                        OutboxItem.status == "pending",
-                        or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < now),
-                    )
-                    .values(locked_until=now + OUTBOX_LEASE, attempts=OutboxItem.attempts + 1)
-                )
-                if cast(CursorResult[Any], result).rowcount != 1:
-                    continue  # another process took it
-                item = await session.get(OutboxItem, item_id)
-                lead = await session.get(Lead, item.lead_id) if item else None
-                if item is not None and lead is not None:
-                    claimed.append((item, lead))
-        return claimed
-
-    async def mark_sent(self, item_id: int, chat_id: int, message_id: int | None) -> None:
-        async with self.session.begin() as session:
-            item = await session.get(OutboxItem, item_id)
-            if item is None:
-                return
-            item.status = "sent"
-            item.sent_at = utcnow()
-            item.locked_until = None
-            if message_id is not None:
-                lead = await session.get(Lead, item.lead_id)
-                if lead is not None:
-                    lead.staff_chat_id = chat_id
-                    lead.staff_message_id = message_id
-
-    async def mark_retry(self, item_id: int, error: str, at: datetime) -> None:
-        async with self.session.begin() as session:
-            await session.execute(
-                update(OutboxItem)
-                .where(OutboxItem.id == item_id)
-                .values(next_attempt_at=at, locked_until=None, last_error=error[:300])
-            )
+        return DeliveryHealth(
+            pending=counts.get("pending", 0),
+            stuck=counts.get("stuck", 0),
+            stuck_reasons={reason: n for reason, n in reasons},
+            oldest_pending_age=max(now - oldest, timedelta(0)) if oldest else None,
+            stuck_items=[
+                StuckItem(i.id, i.kind, i.lead_id, i.attempts, i.last_error or "-") for i in stuck
+            ],
+        )
 
     async def outbox(self) -> list[OutboxItem]:
         async with self.session() as session:
             return list((await session.scalars(select(OutboxItem).order_by(OutboxItem.id))).all())
+
+
+def withdrawal(
+    chat_id: int, message_id: int, lead_id: int, note: str, delete: bool = False
+) -> OutboxItem:
+    """An outbox row that replaces a staff post by ``staff/<note>`` (or deletes it)."""
+    return OutboxItem(
+        kind="withdraw",
+        chat_id=chat_id,
+        message_id=message_id,
+        payload={"lead_id": lead_id, "note": note, "delete": delete},
+    )
+
+
+async def delete_leads(session: AsyncSession, where: ColumnElement[bool], note: str) -> int:
+    """Delete the leads ``where`` matches and queue the withdrawal of their staff posts.
+
+    Runs inside the caller's transaction, so a crash or a 429 cannot leave a post
+    about a deleted lead behind: the withdrawal commits with the deletion.
+    """
+    # Outbox rows first, then the leads: the order in which a worker marking a post
+    # sent locks them. Its post is then either on the lead read below (and withdrawn
+    # here) or its row is gone when it records it (and it withdraws the post itself).
+    leads = select(Lead.id).where(where)
+    await session.execute(delete(OutboxItem).where(OutboxItem.lead_id.in_(leads)))
+    posts = (
+        await session.execute(
+            select(Lead.id, Lead.staff_chat_id, Lead.staff_message_id)
+            .where(where)
+            .with_for_update()
+        )
+    ).all()
+    session.add_all(
+        withdrawal(chat_id, message_id, lead_id, note)
+        for lead_id, chat_id, message_id in posts
+        if chat_id is not None and message_id is not None
+    )
+    return _count(await session.execute(delete(Lead).where(where)))
+
+
+async def _leased(session: AsyncSession, statement: Update, item_id: int, token: str) -> Outcome:
+    """Run ``statement`` on the row only while ``token`` holds it, and say what happened."""
+    result = await session.execute(
+        statement.where(OutboxItem.id == item_id, OutboxItem.lease_token == token)
+    )
+    if _count(result) == 1:
+        return Outcome.DONE
+    exists = await session.scalar(select(OutboxItem.id).where(OutboxItem.id == item_id))
+    return Outcome.LOST if exists is not None else Outcome.GONE
+
+
+def _count(result: Any) -> int:
+    return int(cast(CursorResult[Any], result).rowcount or 0)

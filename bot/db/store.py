@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Delete, delete, func, select
+from sqlalchemy import CursorResult, Delete, Insert, Update, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -21,7 +23,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.db.models import FormState, Lead, OutboxItem, UnansweredQuestion, UserProfile, utcnow
-from bot.db.outbox_queries import OutboxQueries
+from bot.db.outbox_queries import EXPIRED, FORGOTTEN, OutboxQueries, delete_leads
 from bot.normalize import fold
 
 # A lead's values that a repeat replaces; the old ones go to its history.
@@ -80,6 +82,26 @@ class Store(OutboxQueries):
             else:
                 for key, value in values.items():
                     setattr(profile, key, value)
+
+    async def note_written_language(self, user_id: int, language: str) -> None:
+        """Remember the language of the user's latest message; writes only on a change."""
+        async with self.session.begin() as session:
+            changed = await _updated(
+                session,
+                update(UserProfile)
+                .where(
+                    UserProfile.user_id == user_id,
+                    or_(
+                        UserProfile.written_language.is_(None),
+                        UserProfile.written_language != language,
+                    ),
+                )
+                .values(written_language=language, updated_at=utcnow()),
+            )
+            if not changed and await session.get(UserProfile, user_id) is None:
+                await session.execute(
+                    _insert_ignoring_conflict(session, user_id, written_language=language)
+                )
 
     # Form state ------------------------------------------------------------
     async def load_form(self, user_id: int) -> FormState | None:
@@ -205,25 +227,18 @@ class Store(OutboxQueries):
         )
 
     # Privacy -------------------------------------------------------------------
-    async def staff_posts_of(self, user_id: int) -> list[tuple[int, int, int]]:
-        """(lead id, chat id, message id) of the staff-chat posts about this user's leads."""
-        query = select(Lead.id, Lead.staff_chat_id, Lead.staff_message_id).where(
-            Lead.user_id == user_id
-        )
-        async with self.session() as session:
-            rows = (await session.execute(query)).all()
-        return [(i, chat, msg) for i, chat, msg in rows if chat is not None and msg is not None]
-
     async def forget_user(self, user_id: int) -> dict[str, int]:
-        """Delete every row about this user; returns counts per kind."""
+        """Delete every row about this user; returns counts per kind.
+
+        The withdrawal of their staff posts is queued in the same transaction.
+        """
         async with self.session.begin() as session:
-            lead_ids = select(Lead.id).where(Lead.user_id == user_id)
-            await session.execute(delete(OutboxItem).where(OutboxItem.lead_id.in_(lead_ids)))
+            # The form first: Confirm (submit_lead) locks it before the lead, so taking
+            # them in the same order here cannot deadlock with it.
+            forms = await _deleted(session, delete(FormState).where(FormState.user_id == user_id))
             return {
-                "leads": await _deleted(session, delete(Lead).where(Lead.user_id == user_id)),
-                "forms": await _deleted(
-                    session, delete(FormState).where(FormState.user_id == user_id)
-                ),
+                "leads": await delete_leads(session, Lead.user_id == user_id, FORGOTTEN),
+                "forms": forms,
                 "questions": await _deleted(
                     session, delete(UnansweredQuestion).where(UnansweredQuestion.user_id == user_id)
                 ),
@@ -233,12 +248,10 @@ class Store(OutboxQueries):
             }
 
     async def purge_before(self, cutoff: datetime) -> dict[str, int]:
-        """Retention: drop personal data older than ``cutoff``."""
+        """Retention: drop personal data older than ``cutoff``; withdraw its staff posts."""
         async with self.session.begin() as session:
-            old_leads = select(Lead.id).where(Lead.updated_at < cutoff)
-            await session.execute(delete(OutboxItem).where(OutboxItem.lead_id.in_(old_leads)))
             return {
-                "leads": await _deleted(session, delete(Lead).where(Lead.updated_at < cutoff)),
+                "leads": await delete_leads(session, Lead.updated_at < cutoff, EXPIRED),
                 "forms": await _deleted(
                     session, delete(FormState).where(FormState.updated_at < cutoff)
                 ),
@@ -292,6 +305,19 @@ async def _update_lead(session: AsyncSession, lead: Lead, values: dict[str, Any]
         session.add(OutboxItem(lead_id=lead.id, kind="post"))
     else:
         session.add(OutboxItem(lead_id=lead.id, kind="refresh"))
+
+
+def _insert_ignoring_conflict(session: AsyncSession, user_id: int, **values: Any) -> Insert:
+    """INSERT a profile unless another worker just did (both dialects)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(UserProfile).values(user_id=user_id, **values).on_conflict_do_nothing()
+
+
+async def _updated(session: AsyncSession, statement: Update) -> int:
+    """Run an UPDATE and say how many rows it changed."""
+    result = cast(CursorResult[Any], await session.execute(statement))
+    return int(result.rowcount or 0)
 
 
 async def _deleted(session: AsyncSession, statement: Delete) -> int:
