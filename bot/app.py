@@ -93,7 +93,7 @@ def build_application(
             .write_timeout(timeout)
             .pool_timeout(timeout)
         )
-    app: BotApplication = builder.build()  # type: ignore[assignment]
+    app: BotApplication = builder.build()
     app.bot_data[SERVICES] = services
 
     # Group -2: the rate limit sees every update first and may stop it.
@@ -110,12 +110,12 @@ def build_application(
         question_handlers(),
     ):
         app.add_handlers(handlers)
-    app.add_error_handler(on_error)  # type: ignore[arg-type]
+    app.add_error_handler(on_error)
 
     if app.job_queue is not None:
-        app.job_queue.run_repeating(delivery_job, interval=config.delivery.poll_seconds, first=1)  # type: ignore[arg-type]
+        app.job_queue.run_repeating(delivery_job, interval=config.delivery.poll_seconds, first=1)
         app.job_queue.run_repeating(
-            purge_job,  # type: ignore[arg-type]
+            purge_job,
             interval=timedelta(hours=config.privacy.purge_interval_hours),
             first=10,
         )

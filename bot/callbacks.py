@@ -103,13 +103,16 @@ class FormButton(Button):
     value: str | None = None
 
 
+LeadAction = Literal["claim", "contacted", "not_fit"]
+
+
 @dataclass(frozen=True)
 class LeadButton(Button):
     """A staff action on a lead post."""
 
     prefix: ClassVar[str] = "lead"
     _shape: ClassVar[str] = r"(claim|contacted|not_fit):(\d+)"
-    action: Literal["claim", "contacted", "not_fit"]
+    action: LeadAction
     lead_id: int
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup
 
 from bot import lead_form as form
+from bot.callbacks import FormButton
 from bot.normalize import Lang
 from bot.texts import Texts
 from bot.views import contact_keyboard, inline, pairs
@@ -20,22 +21,25 @@ def form_keyboard(
 ) -> InlineKeyboardMarkup | ReplyKeyboardMarkup:
     """The buttons under the prompt of the current step."""
     lang, step = state["lang"], state["step"]
-    cancel = (texts.label("cancel", lang), "form:cancel")
+    cancel = (texts.label("cancel", lang), FormButton("cancel").pack())
     if step == "phone":
         return contact_keyboard(texts, lang)
     if step == form.SUMMARY:
         # Everything is filled in here: Cancel asks before throwing it all away.
-        ask_cancel = (texts.label("cancel", lang), "form:cancel_ask")
+        ask_cancel = (texts.label("cancel", lang), FormButton("cancel_ask").pack())
         return inline(
             [
-                [(texts.label("confirm", lang), "form:confirm")],
-                [(texts.label("edit", lang), "form:edit"), ask_cancel],
+                [(texts.label("confirm", lang), FormButton("confirm").pack())],
+                [(texts.label("edit", lang), FormButton("edit").pack()), ask_cancel],
             ],
             lang,
         )
     field = form.BY_KEY[step]
     if field.kind == "choice":
-        options = [(texts.label(f"sector.{c}", lang), f"form:sector:{c}") for c in field.choices]
+        options = [
+            (texts.label(f"sector.{c}", lang), FormButton("sector", c).pack())
+            for c in field.choices
+        ]
         return inline([*pairs(options), [cancel]], lang)
     if field.kind == "multi":
         chosen = form.selected_interests(state)
@@ -43,22 +47,25 @@ def form_keyboard(
             [
                 (
                     ("✅ " if i in chosen else "") + texts.label(f"interest.{i}", lang),
-                    f"form:interest:{i}",
+                    FormButton("interest", i).pack(),
                 )
             ]
             for i in field.choices
         ]
-        return inline([*rows, [(texts.label("done", lang), "form:interests_done"), cancel]], lang)
+        return inline(
+            [*rows, [(texts.label("done", lang), FormButton("interests_done").pack()), cancel]],
+            lang,
+        )
     if field.kind == "consent":
         return inline(
             [
-                [(texts.label("consent_yes", lang), "form:consent:yes")],
-                [(texts.label("consent_no", lang), "form:consent:no")],
+                [(texts.label("consent_yes", lang), FormButton("consent", "yes").pack())],
+                [(texts.label("consent_no", lang), FormButton("consent", "no").pack())],
             ],
             lang,
         )
     if field.optional:
-        return inline([[(texts.label("skip", lang), "form:skip"), cancel]], lang)
+        return inline([[(texts.label("skip", lang), FormButton("skip").pack()), cancel]], lang)
     return inline([[cancel]], lang)
 
 
@@ -66,8 +73,8 @@ def cancel_confirm_keyboard(texts: Texts, lang: Lang) -> InlineKeyboardMarkup:
     return inline(
         [
             [
-                (texts.label("discard_yes", lang), "form:cancel"),
-                (texts.label("discard_no", lang), "form:continue"),
+                (texts.label("discard_yes", lang), FormButton("cancel").pack()),
+                (texts.label("discard_no", lang), FormButton("continue").pack()),
             ]
         ],
         lang,

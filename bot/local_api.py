@@ -80,7 +80,7 @@ class LocalBotApi(BaseRequest):
         if request_data and request_data.contains_files:
             for key, value in request_data.multipart_data.items():
                 content = value[1] if isinstance(value, tuple) else value
-                files[key] = content if isinstance(content, bytes) else bytes(content)
+                files[key] = content if isinstance(content, bytes) else content.read()
         if name not in ("getUpdates", "getMe"):
             call = ApiCall(name, params, files)
             if self.before_call is not None:

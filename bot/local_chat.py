@@ -141,7 +141,8 @@ def _update_for(
 def _latest_with_button(api: LocalBotApi, data: str) -> dict[str, Any]:
     for message in reversed(list(api.messages.values())):
         if any(value == data for row in buttons(message) for _, value in row):
-            return message
+            found: dict[str, Any] = message
+            return found
     raise LookupError(data)
 
 

@@ -23,6 +23,7 @@ from telegram import (
 from telegram import User as TelegramUser
 from telegram.ext import ExtBot
 
+from bot.callbacks import FormButton, LeadAction, LeadButton, MenuButton, TopicButton
 from bot.db.models import Lead
 from bot.db.store import LEAD_STATUSES
 from bot.knowledge import Entry, KnowledgeBase
@@ -30,7 +31,7 @@ from bot.normalize import Lang
 from bot.texts import Texts, split_message
 
 Rows = Sequence[Sequence[tuple[str, str]]]
-STAFF_ACTIONS = ("claim", "contacted", "not_fit")
+STAFF_ACTIONS: tuple[LeadAction, ...] = ("claim", "contacted", "not_fit")
 LANGS: tuple[Lang, ...] = ("en", "ar")
 EXPORT_COLUMNS = (
     "id",
@@ -73,34 +74,36 @@ def pairs(buttons: Sequence[tuple[str, str]]) -> list[list[tuple[str, str]]]:
 
 
 def topics_keyboard(kb: KnowledgeBase, texts: Texts, lang: Lang) -> InlineKeyboardMarkup:
-    topics = [(entry.title[lang], f"kb:{lang}:{entry.id}") for entry in kb.menu()]
-    return inline([*pairs(topics), [(texts.label("apply", lang), f"form:start:{lang}")]], lang)
+    topics = [(entry.title[lang], TopicButton(lang, entry.id).pack()) for entry in kb.menu()]
+    return inline(
+        [*pairs(topics), [(texts.label("apply", lang), FormButton("start", lang).pack())]], lang
+    )
 
 
 def entry_keyboard(
     kb: KnowledgeBase, texts: Texts, entry: Entry, lang: Lang
 ) -> InlineKeyboardMarkup:
-    related = [(kb[r].title[lang], f"kb:{lang}:{r}") for r in entry.related]
+    related = [(kb[r].title[lang], TopicButton(lang, r).pack()) for r in entry.related]
     rows = pairs(related)
-    last = [(texts.label("topics", lang), f"menu:{lang}")]
+    last = [(texts.label("topics", lang), MenuButton(lang).pack())]
     if entry.offer_form:
-        last.insert(0, (texts.label("apply", lang), f"form:start:{lang}"))
+        last.insert(0, (texts.label("apply", lang), FormButton("start", lang).pack()))
     return inline([*rows, last], lang)
 
 
 def choices_keyboard(
     kb: KnowledgeBase, texts: Texts, ids: Sequence[str], lang: Lang
 ) -> InlineKeyboardMarkup:
-    rows = [[(kb[i].title[lang], f"kb:{lang}:{i}")] for i in ids]
-    return inline([*rows, [(texts.label("topics", lang), f"menu:{lang}")]], lang)
+    rows = [[(kb[i].title[lang], TopicButton(lang, i).pack())] for i in ids]
+    return inline([*rows, [(texts.label("topics", lang), MenuButton(lang).pack())]], lang)
 
 
 def fallback_keyboard(texts: Texts, lang: Lang) -> InlineKeyboardMarkup:
     return inline(
         [
             [
-                (texts.label("topics", lang), f"menu:{lang}"),
-                (texts.label("apply", lang), f"form:start:{lang}"),
+                (texts.label("topics", lang), MenuButton(lang).pack()),
+                (texts.label("apply", lang), FormButton("start", lang).pack()),
             ]
         ],
         lang,
@@ -122,7 +125,7 @@ def staff_post(texts: Texts, lead: Lead, lang: Lang) -> tuple[str, InlineKeyboar
     interests = [texts.label(f"interest.{i}", lang) for i in lead.interests]
     text = texts.render("staff/lead", lang, lead=lead, interests=interests)
     buttons = [
-        (texts.label(f"staff.{action}", lang), f"lead:{action}:{lead.id}")
+        (texts.label(f"staff.{action}", lang), LeadButton(action, lead.id).pack())
         for action in STAFF_ACTIONS
     ]
     return text, inline([buttons], lang)

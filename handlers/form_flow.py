@@ -12,6 +12,7 @@ from typing import Any
 from telegram import ReplyKeyboardRemove, Update
 
 from bot import lead_form as form
+from bot.callbacks import FormButton
 from bot.context import BotContext
 from bot.form_views import form_keyboard, form_prompt
 from bot.normalize import Lang
@@ -86,8 +87,8 @@ async def offer_resume(update: Update, context: BotContext, lang: Lang) -> bool:
     )
     rows = [
         [
-            (texts.label("continue", lang), "form:continue"),
-            (texts.label("start_over", lang), "form:restart"),
+            (texts.label("continue", lang), FormButton("continue").pack()),
+            (texts.label("start_over", lang), FormButton("restart").pack()),
         ]
     ]
     await reply(update, context, "form/resume", lang, inline(rows, lang), step=step_label)

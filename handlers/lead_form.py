@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import ReplyKeyboardRemove, Update
+from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
@@ -23,6 +23,7 @@ from telegram.ext import (
 )
 
 from bot import lead_form as form
+from bot.callbacks import FormButton
 from bot.context import BotContext
 from bot.form_replies import Reply
 from bot.form_views import cancel_confirm_keyboard, form_keyboard
@@ -120,12 +121,13 @@ async def route_message(update: Update, context: BotContext) -> None:
 async def on_button(update: Update, context: BotContext) -> None:
     """Every form:* button."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    action, _, value = query.data.removeprefix("form:").partition(":")
+    button = FormButton.unpack(query.data if query else None)
+    assert query is not None and button is not None  # the handler's pattern says so
+    action, value = button.action, button.value or ""
     if action == "start":
         await query.answer()
-        lang = button_language(value) or await user_language(update, context)
-        await start_form(update, context, lang)
+        chosen = button_language(value) or await user_language(update, context)
+        await start_form(update, context, chosen)
         return
     if action == "cancel":
         await query.answer()
@@ -142,7 +144,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         await start_form(update, context, lang)
         return
     now = context.services.clock()
-    lang: Lang = state["lang"]
+    lang = state["lang"]  # the form's own language, whatever the user writes in now
     if action == "restart":
         await query.answer()
         assert update.effective_user is not None
@@ -154,9 +156,9 @@ async def on_button(update: Update, context: BotContext) -> None:
         await query.answer()
         if toggled is not None:
             await save(update, context, toggled)
-            await query.edit_message_text(
-                prompt_text(context, toggled), reply_markup=form_keyboard(context.texts, toggled)
-            )
+            markup = form_keyboard(context.texts, toggled)
+            assert isinstance(markup, InlineKeyboardMarkup)  # the interests step has inline buttons
+            await query.edit_message_text(prompt_text(context, toggled), reply_markup=markup)
         return
     if action == "cancel_ask":
         await query.answer()
@@ -175,8 +177,12 @@ async def on_button(update: Update, context: BotContext) -> None:
     if action == "edit" and not value and state["step"] == form.SUMMARY:
         await query.answer()
         texts = context.texts
-        options = [(texts.label(f"field.{k}", lang), f"form:edit:{k}") for k in form.EDITABLE]
-        markup = inline([*pairs(options), [(texts.label("back", lang), "form:continue")]], lang)
+        options = [
+            (texts.label(f"field.{k}", lang), FormButton("edit", k).pack()) for k in form.EDITABLE
+        ]
+        markup = inline(
+            [*pairs(options), [(texts.label("back", lang), FormButton("continue").pack())]], lang
+        )
         await reply(update, context, "form/edit_which", lang, markup)
         return
     new_state = _apply_button(state, action, value, now)
@@ -279,7 +285,7 @@ def form_handlers() -> list[BaseHandler[Update, BotContext, None]]:
         CommandHandler("apply", apply_command, filters=private),
         CommandHandler("cancel", cancel, filters=private),
         CommandHandler("skip", skip_command, filters=private),
-        CallbackQueryHandler(on_button, pattern=r"^form:"),
+        CallbackQueryHandler(on_button, pattern=FormButton.pattern()),
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot.callbacks import ForgetButton
 from bot.context import BotContext
 from bot.outbox import kick_delivery
 from bot.views import inline
@@ -25,8 +26,8 @@ async def forget(update: Update, context: BotContext) -> None:
     texts = context.texts
     rows = [
         [
-            (texts.label("forget_yes", lang), "forget:yes"),
-            (texts.label("forget_no", lang), "forget:no"),
+            (texts.label("forget_yes", lang), ForgetButton("yes").pack()),
+            (texts.label("forget_no", lang), ForgetButton("no").pack()),
         ]
     ]
     await reply(update, context, "forget_confirm", lang, inline(rows, lang))
@@ -39,7 +40,8 @@ async def on_forget_button(update: Update, context: BotContext) -> None:
     await query.answer()
     lang = await user_language(update, context)  # read before the profile is deleted
     await query.edit_message_reply_markup(None)
-    if query.data != "forget:yes":
+    button = ForgetButton.unpack(query.data)
+    if button is None or button.choice != "yes":
         await reply(update, context, "forget_kept", lang)
         return
     # The staff chat's copies are withdrawn through the outbox, queued in the same
@@ -54,5 +56,5 @@ def privacy_handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CommandHandler("privacy", privacy, filters=private),
         CommandHandler("forget", forget, filters=private),
-        CallbackQueryHandler(on_forget_button, pattern=r"^forget:(yes|no)$"),
+        CallbackQueryHandler(on_forget_button, pattern=ForgetButton.pattern()),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
+from bot.callbacks import TopicButton
 from bot.context import BotContext
 from bot.normalize import detect_language
 from handlers.answering import (
@@ -15,7 +16,7 @@ from handlers.answering import (
     send_fallback,
     wants_to_apply,
 )
-from handlers.common import PRIVATE_MESSAGE, button_language, incoming_text, reply, user_language
+from handlers.common import PRIVATE_MESSAGE, incoming_text, reply, user_language
 from handlers.form_flow import start_form
 
 
@@ -33,14 +34,13 @@ async def question(update: Update, context: BotContext) -> None:
 async def show_entry(update: Update, context: BotContext) -> None:
     """kb:<lang>:<id> button: show that entry in the language of the button."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    button = TopicButton.unpack(query.data if query else None)
+    assert query is not None and button is not None  # the handler's pattern says so
     await query.answer()
-    _, code, entry_id = query.data.split(":")
-    lang = button_language(code) or await user_language(update, context)
-    if entry_id in context.kb:
-        await send_entry(update, context, context.kb[entry_id], lang)
+    if button.entry_id in context.kb:
+        await send_entry(update, context, context.kb[button.entry_id], button.lang)
     else:  # a button from an older knowledge base
-        await send_fallback(update, context, lang, victim_hint=False)
+        await send_fallback(update, context, button.lang, victim_hint=False)
 
 
 async def not_text(update: Update, context: BotContext) -> None:
@@ -56,7 +56,7 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 def question_handlers() -> list[BaseHandler[Update, BotContext, None]]:
     private = PRIVATE_MESSAGE
     return [
-        CallbackQueryHandler(show_entry, pattern=r"^kb:(ar|en):[a-z0-9-]+$"),
+        CallbackQueryHandler(show_entry, pattern=TopicButton.pattern()),
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, question),
         MessageHandler(
             private & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL, not_text

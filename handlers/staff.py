@@ -8,12 +8,14 @@ or in a private chat, and buttons only act on messages in the staff chat.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ChatType
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
+from bot.callbacks import LeadButton
 from bot.config import TelegramConfig
 from bot.context import BotContext
 from bot.db.store import LEAD_STATUSES
@@ -25,7 +27,6 @@ from handlers.common import reply, topic_of, user_language
 Callback = Callable[[Update, BotContext], Awaitable[None]]
 StaffHandler = BaseHandler[Update, BotContext, None]
 ACTION_STATUS = {"claim": "claimed", "contacted": "contacted", "not_fit": "not_fit"}
-LEAD_BUTTON = r"^lead:(claim|contacted|not_fit):\d+$"
 
 
 class StaffRoutes:
@@ -59,7 +60,7 @@ class StaffRoutes:
 
         return CommandHandler(name, for_staff, filters=self.where)
 
-    def button(self, pattern: str, callback: Callback) -> StaffHandler:
+    def button(self, pattern: re.Pattern[str], callback: Callback) -> StaffHandler:
         """A button that acts only on a message in the staff chat, pressed by staff."""
 
         @functools.wraps(callback)
@@ -81,11 +82,11 @@ class StaffRoutes:
 async def on_lead_button(update: Update, context: BotContext) -> None:
     """lead:<action>:<id>: record who did what, and show it on the post."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    button = LeadButton.unpack(query.data if query else None)
+    assert query is not None and button is not None  # the handler's pattern says so
     lang = context.config.telegram.staff_language
-    _, action, lead_id = query.data.split(":")
     lead = await context.store.set_status(
-        int(lead_id), ACTION_STATUS[action], display_name(query.from_user)
+        button.lead_id, ACTION_STATUS[button.action], display_name(query.from_user)
     )
     if lead is None:
         await query.answer(context.texts.label("staff.unknown_lead", lang), show_alert=True)
@@ -189,7 +190,7 @@ async def _answer(update: Update, context: BotContext, template: str, **values: 
 def staff_handlers(telegram: TelegramConfig) -> list[StaffHandler]:
     staff = StaffRoutes(telegram)
     return [
-        staff.button(LEAD_BUTTON, on_lead_button),
+        staff.button(LeadButton.pattern(), on_lead_button),
         staff.command("leads", leads_command),
         staff.command("lead", lead_command),
         staff.command("export", export_command),

@@ -7,9 +7,10 @@ import re
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot.callbacks import LanguageButton, MenuButton
 from bot.context import BotContext
 from bot.views import inline, topics_keyboard
-from handlers.common import PRIVATE_MESSAGE, button_language, reply, user_language
+from handlers.common import PRIVATE_MESSAGE, reply, user_language
 from handlers.form_flow import offer_resume
 
 # Deep-link payloads are campaign names; Telegram allows [A-Za-z0-9_-], up to 64.
@@ -44,8 +45,8 @@ async def topics(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query:
         await query.answer()
-    code = query.data.removeprefix("menu:") if query and query.data else ""
-    lang = button_language(code) or await user_language(update, context)
+    button = MenuButton.unpack(query.data) if query else None
+    lang = button.lang if button else await user_language(update, context)
     await reply(update, context, "topics", lang, topics_keyboard(context.kb, context.texts, lang))
 
 
@@ -54,8 +55,8 @@ async def language(update: Update, context: BotContext) -> None:
     lang = await user_language(update, context)
     rows = [
         [
-            (context.texts.label("lang_ar", lang), "lang:ar"),
-            (context.texts.label("lang_en", lang), "lang:en"),
+            (context.texts.label("lang_ar", lang), LanguageButton("ar").pack()),
+            (context.texts.label("lang_en", lang), LanguageButton("en").pack()),
         ]
     ]
     await reply(update, context, "language_choose", lang, inline(rows, lang))
@@ -64,9 +65,10 @@ async def language(update: Update, context: BotContext) -> None:
 async def set_language(update: Update, context: BotContext) -> None:
     """lang:xx button: remember the choice in the database."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    button = LanguageButton.unpack(query.data if query else None)
+    assert query is not None and button is not None  # the handler's pattern says so
     await query.answer()
-    lang = "ar" if query.data == "lang:ar" else "en"
+    lang = button.lang
     await context.store.update_profile(query.from_user.id, language=lang)
     await reply(
         update, context, "language_set", lang, topics_keyboard(context.kb, context.texts, lang)
@@ -80,6 +82,6 @@ def start_handlers() -> list[BaseHandler[Update, BotContext, None]]:
         CommandHandler("help", help_command, filters=private),
         CommandHandler("topics", topics, filters=private),
         CommandHandler("language", language, filters=private),
-        CallbackQueryHandler(topics, pattern=r"^menu:(ar|en)$"),
-        CallbackQueryHandler(set_language, pattern=r"^lang:(ar|en)$"),
+        CallbackQueryHandler(topics, pattern=MenuButton.pattern()),
+        CallbackQueryHandler(set_language, pattern=LanguageButton.pattern()),
     ]
