@@ -180,6 +180,9 @@ _IDIOMS: dict[tuple[str, ...], str] = {
     ("next", "conference"): "upcoming conference", ("next", "edition"): "upcoming edition",
     ("on", "their", "own"): "alone", ("on", "its", "own"): "alone", ("on", "our", "own"): "alone",
     ("on", "your", "own"): "alone", ("by", "itself"): "alone", ("by", "ourselves"): "alone",
+    # small talk: every word of "how are you" is a stop word on its own
+    ("how", "are", "you"): "wellbeing", ("how", "are", "u"): "wellbeing", ("how", "r", "u"): "wellbeing",
+    ("how", "do", "you", "do"): "wellbeing",
     ("how", "many"): "number", ("or", "just"): "or only", ("or", "merely"): "or only", ("on", "the", "table"): "available",
     # hedges: "some kind of agreement" asks about the agreement, not about kinds
     ("some", "kind", "of"): "", ("some", "sort", "of"): "", ("sort", "of"): "",
