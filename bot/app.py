@@ -6,9 +6,9 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import Application, ContextTypes, Defaults
+from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot.config import Config
@@ -65,6 +65,7 @@ def build_application(
     services: Services | None = None,
     request: BaseRequest | None = None,
     token: str | None = None,
+    serving: bool = False,
 ) -> BotApplication:
     """The bot, ready to initialise. ``request`` replaces the network (tests, local chat)."""
     services = services or build_services(config)
@@ -78,9 +79,16 @@ def build_application(
             )
         )
         .context_types(ContextTypes(context=BotContext))
-        .post_init(_post_init)
+        .post_init(post_init)
         .post_shutdown(_post_shutdown)
     )
+    if serving:
+        # Updates come from the inbox (bot.inbox), not from PTB's own poller.
+        builder = builder.updater(None)
+        if config.serving.flood_control:
+            # Telegram's limits (30 messages/s overall, 20/min per group) on every call;
+            # a 429 is waited out and the call made again, never dropped.
+            builder = builder.rate_limiter(AIORateLimiter(max_retries=5))  # type: ignore[arg-type]
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
@@ -119,7 +127,14 @@ def build_application(
             interval=timedelta(hours=config.privacy.purge_interval_hours),
             first=10,
         )
+        app.job_queue.run_repeating(inbox_cleanup_job, interval=timedelta(hours=1), first=60)
     return app
+
+
+async def inbox_cleanup_job(context: BotContext) -> None:
+    """Forget handled updates' ids once Telegram can no longer send them again."""
+    keep = timedelta(hours=context.config.serving.keep_done_hours)
+    await context.store.purge_inbox(context.services.clock() - keep)
 
 
 async def purge_job(context: BotContext) -> None:
@@ -132,7 +147,7 @@ async def purge_job(context: BotContext) -> None:
         kick_delivery(context)  # their staff posts are withdrawn through the outbox
 
 
-async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+async def post_init(app: Application) -> None:  # type: ignore[type-arg]
     """The command menu and the bot's profile texts, in Arabic for Arabic apps, else English."""
     texts: Texts = app.bot_data[SERVICES].texts
     for lang in LANGS:
@@ -150,20 +165,6 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     services: Services = app.bot_data[SERVICES]
     await services.store.close()
-
-
-def run_polling(config: Config) -> int:
-    """``partnerbot run``: migrate the database, then poll Telegram until stopped."""
-    token = config.token()
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs every request URL, and URLs carry the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    upgrade_database(config.database.url)
-    app = build_application(config, token=token)
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
-    return 0
 
 
 async def upgrade_in_thread(url: str) -> None:

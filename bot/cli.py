@@ -88,13 +88,20 @@ def build_parser() -> argparse.ArgumentParser:
         "the Telegram Bot API. Buttons appear as numbered choices: type the number. "
         "Works with piped input, one message per line.",
     )
-    commands.add_parser(
+    run = commands.add_parser(
         "run",
         parents=[common],
-        help="run on Telegram (long polling)",
-        description=f"Run the bot with long polling. Needs {'TELEGRAM_BOT_TOKEN'} or "
-        "telegram.token in the config.",
+        help="run on Telegram (long polling, or a webhook with --webhook)",
+        description="Run one bot process. Needs TELEGRAM_BOT_TOKEN or telegram.token. "
+        "Updates are stored in the database before they are handled, so several "
+        "processes can serve one bot; see the README's deployment section.",
     )
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="serve Telegram's webhook (webhook.* in the config; PARTNERBOT_WEBHOOK_SECRET)",
+    )
+    run.add_argument("--log-json", action="store_true", help="one JSON object per log line")
     return parser
 
 
@@ -138,9 +145,9 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
 
         return run_local_chat(config)
     if args.command == "run":
-        from bot.app import run_polling
+        from bot.serve import run
 
-        return run_polling(config)
+        return run(config, webhook=args.webhook, log_json=args.log_json)
     raise AssertionError(f"unhandled command {args.command}")
 
 

@@ -29,6 +29,10 @@ DEFAULT_CONFIG_FILE = "config.yaml"
 ENV_TOKEN = "TELEGRAM_BOT_TOKEN"
 ENV_API_BASE_URL = "PARTNERBOT_API_BASE_URL"
 ENV_DATABASE_URL = "PARTNERBOT_DATABASE_URL"
+ENV_WEBHOOK_SECRET = "PARTNERBOT_WEBHOOK_SECRET"
+ENV_WEBHOOK_URL = "PARTNERBOT_WEBHOOK_URL"
+ENV_WEBHOOK_PORT = "PARTNERBOT_WEBHOOK_PORT"
+ENV_OPS_PORT = "PARTNERBOT_OPS_PORT"
 
 
 class ConfigError(Exception):
@@ -130,6 +134,35 @@ class DeliveryConfig(_Section):
         return value
 
 
+class WebhookConfig(_Section):
+    """Webhook mode: Telegram posts updates to ``url``; this process listens behind it."""
+
+    enabled: bool = False
+    url: str | None = None  # the public HTTPS URL Telegram posts to
+    listen: str = "127.0.0.1"
+    port: int = Field(8443, ge=1, le=65535)
+    path: str = "/telegram"
+    secret_token: SecretStr | None = None
+
+
+class ServingConfig(_Section):
+    """How updates are handled: stored in the inbox first, then by a pool of workers."""
+
+    concurrency: int = Field(16, ge=1, le=256)  # updates handled at once by one process
+    lease_seconds: float = Field(120, gt=0)  # a killed worker's updates wait this long
+    max_attempts: int = Field(5, ge=1)
+    flood_control: bool = True  # Telegram's limits on every outgoing message
+    max_lag_seconds: float = Field(60, gt=0)  # /readyz fails when the oldest update waits longer
+    keep_done_hours: float = Field(24, gt=0)  # handled updates are kept (ids only) to drop repeats
+
+
+class OpsConfig(_Section):
+    """Health and metrics in polling mode (webhook mode serves them on its own listener)."""
+
+    listen: str = "127.0.0.1"
+    port: int | None = Field(None, ge=1, le=65535)
+
+
 class PrivacyConfig(_Section):
     retention_days: float = Field(365, gt=0)
     purge_interval_hours: float = Field(24, gt=0)
@@ -144,6 +177,19 @@ class Config(_Section):
     qualification: QualificationConfig = QualificationConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    webhook: WebhookConfig = WebhookConfig()
+    serving: ServingConfig = ServingConfig()
+    ops: OpsConfig = OpsConfig()
+
+    def webhook_secret(self) -> str:
+        """The webhook's secret token, or a ConfigError saying where to put it."""
+        secret = self.webhook.secret_token
+        if secret is None or not secret.get_secret_value():
+            raise ConfigError(
+                f"webhook.secret_token: required in webhook mode; set {ENV_WEBHOOK_SECRET} "
+                "or webhook.secret_token (1-256 characters: A-Z, a-z, 0-9, _ and -)"
+            )
+        return secret.get_secret_value()
 
     def token(self) -> str:
         """The bot token, or a ConfigError saying where to put it."""
@@ -188,6 +234,10 @@ def load_config(
         ENV_TOKEN: ("telegram", "token"),
         ENV_API_BASE_URL: ("telegram", "api_base_url"),
         ENV_DATABASE_URL: ("database", "url"),
+        ENV_WEBHOOK_SECRET: ("webhook", "secret_token"),
+        ENV_WEBHOOK_URL: ("webhook", "url"),
+        ENV_WEBHOOK_PORT: ("webhook", "port"),
+        ENV_OPS_PORT: ("ops", "port"),
     }
     for variable, (section, key) in overrides.items():
         if env.get(variable):

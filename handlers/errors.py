@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import BotContext
+from bot.inbox import POSTPONED, is_database_outage
 from handlers.common import reply, user_language
 
 log = logging.getLogger("partnerbot.errors")
@@ -22,6 +23,13 @@ async def on_error(update: object, context: BotContext) -> None:
     """
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
+    if error is not None and update_id is not None and is_database_outage(error):
+        postponed = context.bot_data.get(POSTPONED)
+        if postponed is not None:
+            # Served from the inbox: the update is handled again once the database is
+            # back, so no apology now (it would be a second reply) and no trace per update.
+            postponed.add(update_id)
+            return
     frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
     log.error("update %s failed: %s\n%s", update_id, type(error).__name__, frames)
     if not isinstance(update, Update) or update.effective_chat is None:

@@ -128,3 +128,28 @@ class UnansweredQuestion(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     score: Mapped[float]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class InboxUpdate(Base):
+    """An update from Telegram, stored before it is acknowledged and handled after.
+
+    ``update_id`` is the key, so Telegram's re-delivery of an update is stored once.
+    ``user_key`` (the user, else the chat) orders the work: one user's updates are
+    handled one at a time and in order, different users' at once. The payload (it
+    holds the message text) is dropped once the update is handled.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_pending", "status", "user_key", "update_id"),)
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_key: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any] | None]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    locked_until: Mapped[datetime | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    done_at: Mapped[datetime | None]

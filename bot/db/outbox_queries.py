@@ -19,18 +19,16 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     CursorResult,
-    DateTime,
-    Interval,
     Update,
     delete,
     func,
-    literal,
     or_,
     select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.db.clock import db_now
 from bot.db.models import Lead, OutboxItem, utcnow
 
 # How a withdrawal of a staff post reads, by why its lead was deleted (a template name).
@@ -81,13 +79,7 @@ class OutboxQueries:
     session: async_sessionmaker[AsyncSession]
 
     def _db_now(self, plus: timedelta = timedelta(0)) -> ColumnElement[datetime]:
-        """The database's clock as naive UTC, plus ``plus``: every process sees one clock."""
-        if self.engine.dialect.name == "postgresql":
-            return func.timezone("UTC", func.now(), type_=DateTime()) + literal(plus, Interval())
-        # The format SQLAlchemy stores SQLite datetimes in, so text comparison orders them.
-        return func.strftime(
-            "%Y-%m-%d %H:%M:%f", "now", f"{plus.total_seconds():+.3f} seconds", type_=DateTime()
-        )
+        return db_now(self.engine, plus)
 
     async def claim_due(
         self, now: datetime, lease: timedelta, limit: int = 20, only: int | None = None

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.db.inbox_queries import InboxQueries
 from bot.db.models import FormState, Lead, OutboxItem, UnansweredQuestion, UserProfile, utcnow
 from bot.db.outbox_queries import EXPIRED, FORGOTTEN, OutboxQueries, delete_leads
 from bot.normalize import fold
@@ -57,7 +58,7 @@ class Stats:
     top_unanswered: list[tuple[str, int]]
 
 
-class Store(OutboxQueries):
+class Store(OutboxQueries, InboxQueries):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.session = async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,213 @@
+"""Updates in and out of the durable inbox: the polling feeder and the worker pool.
+
+Every update, polled or posted to the webhook, is stored (``Store.store_update``)
+before Telegram is told it arrived. Workers then take each user's updates one at a
+time, in order, and hand them to the Application; different users' updates run at
+once, so a slow Bot API or staff chat never holds up other partners. An update is
+marked handled after its handlers ran: a worker killed in between leaves it to be
+taken again when its lease lapses (handled at least once). When the database fails
+during handling, the update is postponed, not apologised for: it is handled when
+the database is back, and the partner gets one answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from telegram import Update
+from telegram.error import Conflict, NetworkError
+
+from bot.config import ServingConfig
+from bot.context import BotApplication
+from bot.db.inbox_queries import InboxClaim
+from bot.db.store import Store
+from bot.logs import Outage
+from bot.metrics import HANDLING, UPDATES
+
+log = logging.getLogger("partnerbot.inbox")
+# bot_data key: update ids whose handling met a database outage (set by the error handler).
+POSTPONED = "postponed_updates"
+POLL_TIMEOUT = 30
+IDLE_WAIT = 0.5  # seconds between looks at the inbox when there is nothing to do
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """The database is unreachable or dropped the connection (not a bug in a query)."""
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, ConnectionError | TimeoutError) or (
+        isinstance(error, OSError) and not isinstance(error, NetworkError)
+    )
+
+
+def routing(data: dict[str, Any]) -> tuple[int, str]:
+    """(the user the update is about, else its chat; the update's kind) from raw JSON."""
+    for kind, value in data.items():
+        if kind == "update_id" or not isinstance(value, dict):
+            continue
+        sender = value.get("from") or {}
+        chat = value.get("chat") or (value.get("message") or {}).get("chat") or {}
+        return int(sender.get("id") or chat.get("id") or 0), kind
+    return 0, "unknown"
+
+
+class InboxWorkers:
+    """A pool of workers taking updates from the inbox and handing them to ``app``."""
+
+    def __init__(self, app: BotApplication, store: Store, config: ServingConfig) -> None:
+        self.app = app
+        self.store = store
+        self.config = config
+        self.database = Outage("database", log)
+        self._wake = asyncio.Event()
+        app.bot_data.setdefault(POSTPONED, set())
+
+    def wake(self) -> None:
+        """New updates are in: stop waiting."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        workers = [
+            asyncio.create_task(self._work(stop), name=f"inbox-worker-{i}")
+            for i in range(self.config.concurrency)
+        ]
+        await stop.wait()
+        self._wake.set()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+    async def _work(self, stop: asyncio.Event) -> None:
+        lease = timedelta(seconds=self.config.lease_seconds)
+        while not stop.is_set():
+            try:
+                claims = await self.store.claim_updates(lease, 1)
+            except Exception as exc:
+                if not is_database_outage(exc):
+                    raise
+                self.database.failed(exc)
+                await _sleep(stop, 1.0)
+                continue
+            self.database.recovered()
+            if not claims:
+                self._wake.clear()
+                await _wait(self._wake, stop, IDLE_WAIT)
+                continue
+            for claim in claims:
+                await self.handle(claim)
+
+    async def handle(self, claim: InboxClaim) -> str:
+        """Handle one claimed update and record the outcome."""
+        started = time.perf_counter()
+        kind = routing(claim.payload)[1]
+        postponed: set[int] = self.app.bot_data[POSTPONED]
+        if claim.attempts > self.config.max_attempts:
+            outcome = "given_up"  # it failed every time: handling it again would too
+            await self._finish(claim, "failed")
+        else:
+            update = Update.de_json(claim.payload, self.app.bot)
+            await self.app.process_update(update)
+            if claim.update_id in postponed:
+                postponed.discard(claim.update_id)
+                outcome = "postponed"
+                await self._postpone(claim)
+            else:
+                outcome = "handled"
+                await self._finish(claim, "done")
+        elapsed = time.perf_counter() - started
+        UPDATES.labels(kind, outcome).inc()
+        HANDLING.observe(elapsed)
+        log.info(
+            "update %s %s %s in %.0f ms",
+            claim.update_id,
+            kind,
+            outcome,
+            elapsed * 1000,
+            extra={
+                "update_id": claim.update_id,
+                "kind": kind,
+                "outcome": outcome,
+                "ms": round(elapsed * 1000, 1),
+            },
+        )
+        return outcome
+
+    async def _finish(self, claim: InboxClaim, status: str) -> None:
+        try:
+            await self.store.finish_update(claim, status)
+        except Exception as exc:
+            if not is_database_outage(exc):
+                raise
+            self.database.failed(exc)  # its lease lapses and it is handled again
+
+    async def _postpone(self, claim: InboxClaim) -> None:
+        delay = timedelta(seconds=min(2**claim.attempts, 60))
+        try:
+            await self.store.postpone_update(claim, delay)
+        except Exception as exc:
+            if not is_database_outage(exc):
+                raise
+            self.database.failed(exc)
+
+
+async def poll_into_inbox(
+    app: BotApplication, store: Store, workers: InboxWorkers, stop: asyncio.Event
+) -> None:
+    """Long-poll Telegram, storing each update before the next call acknowledges it."""
+    api = Outage("Bot API", log)
+    offset: int | None = None
+    while not stop.is_set():
+        try:
+            updates = await app.bot.get_updates(
+                offset=offset,
+                timeout=POLL_TIMEOUT,
+                read_timeout=POLL_TIMEOUT + 10,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        except Conflict as exc:
+            api.failed(exc)  # a webhook is set, or another process polls this token
+            await _sleep(stop, 5.0)
+            continue
+        except NetworkError as exc:
+            api.failed(exc)
+            await _sleep(stop, 2.0)
+            continue
+        api.recovered()
+        for update in updates:
+            data = update.to_dict()
+            user_key, kind = routing(data)
+            try:
+                stored = await store.store_update(update.update_id, user_key, kind, data)
+            except Exception as exc:
+                if not is_database_outage(exc):
+                    raise
+                workers.database.failed(exc)
+                break  # not acknowledged: Telegram sends it again on the next call
+            if not stored:
+                UPDATES.labels(kind, "repeat").inc()
+            offset = update.update_id + 1
+        else:
+            if updates:
+                workers.wake()
+            continue
+        await _sleep(stop, 1.0)
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep, but wake at once when asked to stop."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _wait(event: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:
+    if stop.is_set():
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)

@@ -1,0 +1,169 @@
+"""``partnerbot run``: one worker process, polling or behind a webhook.
+
+Start-up checks the config, the knowledge base, the database and the Bot API in that
+order, one line each; the database and the Bot API are waited for with backoff rather
+than given up on, since in a deployment they often start after the bot. Then updates
+flow Telegram -> inbox (database) -> worker pool -> Application, and staff posts leave
+through the outbox, so several processes can serve one bot on one database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
+
+import uvicorn
+from starlette.applications import Starlette
+from telegram.error import InvalidToken, NetworkError
+
+from bot.app import build_application, build_services, post_init, upgrade_in_thread
+from bot.config import Config, ConfigError
+from bot.context import BotApplication
+from bot.db.store import Store
+from bot.inbox import ALLOWED_UPDATES, InboxWorkers, is_database_outage, poll_into_inbox
+from bot.knowledge import KnowledgeBase, load_knowledge_base
+from bot.logs import Outage, configure_logging
+from bot.web import build_web_app
+
+log = logging.getLogger("partnerbot")
+T = TypeVar("T")
+MAX_BACKOFF = 30.0
+
+
+class StartupError(Exception):
+    """A start-up check failed for a reason waiting will not fix; one line for the operator."""
+
+
+def run(config: Config, *, webhook: bool, log_json: bool = False) -> int:
+    """Serve until SIGINT or SIGTERM; the exit code for the shell."""
+    token = config.token()
+    webhook = webhook or config.webhook.enabled
+    secret = config.webhook_secret() if webhook else None
+    if webhook and not config.webhook.url:
+        raise ConfigError("webhook.url: required in webhook mode (the public HTTPS URL)")
+    configure_logging([token, secret or ""], as_json=log_json)
+    log.info("config OK: %s mode", "webhook" if webhook else "polling")
+    try:
+        asyncio.run(_serve(config, token, secret))
+    except StartupError as exc:
+        log.error("%s", exc)
+        return 1
+    return 0
+
+
+async def _serve(config: Config, token: str, secret: str | None) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    kb = load_knowledge_base(config.bot.knowledge_path)
+    log.info("knowledge base OK: %d entries", len(kb))
+    url = config.database.url
+    await _until_up("database", lambda: upgrade_in_thread(url), stop, is_database_outage)
+    log.info("database OK: %s, migrated", url.split(":", 1)[0])
+    services = build_services(config, kb=kb)
+    app = build_application(config, services=services, token=token, serving=True)
+    try:
+        await _until_up("Bot API", app.initialize, stop, _is_network)
+    except InvalidToken:
+        raise StartupError(
+            "Bot API refused the token: check TELEGRAM_BOT_TOKEN (or telegram.token) "
+            "and telegram.api_base_url"
+        ) from None
+    if stop.is_set():
+        return
+    log.info("Bot API OK: @%s", app.bot.username)
+    await _serve_updates(app, config, services.store, kb, secret, stop)
+
+
+async def _serve_updates(
+    app: BotApplication,
+    config: Config,
+    store: Store,
+    kb: KnowledgeBase,
+    secret: str | None,
+    stop: asyncio.Event,
+) -> None:
+    workers = InboxWorkers(app, store, config.serving)
+    await app.start()
+    with contextlib.suppress(NetworkError):
+        await post_init(app)  # the command menu can wait for the next start
+    tasks = [asyncio.create_task(workers.run(stop), name="inbox-workers")]
+    if secret is not None:
+        assert config.webhook.url is not None
+        await app.bot.set_webhook(
+            config.webhook.url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+        )
+        log.info("webhook set; listening on %s:%s", config.webhook.listen, config.webhook.port)
+        web = build_web_app(config, store, kb, workers, webhook_secret=secret)
+        tasks.append(_listen(web, config.webhook.listen, config.webhook.port, stop))
+    else:
+        await app.bot.delete_webhook()  # switching back to polling
+        tasks.append(asyncio.create_task(poll_into_inbox(app, store, workers, stop)))
+        if config.ops.port is not None:
+            web = build_web_app(config, store, kb, workers, webhook_secret=None)
+            tasks.append(_listen(web, config.ops.listen, config.ops.port, stop))
+        log.info("polling for updates")
+    await stop.wait()
+    log.info("stopping: updates not yet handled stay in the inbox")
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await app.stop()
+    await app.shutdown()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the bot's stop event rules."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _listen(web: Starlette, host: str, port: int, stop: asyncio.Event) -> asyncio.Task[None]:
+    server = _Server(
+        uvicorn.Config(web, host=host, port=port, log_config=None, access_log=False, lifespan="off")
+    )
+
+    async def serve() -> None:
+        serving = asyncio.create_task(server.serve())
+        await stop.wait()
+        server.should_exit = True
+        await serving
+
+    return asyncio.create_task(serve(), name=f"http-{port}")
+
+
+def _is_network(error: BaseException) -> bool:
+    return isinstance(error, NetworkError) and not isinstance(error, InvalidToken)
+
+
+async def _until_up(
+    what: str,
+    action: Callable[[], Awaitable[T]],
+    stop: asyncio.Event,
+    transient: Callable[[BaseException], bool],
+) -> T | None:
+    """Run ``action`` until it succeeds, waiting longer after each transient failure."""
+    outage = Outage(what, log)
+    delay = 1.0
+    while True:
+        try:
+            result = await action()
+        except Exception as exc:
+            if not transient(exc):
+                raise
+            outage.failed(exc)
+            log.info("%s: retrying in %.0f s", what, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            if stop.is_set():
+                return None
+            delay = min(delay * 2, MAX_BACKOFF)
+            continue
+        outage.recovered()
+        return result

@@ -1,0 +1,190 @@
+"""The durable inbox: stored once, one user's updates in order and never at once, taken
+again after a lost lease, postponed (not apologised for) through a database outage; and
+the webhook endpoint that fills it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
+
+from bot.db.models import InboxUpdate
+from bot.inbox import InboxWorkers, routing
+from bot.local_api import LocalUser
+from bot.web import SECRET_HEADER, build_web_app
+from tests.conftest import Harness
+
+LEASE = timedelta(seconds=60)
+SECRET = "s3cret-token"
+
+
+def text_update(update_id: int, user: LocalUser, text: str) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_700_000_000,
+            "chat": {"id": user.id, "type": "private", "first_name": user.first_name},
+            "from": user.as_dict(),
+            "text": text,
+        },
+    }
+
+
+async def store(bot: Harness, *updates: dict[str, Any]) -> list[bool]:
+    out = []
+    for data in updates:
+        key, kind = routing(data)
+        out.append(await bot.store.store_update(data["update_id"], key, kind, data))
+    return out
+
+
+async def test_an_update_is_stored_once(bot: Harness, english_user: LocalUser) -> None:
+    data = text_update(1, english_user, "hello")
+    assert await store(bot, data, data) == [True, False]
+
+
+async def test_one_users_updates_are_leased_one_at_a_time_in_order(
+    bot: Harness, english_user: LocalUser, arabic_user: LocalUser
+) -> None:
+    await store(
+        bot,
+        text_update(1, english_user, "a"),
+        text_update(2, english_user, "b"),
+        text_update(3, arabic_user, "c"),
+    )
+    first = await bot.store.claim_updates(LEASE, 10)
+    assert [c.update_id for c in first] == [1, 3]  # one per user, oldest first
+    assert await bot.store.claim_updates(LEASE, 10) == []  # 2 waits for 1
+    [one] = [c for c in first if c.update_id == 1]
+    assert await bot.store.finish_update(one)
+    [second] = await bot.store.claim_updates(LEASE, 10)
+    assert second.update_id == 2
+
+
+async def test_concurrent_claimers_never_share_a_user(
+    make_bot: Any, english_user: LocalUser, arabic_user: LocalUser
+) -> None:
+    a: Harness = await make_bot()
+    b: Harness = await make_bot()
+    users = [LocalUser(id=1000 + i) for i in range(20)]
+    await store(
+        a, *(text_update(10 * i + n, u, "x") for i, u in enumerate(users) for n in range(3))
+    )
+    claimed: list[int] = []
+
+    async def drain(bot: Harness) -> None:
+        while True:
+            claims = await bot.store.claim_updates(LEASE, 4)
+            if not claims:
+                if not await bot.store.claim_updates(LEASE, 0):
+                    lag = await bot.store.inbox_lag()
+                    if lag.pending == 0:
+                        return
+                await asyncio.sleep(0.01)
+                continue
+            for claim in claims:
+                user = claim.payload["message"]["from"]["id"]
+                assert user not in active, "two workers on one user at once"
+                active.add(user)
+                claimed.append(claim.update_id)
+                await asyncio.sleep(0.001)
+                active.discard(user)
+                assert await bot.store.finish_update(claim)
+
+    active: set[int] = set()
+    await asyncio.wait_for(asyncio.gather(drain(a), drain(b)), 60)
+    assert sorted(claimed) == sorted(10 * i + n for i in range(20) for n in range(3))
+    for i in range(20):  # each user's updates in order
+        mine = [u for u in claimed if u // 10 == i]
+        assert mine == sorted(mine)
+
+
+async def test_a_lost_lease_is_taken_again_and_the_first_worker_writes_nothing(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    await store(bot, text_update(1, english_user, "hello"))
+    [first] = await bot.store.claim_updates(LEASE, 1)
+    async with bot.store.session.begin() as session:  # the lease lapses (a killed worker)
+        await session.execute(update(InboxUpdate).values(locked_until=None))
+    [second] = await bot.store.claim_updates(LEASE, 1)
+    assert (second.update_id, second.attempts) == (1, 2)
+    assert not await bot.store.finish_update(first)
+    assert await bot.store.finish_update(second)
+
+
+async def test_a_worker_handles_an_update_and_drops_its_text(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    await store(bot, text_update(7, english_user, "what is expert secondment?"))
+    workers = InboxWorkers(bot.app, bot.store, bot.services.config.serving)
+    [claim] = await bot.store.claim_updates(LEASE, 1)
+    assert await workers.handle(claim) == "handled"
+    assert "secondment" in bot.last_text(english_user.id).lower()
+    async with bot.store.session() as session:
+        row = await session.get(InboxUpdate, 7)
+    assert row is not None and (row.status, row.payload) == ("done", None)
+
+
+async def test_a_database_outage_postpones_the_update_without_an_apology(
+    bot: Harness,
+    english_user: LocalUser,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await store(bot, text_update(8, english_user, "price of solana today"))
+    workers = InboxWorkers(bot.app, bot.store, bot.services.config.serving)
+    real = bot.store.record_unanswered
+
+    async def down(*args: object, **kwargs: object) -> None:
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("database down"))
+
+    monkeypatch.setattr(bot.store, "record_unanswered", down)
+    [claim] = await bot.store.claim_updates(LEASE, 1)
+    assert await workers.handle(claim) == "postponed"
+    assert bot.texts(english_user.id) == []  # no apology, no half answer
+    assert "Traceback" not in caplog.text
+    monkeypatch.setattr(bot.store, "record_unanswered", real)
+    async with bot.store.session.begin() as session:  # the postponement is over
+        await session.execute(update(InboxUpdate).values(next_attempt_at=InboxUpdate.received_at))
+    [again] = await bot.store.claim_updates(LEASE, 1)
+    assert await workers.handle(again) == "handled"
+    assert len(bot.texts(english_user.id)) == 1  # one reply for one message
+
+
+def _client(bot: Harness, secret: str | None = SECRET) -> httpx.AsyncClient:
+    """The web app in this event loop (the database pool belongs to it)."""
+    workers = InboxWorkers(bot.app, bot.store, bot.services.config.serving)
+    web = build_web_app(
+        bot.services.config, bot.store, bot.services.kb, workers, webhook_secret=secret
+    )
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://bot")
+
+
+async def test_webhook_refuses_a_wrong_secret_and_stores_nothing(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    data = text_update(20, english_user, "hello")
+    async with _client(bot) as client:
+        for headers in ({}, {SECRET_HEADER: "wrong"}):
+            assert (await client.post("/telegram", json=data, headers=headers)).status_code == 403
+        assert (await bot.store.inbox_lag()).pending == 0
+        ok = await client.post("/telegram", json=data, headers={SECRET_HEADER: SECRET})
+        again = await client.post("/telegram", json=data, headers={SECRET_HEADER: SECRET})
+        assert (ok.status_code, again.status_code) == (200, 200)
+    assert (await bot.store.inbox_lag()).pending == 1  # Telegram's re-delivery stored once
+
+
+async def test_health_readiness_and_metrics(bot: Harness) -> None:
+    async with _client(bot, secret=None) as client:
+        assert (await client.get("/healthz")).text == "ok"
+        assert (await client.get("/readyz")).json() == {"ready": True}
+        body = (await client.get("/metrics")).text
+        assert "partnerbot_inbox_pending 0.0" in body and "partnerbot_outbox_stuck" in body
+        no_route = await client.post("/telegram", json={})
+        assert no_route.status_code in (404, 405)  # polling mode: no webhook route
