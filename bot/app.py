@@ -17,9 +17,9 @@ from bot.db.migrate import upgrade_database
 from bot.db.store import Store
 from bot.form_replies import ReplyWords
 from bot.knowledge import LANGS, KnowledgeBase, load_knowledge_base
+from bot.limits import rate_limit_for
 from bot.matching import Matcher, Thresholds
 from bot.outbox import delivery_job, kick_delivery
-from bot.rate_limit import RateLimiter
 from bot.sectors import SectorLexicon
 from bot.texts import Texts
 from handlers.answering import APPLY_INTENT
@@ -41,6 +41,7 @@ def build_services(
     config: Config, kb: KnowledgeBase | None = None, store: Store | None = None
 ) -> Services:
     kb = kb or load_knowledge_base(config.bot.knowledge_path)
+    store = store or Store.from_url(config.database.url)
     intent_phrases = [
         (APPLY_INTENT, phrase)
         for phrases in kb.intents.get(APPLY_INTENT, {}).values()
@@ -51,9 +52,9 @@ def build_services(
         kb=kb,
         matcher=Matcher.from_knowledge_base(kb, config.matching.thresholds()),
         intents=Matcher.from_knowledge_base(kb, Thresholds(margin=0), extra=intent_phrases),
-        store=store or Store.from_url(config.database.url),
+        store=store,
         texts=Texts(),
-        limiter=RateLimiter(config.bot.rate_limit_messages, config.bot.rate_limit_seconds),
+        limiter=rate_limit_for(config.bot, store),
         sectors=SectorLexicon(kb.sectors),
         replies=ReplyWords(kb.form_replies),
     )

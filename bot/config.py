@@ -58,6 +58,10 @@ class BotConfig(_Section):
     knowledge_path: Path = Field(default_factory=default_path)
     rate_limit_messages: int = Field(20, ge=1)
     rate_limit_seconds: float = Field(60, gt=0)
+    # Where the per-user counts live: this process ("memory"), or shared by every
+    # worker process ("database", or "redis" with redis_url).
+    rate_limit_store: Literal["memory", "database", "redis"] = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
 
 
 class MatchingConfig(_Section):

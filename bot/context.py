@@ -14,8 +14,8 @@ from bot.db.models import utcnow
 from bot.db.store import Store
 from bot.form_replies import ReplyWords
 from bot.knowledge import KnowledgeBase
+from bot.limits import RateLimit
 from bot.matching import Matcher
-from bot.rate_limit import RateLimiter
 from bot.sectors import SectorLexicon
 from bot.texts import Texts
 
@@ -30,7 +30,7 @@ class Services:
     intents: Matcher  # knowledge base plus intent phrases, so intents must beat real answers
     store: Store
     texts: Texts
-    limiter: RateLimiter
+    limiter: RateLimit
     sectors: SectorLexicon
     replies: ReplyWords
     clock: Callable[[], datetime] = field(default=utcnow)

@@ -51,3 +51,10 @@ class RateLimiter:
         for key in quiet:
             del self._hits[key]
             self._told.pop(key, None)
+
+
+def window_verdict(hits: int, limit: int) -> Verdict:
+    """A fixed window's verdict from its count, this message included (shared stores)."""
+    if hits <= limit:
+        return Verdict.ALLOWED
+    return Verdict.LIMITED if hits == limit + 1 else Verdict.SILENT

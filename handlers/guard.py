@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
@@ -18,7 +16,7 @@ async def rate_limit(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if user is None or chat is None or chat.type != "private":
         return  # the staff chat is not limited
-    verdict = context.services.limiter.check(user.id, time.monotonic())
+    verdict = await context.services.limiter.check(user.id)
     if verdict is Verdict.ALLOWED:
         return
     query = update.callback_query

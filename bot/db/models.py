@@ -153,3 +153,14 @@ class InboxUpdate(Base):
     locked_until: Mapped[datetime | None]
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     done_at: Mapped[datetime | None]
+
+
+class RateHit(Base):
+    """Messages a user sent in one fixed window, counted in the database so every worker
+    process applies one limit."""
+
+    __tablename__ = "rate_hits"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    window: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hits: Mapped[int] = mapped_column(default=0)

@@ -23,7 +23,15 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.db.inbox_queries import InboxQueries
-from bot.db.models import FormState, Lead, OutboxItem, UnansweredQuestion, UserProfile, utcnow
+from bot.db.models import (
+    FormState,
+    Lead,
+    OutboxItem,
+    RateHit,
+    UnansweredQuestion,
+    UserProfile,
+    utcnow,
+)
 from bot.db.outbox_queries import EXPIRED, FORGOTTEN, OutboxQueries, delete_leads
 from bot.normalize import fold
 
@@ -103,6 +111,26 @@ class Store(OutboxQueries, InboxQueries):
                 await session.execute(
                     _insert_ignoring_conflict(session, user_id, written_language=language)
                 )
+
+    async def count_hit(self, user_id: int, window: int) -> int:
+        """Count one message in the user's current rate-limit window; the count so far."""
+        values = {"user_id": user_id, "window": window, "hits": 1}
+        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert(RateHit)
+            .values(**values)
+            .on_conflict_do_update(
+                index_elements=["user_id", "window"], set_={"hits": RateHit.hits + 1}
+            )
+            .returning(RateHit.hits)
+        )
+        async with self.session.begin() as session:
+            hits = (await session.execute(statement)).scalar_one()
+            # Old windows go with the next count of the same user.
+            await session.execute(
+                delete(RateHit).where(RateHit.user_id == user_id, RateHit.window < window)
+            )
+        return int(hits)
 
     # Form state ------------------------------------------------------------
     async def load_form(self, user_id: int) -> FormState | None:
