@@ -7,7 +7,8 @@ once, so a slow Bot API or staff chat never holds up other partners. An update i
 marked handled after its handlers ran: a worker killed in between leaves it to be
 taken again when its lease lapses (handled at least once). When the database fails
 during handling, the update is postponed, not apologised for: it is handled when
-the database is back, and the partner gets one answer.
+the database is back, and the partner gets one answer; the same when the Bot API
+is down and the reply could not be sent.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from telegram import Update
-from telegram.error import Conflict, NetworkError
+from telegram.error import BadRequest, Conflict, NetworkError
 
 from bot.config import ServingConfig
 from bot.context import BotApplication
@@ -47,6 +48,11 @@ def is_database_outage(error: BaseException) -> bool:
     return isinstance(error, ConnectionError | TimeoutError) or (
         isinstance(error, OSError) and not isinstance(error, NetworkError)
     )
+
+
+def is_bot_api_outage(error: BaseException) -> bool:
+    """The Bot API did not answer (down, timed out, 5xx); not a refusal of the request."""
+    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
 
 
 def routing(data: dict[str, Any]) -> tuple[int, str]:
@@ -76,32 +82,58 @@ class InboxWorkers:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Claim as many updates as there are free workers, in one query, until stopped.
+
+        One claimer and a queue, rather than every worker polling the database: an
+        empty claim costs a round trip, and idle workers would make them by the dozen.
+        """
+        queue: asyncio.Queue[InboxClaim] = asyncio.Queue()
+        free = asyncio.Semaphore(self.config.concurrency)
         workers = [
-            asyncio.create_task(self._work(stop), name=f"inbox-worker-{i}")
+            asyncio.create_task(self._work(queue, free), name=f"inbox-worker-{i}")
             for i in range(self.config.concurrency)
         ]
-        await stop.wait()
-        self._wake.set()
-        await asyncio.gather(*workers, return_exceptions=True)
-
-    async def _work(self, stop: asyncio.Event) -> None:
         lease = timedelta(seconds=self.config.lease_seconds)
         while not stop.is_set():
+            await free.acquire()  # at least one worker is free
+            slots = 1
+            while not free.locked() and slots < self.config.concurrency:
+                await free.acquire()
+                slots += 1
             try:
-                claims = await self.store.claim_updates(lease, 1)
+                claims = await self.store.claim_updates(lease, slots)
             except Exception as exc:
                 if not is_database_outage(exc):
                     raise
                 self.database.failed(exc)
+                claims = []
                 await _sleep(stop, 1.0)
-                continue
-            self.database.recovered()
+            else:
+                self.database.recovered()
+            for claim in claims:
+                queue.put_nowait(claim)
+            for _ in range(slots - len(claims)):
+                free.release()
             if not claims:
                 self._wake.clear()
                 await _wait(self._wake, stop, IDLE_WAIT)
-                continue
-            for claim in claims:
+        await queue.join()
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+    async def _work(self, queue: asyncio.Queue[InboxClaim], free: asyncio.Semaphore) -> None:
+        while True:
+            claim = await queue.get()
+            try:
                 await self.handle(claim)
+            except Exception:
+                # A bug outside the handlers (they have their error handler): the update's
+                # lease lapses and it is tried again, up to serving.max_attempts.
+                log.exception("update %s could not be handled", claim.update_id)
+            finally:
+                queue.task_done()
+                free.release()
 
     async def handle(self, claim: InboxClaim) -> str:
         """Handle one claimed update and record the outcome."""

@@ -94,23 +94,31 @@ async def _serve_updates(
     with contextlib.suppress(NetworkError):
         await post_init(app)  # the command menu can wait for the next start
     tasks = [asyncio.create_task(workers.run(stop), name="inbox-workers")]
+    polling: asyncio.Task[None] | None = None
     if secret is not None:
         assert config.webhook.url is not None
+        web = build_web_app(config, store, kb, workers, webhook_secret=secret)
+        listening = asyncio.Event()
+        tasks.append(_listen(web, config.webhook.listen, config.webhook.port, stop, listening))
+        await listening.wait()  # Telegram's first post must find us listening
         await app.bot.set_webhook(
             config.webhook.url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
         )
         log.info("webhook set; listening on %s:%s", config.webhook.listen, config.webhook.port)
-        web = build_web_app(config, store, kb, workers, webhook_secret=secret)
-        tasks.append(_listen(web, config.webhook.listen, config.webhook.port, stop))
     else:
         await app.bot.delete_webhook()  # switching back to polling
-        tasks.append(asyncio.create_task(poll_into_inbox(app, store, workers, stop)))
+        polling = asyncio.create_task(poll_into_inbox(app, store, workers, stop))
         if config.ops.port is not None:
             web = build_web_app(config, store, kb, workers, webhook_secret=None)
             tasks.append(_listen(web, config.ops.listen, config.ops.port, stop))
         log.info("polling for updates")
     await stop.wait()
     log.info("stopping: updates not yet handled stay in the inbox")
+    if polling is not None:
+        # A held getUpdates would keep us up to 30 s; what it would bring is not
+        # acknowledged yet, so Telegram sends it again to the next process.
+        polling.cancel()
+        tasks.append(polling)
     await asyncio.gather(*tasks, return_exceptions=True)
     await app.stop()
     await app.shutdown()
@@ -124,13 +132,23 @@ class _Server(uvicorn.Server):
         yield
 
 
-def _listen(web: Starlette, host: str, port: int, stop: asyncio.Event) -> asyncio.Task[None]:
+def _listen(
+    web: Starlette,
+    host: str,
+    port: int,
+    stop: asyncio.Event,
+    listening: asyncio.Event | None = None,
+) -> asyncio.Task[None]:
     server = _Server(
         uvicorn.Config(web, host=host, port=port, log_config=None, access_log=False, lifespan="off")
     )
 
     async def serve() -> None:
         serving = asyncio.create_task(server.serve())
+        while not server.started and not serving.done():  # noqa: ASYNC110 (uvicorn has only a flag)
+            await asyncio.sleep(0.02)
+        if listening is not None:
+            listening.set()
         await stop.wait()
         server.should_exit = True
         await serving

@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import BotContext
-from bot.inbox import POSTPONED, is_database_outage
+from bot.inbox import POSTPONED, is_bot_api_outage, is_database_outage
 from handlers.common import reply, user_language
 
 log = logging.getLogger("partnerbot.errors")
@@ -23,11 +23,13 @@ async def on_error(update: object, context: BotContext) -> None:
     """
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    if error is not None and update_id is not None and is_database_outage(error):
+    outage = error is not None and (is_database_outage(error) or is_bot_api_outage(error))
+    if outage and update_id is not None:
         postponed = context.bot_data.get(POSTPONED)
         if postponed is not None:
-            # Served from the inbox: the update is handled again once the database is
-            # back, so no apology now (it would be a second reply) and no trace per update.
+            # Served from the inbox: the update is handled again once the database or
+            # the Bot API is back, so no apology now (it would be a second reply, or fail
+            # too) and no trace per update.
             postponed.add(update_id)
             return
     frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""

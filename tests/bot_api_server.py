@@ -29,7 +29,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Coroutine, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, TypeVar
 
@@ -37,6 +37,7 @@ import aiohttp
 from aiohttp import web
 
 T = TypeVar("T")
+Json = dict[str, Any]  # a Telegram object or parameters, as decoded JSON
 TOKEN = "123456:TEST-bot-api-server"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "partnerbot", "username": "partnerbot_test"}
 # Parameters PTB sends as JSON text inside form fields.
@@ -52,7 +53,7 @@ RESTRICTED_RIGHTS = (
     "can_change_info can_invite_users can_pin_messages can_send_messages can_send_polls"
     " can_send_other_messages can_add_web_page_previews can_manage_topics can_send_audios"
     " can_send_documents can_send_photos can_send_videos can_send_video_notes"
-    " can_send_voice_notes can_edit_tag".split()
+    " can_send_voice_notes can_edit_tag can_react_to_messages".split()
 )
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are"
@@ -67,7 +68,7 @@ class Call:
     """One request the server received; ``status`` is the HTTP status answered (None: none)."""
 
     method: str
-    params: dict[str, Any]
+    params: Json
     files: dict[str, bytes]
     at: float  # time.monotonic() on arrival
     chat_id: int | None = None
@@ -82,7 +83,7 @@ class Sent:
     message_id: int
     method: str
     text: str | None  # the text, or a document's caption
-    reply_markup: dict[str, Any] | None  # inline keyboards only, as Telegram echoes them
+    reply_markup: Json | None  # inline keyboards only, as Telegram echoes them
     message_thread_id: int | None
     at: float
 
@@ -123,7 +124,13 @@ class ApiError(Exception):
 
 
 class BotApiServer:
-    """The fake Bot API: serves ``/bot<token>/<method>``, acts as users, records and fails."""
+    """The fake Bot API: serves ``/bot<token>/<method>``, acts as users, records and fails.
+
+    ``keep`` bounds each record (calls, sent messages, webhook deliveries); ``max_pending`` the
+    updates not yet fetched; ``max_poll_seconds`` how long a getUpdates is held (lower it so a
+    polling subprocess stops quickly); webhook updates are retried every ``webhook_retry_delay``
+    seconds, ``webhook_max_attempts`` times, then dropped as Telegram does.
+    """
 
     def __init__(
         self,
@@ -134,25 +141,25 @@ class BotApiServer:
         max_pending: int = 10_000,
         webhook_retry_delay: float = 0.1,
         webhook_max_attempts: int = 50,
+        max_poll_seconds: float = 50.0,
     ) -> None:
         self.token, self.host, self.port = token, "127.0.0.1", port
         self.keep, self.max_pending = keep, max_pending
-        self.webhook_retry_delay, self.webhook_max_attempts = (
-            webhook_retry_delay,
-            webhook_max_attempts,
-        )
+        self.max_poll_seconds = max_poll_seconds  # Telegram holds getUpdates at most 50 s
+        self.webhook_retry_delay = webhook_retry_delay
+        self.webhook_max_attempts = webhook_max_attempts
         self.redeliver_on_success = False  # deliver each webhook update twice (idempotency)
         self._calls: deque[Call] = deque(maxlen=keep)
         self._sent: deque[Sent] = deque(maxlen=keep)
         self._deliveries: deque[Delivery] = deque(maxlen=keep)
-        self._messages: OrderedDict[tuple[int, int], dict[str, Any]] = OrderedDict()
+        self._messages: OrderedDict[tuple[int, int], Json] = OrderedDict()
         self._last_ids: dict[int, int] = {}
         self._members: dict[tuple[int, int], str] = {}
         self._faults: list[Fault] = []
-        self._pending: deque[dict[str, Any]] = deque()
+        self._pending: deque[Json] = deque()
         self._update_ids = itertools.count(1)
         self._allowed: list[str] | None = None
-        self._webhook: dict[str, Any] | None = None
+        self._webhook: Json | None = None
         self._webhook_error: tuple[int, str] | None = None
         self._poller: asyncio.Future[str] | None = None
         self._down = False
@@ -162,22 +169,15 @@ class BotApiServer:
         self._site: web.TCPSite | None = None
         self._client: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._changed, self._kick, self._stopping = (
-            asyncio.Event(),
-            asyncio.Event(),
-            asyncio.Event(),
-        )
+        self._changed, self._kick, self._stopping = (asyncio.Event() for _ in range(3))
         self._up_timer: asyncio.Task[None] | None = None
 
     # Lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
         """Listen on 127.0.0.1 (a free port unless one was given) and start webhook delivery."""
         self._loop, self._loop_thread = asyncio.get_running_loop(), threading.get_ident()
-        self._changed, self._kick, self._stopping = (
-            asyncio.Event(),
-            asyncio.Event(),
-            asyncio.Event(),
-        )
+        self._changed, self._kick, self._stopping = (asyncio.Event() for _ in range(3))
+        self._down = False
         app = web.Application(client_max_size=50 * 2**20)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1)
@@ -193,11 +193,10 @@ class BotApiServer:
             return
         self._stopping.set()
         self._wake_poller("gone")
-        for task in [*self._tasks, *([self._up_timer] if self._up_timer else [])]:
+        tasks = [*self._tasks, *filter(None, [self._up_timer])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(
-            *self._tasks, *([self._up_timer] if self._up_timer else []), return_exceptions=True
-        )
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._client is not None:
             await self._client.close()
         await self._runner.cleanup()
@@ -218,6 +217,7 @@ class BotApiServer:
     def blocking(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
         """Run one of this server's coroutines from another thread and wait for its result."""
         assert self._loop is not None, "start the server first"
+        assert threading.get_ident() != self._loop_thread, "await it on the server's own loop"
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     # Acting as users ----------------------------------------------------------------------
@@ -230,9 +230,9 @@ class BotApiServer:
         chat_id: int | None = None,
         username: str | None = None,
         first_name: str = "User",
-    ) -> dict[str, Any]:
+    ) -> Json:
         """A text message from a user (in their private chat unless chat_id); returns the update."""
-        fields: dict[str, Any] = {"text": text}
+        fields: Json = {"text": text}
         if text.startswith("/"):
             fields["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
@@ -240,9 +240,7 @@ class BotApiServer:
         user = _user(user_id, first_name, language_code, username)
         return self._run(lambda: self._push_message(user, chat_id or user_id, fields))
 
-    def user_command(
-        self, user_id: int, command: str, argument: str = "", **kwargs: Any
-    ) -> dict[str, Any]:
+    def user_command(self, user_id: int, command: str, argument: str = "", **kwargs: Any) -> Json:
         """``/command argument`` from a user (same keywords as user_text)."""
         text = "/" + command.lstrip("/") + (f" {argument}" if argument else "")
         return self.user_text(user_id, text, **kwargs)
@@ -255,9 +253,9 @@ class BotApiServer:
         own: bool = True,
         language_code: str | None = "en",
         first_name: str = "User",
-    ) -> dict[str, Any]:
+    ) -> Json:
         """A shared contact: the user's own number unless own=False."""
-        contact: dict[str, Any] = {"phone_number": phone_number, "first_name": first_name}
+        contact: Json = {"phone_number": phone_number, "first_name": first_name}
         if own:
             contact["user_id"] = user_id
         user = _user(user_id, first_name, language_code, None)
@@ -271,10 +269,10 @@ class BotApiServer:
         *,
         language_code: str | None = "en",
         first_name: str = "User",
-    ) -> dict[str, Any]:
+    ) -> Json:
         """A press of an inline button on a message the bot sent (as it now stands)."""
 
-        def push() -> dict[str, Any]:
+        def push() -> Json:
             current = dict(message) if isinstance(message, Mapping) else None
             if isinstance(message, Sent):
                 current = self._messages[(message.chat_id, message.message_id)]
@@ -305,7 +303,7 @@ class BotApiServer:
         """What a chat received, in order: each send and each edit."""
         return self._run(lambda: [s for s in self._sent if s.chat_id == chat_id])
 
-    def message(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
+    def message(self, chat_id: int, message_id: int) -> Json | None:
         """A sent message as it now stands, Telegram-shaped (None once deleted)."""
         return self._run(lambda: self._messages.get((chat_id, message_id)))
 
@@ -324,7 +322,9 @@ class BotApiServer:
         return best
 
     async def wait_for(
-        self, predicate: Callable[[list[Call]], bool], timeout: float = 5.0
+        self,
+        predicate: Callable[[list[Call]], bool],
+        timeout: float = 5.0,  # noqa: ASYNC109 - the deadline is the point of the helper
     ) -> list[Call]:
         """Wait until predicate(calls) holds; TimeoutError (with the last calls) otherwise."""
         deadline = time.monotonic() + timeout
@@ -421,9 +421,7 @@ class BotApiServer:
         if self._poller is not None and not self._poller.done():
             self._poller.set_result(why)
 
-    def _push_message(
-        self, user: dict[str, Any], chat_id: int, fields: dict[str, Any]
-    ) -> dict[str, Any]:
+    def _push_message(self, user: Json, chat_id: int, fields: Json) -> Json:
         message = {
             "message_id": self._next_message_id(chat_id),
             "date": int(time.time()),
@@ -433,7 +431,7 @@ class BotApiServer:
         }
         return self._push(message=message)
 
-    def _push(self, **fields: Any) -> dict[str, Any]:
+    def _push(self, **fields: Any) -> Json:
         if len(self._pending) >= self.max_pending:
             raise OverflowError(f"{self.max_pending} updates pending: is the bot polling?")
         update = {"update_id": next(self._update_ids), **fields}
@@ -461,14 +459,14 @@ class BotApiServer:
         if self._down:  # a request on a connection accepted just before down()
             request.protocol.force_close()
             return web.Response()
-        params, files = await _read_params(request)
-        method = request.match_info["method"]
-        call = Call(method, params, files, time.monotonic(), _int(params.get("chat_id")))
-        self._calls.append(call)
-        fault = self._take_fault(method, call.chat_id)
+        method, fault, call = request.match_info["method"], None, None
         try:
+            params, files = await _read_params(request)
+            call = Call(method, params, files, time.monotonic(), _int(params.get("chat_id")))
+            self._calls.append(call)
             if request.match_info["token"] != self.token:
-                raise ApiError(404, "Not Found")
+                raise ApiError(401, "Unauthorized")
+            fault = self._take_fault(method, call.chat_id)
             if fault is not None and fault.kind == "refuse":
                 request.protocol.force_close()
                 return web.Response()
@@ -479,6 +477,11 @@ class BotApiServer:
             else:
                 result = self._respond(method, params, files)
             status, body = 200, {"ok": True, "result": result}
+        except (KeyError, ValueError, TypeError) as error:  # missing or malformed parameters
+            status, body = (
+                400,
+                {"ok": False, "error_code": 400, "description": f"Bad Request: {error}"},
+            )
         except ApiError as error:
             status, body = (
                 error.code,
@@ -486,7 +489,8 @@ class BotApiServer:
             )
             if error.parameters:
                 body["parameters"] = error.parameters
-        call.status = status
+        if call is not None:
+            call.status = status
         self._changed.set()
         if fault is not None and fault.kind == "slow":
             with contextlib.suppress(TimeoutError):
@@ -495,13 +499,8 @@ class BotApiServer:
             return web.Response(status=502, body=BAD_GATEWAY_HTML, content_type="text/html")
         return web.json_response(body, status=status)
 
-    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        if self._webhook is not None:
-            raise ApiError(
-                409,
-                "Conflict: can't use getUpdates method while webhook is active;"
-                " use deleteWebhook to delete the webhook first",
-            )
+    async def _get_updates(self, params: Json) -> list[Json]:
+        self._no_webhook()
         offset, limit = (
             int(params.get("offset") or 0),
             min(max(int(params.get("limit") or 100), 1), 100),
@@ -514,7 +513,7 @@ class BotApiServer:
         while self._pending and offset > 0 and self._pending[0]["update_id"] < offset:
             self._pending.popleft()  # acknowledged: gone for good
         self._wake_poller("conflict")  # Telegram ends an earlier getUpdates with 409
-        timeout = min(float(params.get("timeout") or 0), 50.0)
+        timeout = min(float(params.get("timeout") or 0), self.max_poll_seconds)
         if not self._pending and timeout > 0:
             poller = self._poller = asyncio.get_running_loop().create_future()
             try:
@@ -530,9 +529,18 @@ class BotApiServer:
                     "Conflict: terminated by other getUpdates request;"
                     " make sure that only one bot instance is running",
                 )
+            self._no_webhook()  # set while this request waited
         return list(itertools.islice(self._pending, limit))
 
-    def _respond(self, method: str, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+    def _no_webhook(self) -> None:
+        if self._webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active;"
+                " use deleteWebhook to delete the webhook first",
+            )
+
+    def _respond(self, method: str, params: Json, files: dict[str, bytes]) -> Any:
         if method == "getMe":
             return BOT_USER
         if _is_send(method) or method.startswith("edit"):
@@ -552,14 +560,14 @@ class BotApiServer:
                 self._pending.clear()
             self._allowed = params.get("allowed_updates") or self._allowed
             self._webhook = {"url": params["url"], "secret": params.get("secret_token")}
-            self._wake_poller("conflict")
+            self._wake_poller("webhook")
             self._kick.set()
         elif method in ("setWebhook", "deleteWebhook"):
             if params.get("drop_pending_updates") in (True, "true", "True"):
                 self._pending.clear()
             self._webhook = None
         if method == "getWebhookInfo":
-            info: dict[str, Any] = {
+            info: Json = {
                 "url": (self._webhook or {}).get("url", ""),
                 "has_custom_certificate": False,
                 "pending_update_count": len(self._pending),
@@ -572,13 +580,11 @@ class BotApiServer:
             return info
         return True
 
-    def _store(
-        self, method: str, params: dict[str, Any], files: dict[str, bytes]
-    ) -> dict[str, Any]:
+    def _store(self, method: str, params: Json, files: dict[str, bytes]) -> Json:
         chat_id = _int(params["chat_id"])
         if chat_id is None:
             raise ApiError(400, "Bad Request: chat not found")
-        old: dict[str, Any] = {}
+        old: Json = {}
         if method.startswith("edit"):
             key = (chat_id, _int(params.get("message_id")) or 0)
             if key not in self._messages:
@@ -602,8 +608,8 @@ class BotApiServer:
             message["caption"] = str(params["caption"])
         for kind, content in files.items():
             message[kind] = {
-                "file_id": f"file-{kind}-{len(self._calls)}",
-                "file_unique_id": f"u{len(self._calls)}",
+                "file_id": f"{kind}-{chat_id}-{message['message_id']}",
+                "file_unique_id": f"u{chat_id}-{message['message_id']}",
                 "file_name": str(params.get(kind, kind)),
                 "file_size": len(content),
             }
@@ -634,26 +640,27 @@ class BotApiServer:
         return message
 
     async def _deliver_loop(self) -> None:
-        attempts: dict[int, int] = {}
+        head, tries = 0, 0  # the update being delivered, and its attempts so far
         while True:
             await self._kick.wait()
             self._kick.clear()
             while self._webhook is not None and self._pending and not self._down:
                 update = self._pending[0]
                 status = await self._post(self._webhook, update)
-                tries = attempts[update["update_id"]] = attempts.get(update["update_id"], 0) + 1
+                if update["update_id"] != head:
+                    head, tries = update["update_id"], 0
+                tries += 1
                 if status is not None and 200 <= status < 300 and self.redeliver_on_success:
                     await self._post(self._webhook, update)
                 if (
                     status is not None and 200 <= status < 300
                 ) or tries >= self.webhook_max_attempts:
-                    attempts.pop(update["update_id"], None)
                     if self._pending and self._pending[0] is update:
                         self._pending.popleft()
                 else:
                     await asyncio.sleep(self.webhook_retry_delay)
 
-    async def _post(self, webhook: dict[str, Any], update: dict[str, Any]) -> int | None:
+    async def _post(self, webhook: Json, update: Json) -> int | None:
         assert self._client is not None
         headers = (
             {"X-Telegram-Bot-Api-Secret-Token": webhook["secret"]} if webhook["secret"] else {}
@@ -693,9 +700,9 @@ def serve_in_thread(server: BotApiServer | None = None) -> Iterator[BotApiServer
         loop.close()
 
 
-async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, bytes]]:
+async def _read_params(request: web.Request) -> tuple[Json, dict[str, bytes]]:
     """Query, form, multipart or JSON parameters; JSON-valued form fields decoded."""
-    params: dict[str, Any] = dict(request.query)
+    params: Json = dict(request.query)
     files: dict[str, bytes] = {}
     if request.content_type == "application/json" and request.can_read_body:
         params.update(await request.json())
@@ -737,16 +744,14 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def _chat(chat_id: int, first_name: str) -> dict[str, Any]:
+def _chat(chat_id: int, first_name: str) -> Json:
     if chat_id > 0:
         return {"id": chat_id, "type": "private", "first_name": first_name}
     return {"id": chat_id, "type": "supergroup", "title": "Group"}
 
 
-def _user(
-    user_id: int, first_name: str, language_code: str | None, username: str | None
-) -> dict[str, Any]:
-    user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+def _user(user_id: int, first_name: str, language_code: str | None, username: str | None) -> Json:
+    user: Json = {"id": user_id, "is_bot": False, "first_name": first_name}
     if language_code:
         user["language_code"] = language_code
     if username:
@@ -754,8 +759,8 @@ def _user(
     return user
 
 
-def _member(status: str, user_id: int) -> dict[str, Any]:
-    member: dict[str, Any] = {"status": status, "user": _user(user_id, "User", None, None)}
+def _member(status: str, user_id: int) -> Json:
+    member: Json = {"status": status, "user": _user(user_id, "User", None, None)}
     if status == "administrator":
         member.update(
             dict.fromkeys(ADMIN_RIGHTS, True),

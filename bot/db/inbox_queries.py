@@ -67,7 +67,7 @@ class InboxQueries:
             )
             .on_conflict_do_nothing(index_elements=["update_id"])
         )
-        async with self.session.begin() as session:
+        async with self.engine.begin() as session:  # Core: no ORM unit of work needed
             result = cast(CursorResult[Any], await session.execute(statement))
             return bool(result.rowcount)
 
@@ -106,7 +106,7 @@ class InboxQueries:
             )
             .returning(InboxUpdate.update_id, InboxUpdate.payload, InboxUpdate.attempts)
         )
-        async with self.session.begin() as session:
+        async with self.engine.begin() as session:  # Core: no ORM unit of work needed
             rows = (await session.execute(claim)).all()
         return sorted(
             (
@@ -119,7 +119,7 @@ class InboxQueries:
     async def finish_update(self, claim: InboxClaim, status: str = "done") -> bool:
         """Record the update handled (or given up on); its text is dropped. False when
         another worker holds it now."""
-        async with self.session.begin() as session:
+        async with self.engine.begin() as session:  # Core: no ORM unit of work needed
             result = await session.execute(
                 update(InboxUpdate)
                 .where(
@@ -132,7 +132,7 @@ class InboxQueries:
 
     async def postpone_update(self, claim: InboxClaim, delay: timedelta) -> None:
         """Hand the update back to be tried again after ``delay`` (the database failed)."""
-        async with self.session.begin() as session:
+        async with self.engine.begin() as session:  # Core: no ORM unit of work needed
             await session.execute(
                 update(InboxUpdate)
                 .where(
@@ -147,13 +147,13 @@ class InboxQueries:
         query = select(func.count(), func.min(InboxUpdate.received_at)).where(
             InboxUpdate.status == "pending"
         )
-        async with self.session() as session:
+        async with self.engine.connect() as session:
             count, oldest = (await session.execute(query)).one()
         return InboxLag(int(count), utcnow() - oldest if oldest is not None else None)
 
     async def purge_inbox(self, handled_before: datetime) -> int:
         """Forget handled updates' ids once Telegram can no longer send them again."""
-        async with self.session.begin() as session:
+        async with self.engine.begin() as session:  # Core: no ORM unit of work needed
             result = await session.execute(
                 delete(InboxUpdate).where(
                     InboxUpdate.status != "pending", InboxUpdate.done_at < handled_before

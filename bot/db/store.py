@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Delete, Insert, Update, delete, func, or_, select, update
+from sqlalchemy import CursorResult, Delete, Insert, Update, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -93,24 +93,21 @@ class Store(OutboxQueries, InboxQueries):
                     setattr(profile, key, value)
 
     async def note_written_language(self, user_id: int, language: str) -> None:
-        """Remember the language of the user's latest message; writes only on a change."""
-        async with self.session.begin() as session:
-            changed = await _updated(
-                session,
-                update(UserProfile)
-                .where(
-                    UserProfile.user_id == user_id,
-                    or_(
-                        UserProfile.written_language.is_(None),
-                        UserProfile.written_language != language,
-                    ),
-                )
-                .values(written_language=language, updated_at=utcnow()),
-            )
-            if not changed and await session.get(UserProfile, user_id) is None:
-                await session.execute(
-                    _insert_ignoring_conflict(session, user_id, written_language=language)
-                )
+        """Remember the language of the user's latest message, in one statement that
+        writes only when it changed."""
+        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        statement = insert(UserProfile).values(
+            user_id=user_id, written_language=language, created_at=utcnow(), updated_at=utcnow()
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={"written_language": language, "updated_at": utcnow()},
+            where=or_(
+                UserProfile.written_language.is_(None), UserProfile.written_language != language
+            ),
+        )
+        async with self.engine.begin() as connection:
+            await connection.execute(statement)
 
     async def count_hit(self, user_id: int, window: int) -> int:
         """Count one message in the user's current rate-limit window; the count so far."""
