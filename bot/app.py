@@ -33,6 +33,7 @@ from handlers.start import start_handlers
 
 log = logging.getLogger(__name__)
 
+GROUP_SECONDS_PER_MESSAGE = 3.1
 # The commands in Telegram's menu, in order; their descriptions are labels (command.*).
 COMMANDS = ("start", "topics", "apply", "language", "privacy", "forget", "help")
 
@@ -87,9 +88,18 @@ def build_application(
         # Updates come from the inbox (bot.inbox), not from PTB's own poller.
         builder = builder.updater(None)
         if config.serving.flood_control:
-            # Telegram's limits (30 messages/s overall, 20/min per group) on every call;
-            # a 429 is waited out and the call made again, never dropped.
-            builder = builder.rate_limiter(AIORateLimiter(max_retries=5))  # type: ignore[arg-type]
+            # Telegram's limits on every call: about 30 messages a second overall, and 20 a
+            # minute into one group, spaced (one every 3.1 s) so that no 60-second window ever
+            # holds more than 20 even after a burst. A 429 is waited out and the call made
+            # again, never dropped.
+            limiter = AIORateLimiter(
+                overall_max_rate=30,
+                overall_time_period=1,
+                group_max_rate=1,
+                group_time_period=GROUP_SECONDS_PER_MESSAGE,
+                max_retries=5,
+            )
+            builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:

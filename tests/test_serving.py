@@ -400,3 +400,56 @@ async def test_two_webhook_workers_share_one_users_form(
         assert len(staff_posts(api)) == 1
     finally:
         await alternator.runner.cleanup()
+
+
+async def test_a_refused_token_stops_with_one_line_and_no_token(
+    api: BotApiServer, db_url: str, tmp_path: Path
+) -> None:
+    wrong = "987654:wrong-token-never-logged"
+    bot = await BotProcess.start(api, tmp_path, db_url, TELEGRAM_BOT_TOKEN=wrong)
+    assert await asyncio.wait_for(bot.process.wait(), 60) == 1
+    output = bot.output
+    assert "Bot API refused the token" in output
+    assert wrong not in output and wrong.split(":")[1] not in output
+    assert "Traceback" not in output and len(output.splitlines()) <= 8
+
+
+async def test_a_reply_that_meets_a_429_is_sent_later_and_ops_endpoints_answer(
+    api: BotApiServer, db_url: str, tmp_path: Path, bots: list[BotProcess]
+) -> None:
+    ops = free_port()
+    bots.append(await BotProcess.start(api, tmp_path, db_url, PARTNERBOT_OPS_PORT=str(ops)))
+    await reply_to(api, 101, lambda: api.user_text(101, "hello"), 60)
+    api.fail("sendMessage", "429", chat_id=101, retry_after=2)
+    answer = await reply_to(api, 101, lambda: api.user_text(101, "what is expert secondment?"))
+    assert "secondment" in (answer.text or "").lower()
+    refused = [c for c in api.calls if c.method == "sendMessage" and c.status == 429]
+    assert len(refused) == 1 and len(api.messages(101)) == 2  # sent once it was allowed
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ops}") as client:
+        assert (await client.get("/healthz")).text == "ok"
+        assert (await client.get("/readyz")).json() == {"ready": True}
+        metrics = (await client.get("/metrics")).text
+    assert 'partnerbot_updates_total{kind="message",outcome="handled"} 2.0' in metrics
+    output = await bots[0].stop()
+    assert "apscheduler" not in output and "Running job" not in output  # no scheduler chatter
+    handled = [line for line in output.splitlines() if " handled in " in line]
+    assert len(handled) == 2  # one line per update
+
+
+async def test_a_burst_of_leads_reaches_the_staff_chat_in_order_within_flood_limits(
+    api: BotApiServer, db_url: str, tmp_path: Path, bots: list[BotProcess]
+) -> None:
+    from bot.db.migrate import upgrade_database
+    from bot.db.store import Store
+    from tests.test_delivery_leases import add_leads
+
+    await asyncio.to_thread(upgrade_database, db_url)
+    store = Store.from_url(db_url)
+    lead_ids = await add_leads(store, 22)
+    await store.close()
+    bots.append(await BotProcess.start(api, tmp_path, db_url))
+    await api.wait_for(lambda _: len(staff_posts(api)) >= 22, 120)
+    posts = staff_posts(api)
+    numbers = [int((p.text or "").split("#")[1].split("<")[0]) for p in posts]
+    assert numbers == sorted(lead_ids)  # each once, in order
+    assert api.max_rate(STAFF_CHAT, 60) <= 20  # Telegram's 20 messages a minute per group
