@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 from bot.db.inbox_queries import InboxQueries
 from bot.db.models import (
     FormState,
+    InboxUpdate,
     Lead,
     OutboxItem,
     RateHit,
@@ -262,6 +263,15 @@ class Store(OutboxQueries, InboxQueries):
             # The form first: Confirm (submit_lead) locks it before the lead, so taking
             # them in the same order here cannot deadlock with it.
             forms = await _deleted(session, delete(FormState).where(FormState.user_id == user_id))
+            # Traces that name the user without holding what they wrote: rate-limit counts
+            # and the ids of handled updates (pending ones, this /forget among them, stay
+            # until handled; their text is dropped then).
+            await session.execute(delete(RateHit).where(RateHit.user_id == user_id))
+            await session.execute(
+                delete(InboxUpdate).where(
+                    InboxUpdate.user_key == user_id, InboxUpdate.status != "pending"
+                )
+            )
             return {
                 "leads": await delete_leads(session, Lead.user_id == user_id, FORGOTTEN),
                 "forms": forms,
