@@ -25,7 +25,7 @@ from telegram.ext import ExtBot
 
 from bot.callbacks import FormButton, LeadAction, LeadButton, MenuButton, TopicButton
 from bot.db.models import Lead
-from bot.db.store import LEAD_STATUSES
+from bot.db.store import HISTORY_FIELDS, LEAD_STATUSES
 from bot.knowledge import Entry, KnowledgeBase
 from bot.normalize import Lang
 from bot.texts import Texts, split_message
@@ -33,6 +33,7 @@ from bot.texts import Texts, split_message
 Rows = Sequence[Sequence[tuple[str, str]]]
 STAFF_ACTIONS: tuple[LeadAction, ...] = ("claim", "contacted", "not_fit")
 LANGS: tuple[Lang, ...] = ("en", "ar")
+# The lead's form values (HISTORY_FIELDS) between its bookkeeping columns.
 EXPORT_COLUMNS = (
     "id",
     "created_at",
@@ -40,16 +41,7 @@ EXPORT_COLUMNS = (
     "score",
     "qualified",
     "repeat_count",
-    "organisation",
-    "sector",
-    "sector_detail",
-    "country",
-    "name",
-    "role",
-    "email",
-    "phone",
-    "interests",
-    "message",
+    *HISTORY_FIELDS,
     "language",
     "source",
     "username",

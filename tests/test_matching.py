@@ -18,10 +18,7 @@ LAST_SET = ROOT / "benchmarks" / "data" / "last_questions.yaml"
 FRESH_SET = ROOT / "benchmarks" / "data" / "fresh_questions.yaml"
 SIXTH_SET = ROOT / "benchmarks" / "data" / "sixth_questions.yaml"
 SEVENTH_SET = ROOT / "benchmarks" / "data" / "seventh_questions.yaml"
-DEV_SETS = [
-    Path("/work/shared/eval/dev_questions.yaml"),
-    ROOT.parent / "shared" / "eval" / "dev_questions.yaml",
-]
+DEV_SETS = [ROOT.parent / "shared" / "eval" / "dev_questions.yaml"]
 
 
 @pytest.fixture(scope="module")
