@@ -23,6 +23,8 @@ commands:
   chat            talk to the bot in this terminal (no token, no network)
   ask TEXT...     answer one question (or '-' for one question per stdin line)
   kb check [PATH] validate the knowledge base; print a summary or the errors
+  kb explain TEXT show how a question is matched and why it is answered or not
+  kb test FILE... run your own question set; hits, misses, confusions, shares
   kb unanswered   list stored unanswered questions, most frequent first
   db upgrade      apply database migrations
   run             run the bot on Telegram with long polling (needs a token)
@@ -75,6 +77,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="questions the bot could not answer, by count",
     )
     unanswered.add_argument("--limit", type=int, default=50, help="how many rows (default 50)")
+    explain = kb_commands.add_parser(
+        "explain",
+        parents=[common],
+        help="show how one question is matched and why it is answered or not",
+        description="Show, for a maintainer, how the matcher reads a question: folded text, "
+        "words, stems, synonyms and idioms, out-of-scope cues, the top 5 entries with their "
+        "scores, and the decision with the threshold that decided it.",
+    )
+    explain.add_argument("--lang", choices=["ar", "en"], help="answer language (default: detected)")
+    explain.add_argument("--json", action="store_true", help="print one JSON object")
+    explain.add_argument("text", nargs="+", help="the question")
+    kb_test = kb_commands.add_parser(
+        "test",
+        parents=[common],
+        help="run your own question set against the knowledge base",
+        description="Match every question of YAML files in the dev sample's format (items "
+        "with q, lang: ar|en, expect: [entry ids], [] for out of scope) and print hits, "
+        "misses and confusions per entry and shares per language. Exit 1 when, in either "
+        "language, the share answered right (in scope) or refused (out of scope) is below "
+        "--min-correct; exit 2 on an invalid file.",
+    )
+    kb_test.add_argument("files", nargs="+", type=Path, help="question files (YAML)")
+    kb_test.add_argument(
+        "--min-correct",
+        type=float,
+        default=0.9,
+        help="least share (0-1) answered right / refused, per language (default 0.9)",
+    )
+    kb_test.add_argument(
+        "--failures", action="store_true", help="list every question not answered right"
+    )
 
     db = commands.add_parser("db", parents=[common], help="database tools")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
@@ -130,6 +163,14 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
     if args.command == "kb" and args.kb_command == "check":
         kb = load_knowledge_base(args.path or config.bot.knowledge_path)
         return _print_summary(kb)
+    if args.command == "kb" and args.kb_command == "explain":
+        from bot.kb_tools import run_explain
+
+        return run_explain(config, " ".join(args.text), args.lang, as_json=args.json)
+    if args.command == "kb" and args.kb_command == "test":
+        from bot.kb_tools import run_test
+
+        return run_test(config, args.files, args.min_correct, failures=args.failures)
     if args.command == "kb" and args.kb_command == "unanswered":
         from bot.maintenance import print_unanswered
 

@@ -118,6 +118,32 @@ class MatchResult:
 Expansion = tuple[tuple[str, float], ...]
 
 
+@dataclass(frozen=True)
+class WordTrace:
+    """How ``Matcher.scores`` reads one content word (for ``partnerbot kb explain``)."""
+
+    word: str
+    term: str
+    # exact: the term is in the vocabulary; deep: found by its coarse Arabic stem;
+    # typo: by a near spelling; known: a synonyms-file word no phrasing uses; unknown.
+    how: Literal["exact", "deep", "typo", "known", "unknown"]
+    expansions: Expansion
+    weight: float
+
+
+@dataclass(frozen=True)
+class CueHit:
+    """An out-of-scope cue word found in a question (for ``partnerbot kb explain``)."""
+
+    word: str
+    cue: int  # the cue's position in the knowledge base's ``out_of_scope``
+    lifted_by: frozenset[str]  # the question's words (or terms) in the cue's ``unless``
+    has_unless: bool
+    # Ids of the entries the cue leaves alone (a cue without ``unless`` spares the
+    # entries whose phrasings use the word); every other entry is capped.
+    spared: frozenset[str]
+
+
 class Matcher:
     """Matches free text against (entry id, phrasing) pairs."""
 
@@ -416,6 +442,51 @@ class Matcher:
             )
             outcome = "suggest" if suggestions else "fallback"
         return MatchResult(text, language, outcome, entry_id, top, suggestions, tuple(ranked[:5]))
+
+    # Read-only views for maintainers' tools (``partnerbot kb explain``); matching never
+    # calls them. ``cue_hits`` mirrors ``_cues``: keep the two in step (tests/test_kb_tools.py
+    # checks that they agree).
+
+    def trace_word(self, word: str) -> WordTrace:
+        """How ``scores`` reads the folded content word ``word``: term, expansions, weight."""
+        term = self._term(word)
+        expansions = self._expand(word, term)
+        weight = max((self._idf[t] for t, _ in expansions), default=self._unknown_idf)
+        if word in WEAK_WORDS:
+            weight = min(weight, WEAK_WEIGHT)
+        how: Literal["exact", "deep", "typo", "known", "unknown"]
+        if term in self._postings:
+            how = "exact"
+        elif term in self._known_unused:
+            how = "known"
+        elif not expansions:
+            how = "unknown"
+        elif self._deep.get(deep_stem(word)):
+            how = "deep"
+        else:
+            how = "typo"
+        return WordTrace(word, term, how, expansions, weight)
+
+    def cue_hits(self, found: list[str]) -> list[CueHit]:
+        """Every out-of-scope cue word among the folded words ``found``, lifted or not."""
+        present = set(found)
+        present.update(stem(w) for w in found if _is_arabic(w))
+        present.update(self._term(w) for w in found if is_content(w))
+        out: list[CueHit] = []
+        for word in found:
+            number = self._cue_of.get(word)
+            if number is None and _is_arabic(word):
+                number = self._cue_of.get(stem(word))
+            if number is None:
+                continue
+            unless = self._cue_unless[number]
+            spared: frozenset[str] = frozenset()
+            if unless is None:
+                entries = self._entry_postings.get(self._term(word), ())
+                spared = frozenset(self._entry_ids[e] for e in entries)
+            lifted = unless & present if unless is not None else frozenset()
+            out.append(CueHit(word, number, frozenset(lifted), unless is not None, spared))
+        return out
 
 
 def _deletes(word: str) -> set[str]:

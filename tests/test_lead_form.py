@@ -261,9 +261,13 @@ async def test_complete_arabic_form_with_arabic_indic_phone(
         await run_steps([bot], arabic_user, [(kind, value)])
         assert bot.last_text(arabic_user.id) == prompt(name, "ar"), name
     await run_steps([bot], arabic_user, steps[7:9])
-    assert "اخترتم: مشاركة المعلومات، تحليل المعلومات الاستخباراتية" in bot.last_text(arabic_user.id)
+    assert "اخترتم: مشاركة المعلومات، تحليل المعلومات الاستخباراتية" in bot.last_text(
+        arabic_user.id
+    )
     await run_steps([bot], arabic_user, steps[9:10])  # untoggle
-    assert bot.last_text(arabic_user.id) == prompt("interests", "ar", chosen=["تحليل المعلومات الاستخباراتية"])
+    assert bot.last_text(arabic_user.id) == prompt(
+        "interests", "ar", chosen=["تحليل المعلومات الاستخباراتية"]
+    )
     await run_steps([bot], arabic_user, steps[10:11])  # Done
     assert bot.last_text(arabic_user.id) == prompt("message", "ar")
     await run_steps([bot], arabic_user, steps[11:])
