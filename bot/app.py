@@ -42,7 +42,7 @@ def build_services(
     config: Config, kb: KnowledgeBase | None = None, store: Store | None = None
 ) -> Services:
     kb = kb or load_knowledge_base(config.bot.knowledge_path)
-    store = store or Store.from_url(config.database.url)
+    store = store or Store.from_url(config.database.url, pool_size=config.serving.concurrency + 4)
     intent_phrases = [
         (APPLY_INTENT, phrase)
         for phrases in kb.intents.get(APPLY_INTENT, {}).values()

@@ -14,10 +14,8 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
-import uvicorn
-from starlette.applications import Starlette
 from telegram.error import InvalidToken, NetworkError
 
 from bot.app import build_application, build_services, post_init, upgrade_in_thread
@@ -27,7 +25,6 @@ from bot.db.store import Store
 from bot.inbox import ALLOWED_UPDATES, InboxWorkers, is_database_outage, poll_into_inbox
 from bot.knowledge import KnowledgeBase, load_knowledge_base
 from bot.logs import Outage, configure_logging
-from bot.web import build_web_app
 
 log = logging.getLogger("partnerbot")
 T = TypeVar("T")
@@ -95,6 +92,10 @@ async def _serve_updates(
         await post_init(app)  # the command menu can wait for the next start
     tasks = [asyncio.create_task(workers.run(stop), name="inbox-workers")]
     polling: asyncio.Task[None] | None = None
+    # The HTTP stack is loaded only when this process listens: a polling worker without
+    # ops endpoints saves its memory.
+    if secret is not None or config.ops.port is not None:
+        from bot.web import build_web_app
     if secret is not None:
         assert config.webhook.url is not None
         web = build_web_app(config, store, kb, workers, webhook_secret=secret)
@@ -124,22 +125,24 @@ async def _serve_updates(
     await app.shutdown()
 
 
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the bot's stop event rules."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 def _listen(
-    web: Starlette,
+    web: Any,
     host: str,
     port: int,
     stop: asyncio.Event,
     listening: asyncio.Event | None = None,
 ) -> asyncio.Task[None]:
-    server = _Server(
+    """Serve ``web`` (a Starlette app) with uvicorn until ``stop``; set ``listening`` once up."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn without its own signal handling: the bot's stop event rules."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    server = Server(
         uvicorn.Config(web, host=host, port=port, log_config=None, access_log=False, lifespan="off")
     )
 

@@ -6,6 +6,7 @@ readable after the session closes.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -49,6 +50,8 @@ HISTORY_FIELDS = (
     "interests",
     "message",
 )
+WRITTEN_TTL = 60.0  # seconds a noted written language is not written again
+WRITTEN_CACHE_SIZE = 10_000
 LEAD_STATUSES = ("new", "claimed", "contacted", "not_fit", "unqualified")
 
 
@@ -70,11 +73,19 @@ class Stats:
 class Store(OutboxQueries, InboxQueries):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._written: dict[int, tuple[str, float]] = {}
         self.session = async_sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def from_url(cls, url: str) -> Store:
-        return cls(create_async_engine(url, pool_pre_ping=True))
+    def from_url(cls, url: str, pool_size: int = 20) -> Store:
+        """An engine sized for the worker pool. No pre-ping: a connection that died with a
+        database restart fails its query, which the inbox treats as an outage and tries
+        again, so the ping's round trip on every checkout buys nothing."""
+        if url.startswith("sqlite"):
+            return cls(create_async_engine(url))
+        return cls(
+            create_async_engine(url, pool_size=pool_size, max_overflow=10, pool_recycle=1800)
+        )
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -95,7 +106,20 @@ class Store(OutboxQueries, InboxQueries):
 
     async def note_written_language(self, user_id: int, language: str) -> None:
         """Remember the language of the user's latest message, in one statement that
-        writes only when it changed."""
+        writes only when it changed.
+
+        This process skips the statement when it wrote the same language for the same
+        user within the last minute: a partner's messages mostly keep one language, and
+        a write per message was a large share of the bot's work. Another worker's
+        change is at most a minute away from being written over again.
+        """
+        now = time.monotonic()
+        noted = self._written.get(user_id)
+        if noted is not None and noted[0] == language and now - noted[1] < WRITTEN_TTL:
+            return
+        if len(self._written) >= WRITTEN_CACHE_SIZE:
+            self._written.clear()
+        self._written[user_id] = (language, now)
         insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
         statement = insert(UserProfile).values(
             user_id=user_id, written_language=language, created_at=utcnow(), updated_at=utcnow()
@@ -259,6 +283,7 @@ class Store(OutboxQueries, InboxQueries):
 
         The withdrawal of their staff posts is queued in the same transaction.
         """
+        self._written.pop(user_id, None)
         async with self.session.begin() as session:
             # The form first: Confirm (submit_lead) locks it before the lead, so taking
             # them in the same order here cannot deadlock with it.
