@@ -126,7 +126,12 @@ _EN_SUFFIXES: tuple[tuple[str, str], ...] = (
 _AR_PREFIXES: tuple[str, ...] = (
     "وبال", "وال", "بال", "كال", "فال", "ولل", "فلل", "لل", "ال", "و",
 )  # fmt: skip
-_AR_SUFFIXES: tuple[str, ...] = ("يات", "ات", "ون", "ين", "يه", "ها", "هم", "كم", "نا", "ه", "ي")
+# No bare "ه" (his/its): after folding it is also the feminine ending ة, and stripping it
+# made "دورة" (a course) the same word as "دوركم" (your role). The feminine plural "ات"
+# becomes that ending instead ("دورات" -> "دوره", "شركات" -> "شركه"), so a noun's
+# singular and plural still meet.
+_AR_SUFFIXES: tuple[str, ...] = ("يات", "ون", "ين", "يه", "ها", "هم", "كم", "نا", "ي")
+_AR_FEMININE_PLURAL = "ات"
 # For ``deep_stem``: one-letter clitics and the prefixes of present-tense verbs
 # (dialect ``ب`` included: بيعمل، بتشتغلوا), and the pronoun/plural endings of verbs.
 _AR_CLITICS = "وفبلك"
@@ -229,6 +234,8 @@ def stem(token: str) -> str:
             if token.startswith(prefix) and len(token) - len(prefix) >= 3:
                 token = token[len(prefix) :]
                 break
+        if token.endswith(_AR_FEMININE_PLURAL) and len(token) >= 5 and not token.endswith("يات"):
+            return token[:-2] + "ه"
         for suffix in _AR_SUFFIXES:
             if token.endswith(suffix) and len(token) - len(suffix) >= 3:
                 return token[: -len(suffix)]

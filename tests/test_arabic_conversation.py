@@ -215,3 +215,15 @@ async def test_the_fallback_offers_topics_and_the_partner_button(
     assert reply == bot.services.texts.render("fallback", "ar", victim_hint=False)
     assert reply.startswith(RLM + "عذرًا، لم نجد إجابة عن هذا السؤال")
     assert sorted(callback_data(bot, arabic_user)) == ["form:start:ar", "menu:ar"]
+
+
+@pytest.mark.parametrize(
+    "text", ["ما هو دوركم في مكافحة الجريمة السيبرية؟", "شو دوركم بالضبط مع الشركات؟"]
+)
+async def test_your_role_is_not_read_as_courses(
+    bot: Harness, arabic_user: LocalUser, text: str
+) -> None:
+    """«دوركم» (your role) once met «دورة» (a course) and got the training answer."""
+    await bot.send(arabic_user, text)
+    training = bot.services.kb["training-support"].title["ar"]
+    assert training not in bot.last_text(arabic_user.id)

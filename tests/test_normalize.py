@@ -31,8 +31,17 @@ def test_english_case_and_plurals_share_a_stem() -> None:
 
 
 def test_arabic_article_and_plural_are_stripped() -> None:
-    assert stem(fold("القطاعات")) == stem(fold("قطاع"))
+    # A feminine plural meets its singular in the ة ending, written either way.
+    assert stem(fold("الشركات")) == stem(fold("شركة")) == stem(fold("شركه"))
+    assert stem(fold("الدورات")) == stem(fold("دورة"))
     assert deep_stem(fold("بتشتغلوا")) == deep_stem(fold("يشتغل"))
+
+
+def test_a_pronoun_ending_is_not_the_feminine_ending() -> None:
+    """ "دوركم" (your role) is not "دورة" (a course): the bare ه is never stripped."""
+    assert stem(fold("دوركم")) == stem(fold("دور"))
+    assert stem(fold("دوركم")) != stem(fold("دورة"))
+    assert stem(fold("دوركم")) != stem(fold("الدورات"))
 
 
 @pytest.mark.parametrize(
