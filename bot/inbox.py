@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import traceback
 from datetime import timedelta
 from typing import Any
 
@@ -127,10 +128,17 @@ class InboxWorkers:
             claim = await queue.get()
             try:
                 await self.handle(claim)
-            except Exception:
+            except Exception as exc:
                 # A bug outside the handlers (they have their error handler): the update's
-                # lease lapses and it is tried again, up to serving.max_attempts.
-                log.exception("update %s could not be handled", claim.update_id)
+                # lease lapses and it is tried again, up to serving.max_attempts. Frames and
+                # type only, as in handlers/errors.py: an exception's text can quote the user.
+                frames = "".join(traceback.format_tb(exc.__traceback__))
+                log.error(
+                    "update %s could not be handled: %s\n%s",
+                    claim.update_id,
+                    type(exc).__name__,
+                    frames,
+                )
             finally:
                 queue.task_done()
                 free.release()

@@ -282,20 +282,28 @@ class Matcher:
                 term = self._stem_synonyms.get(stemmed, stemmed) if stemmed != word else stemmed
         return term
 
-    def _cues(self, found: list[str]) -> list[frozenset[int]]:
-        """For each out-of-scope cue in the words: the entries it leaves alone."""
-        if not self._cue_of:
-            return []
+    def _cue_words(self, found: list[str]) -> tuple[set[str], list[tuple[str, int]]]:
+        """The words (and stems and terms) present, and each cue word among ``found`` with
+        its cue's number: what both ``_cues`` and ``cue_hits`` read."""
         present = set(found)
         present.update(stem(w) for w in found if _is_arabic(w))
         present.update(self._term(w) for w in found if is_content(w))
-        out: list[frozenset[int]] = []
+        hits: list[tuple[str, int]] = []
         for word in found:
             number = self._cue_of.get(word)
             if number is None and _is_arabic(word):
                 number = self._cue_of.get(stem(word))
-            if number is None:
-                continue
+            if number is not None:
+                hits.append((word, number))
+        return present, hits
+
+    def _cues(self, found: list[str]) -> list[frozenset[int]]:
+        """For each out-of-scope cue in the words: the entries it leaves alone."""
+        if not self._cue_of:
+            return []
+        present, hits = self._cue_words(found)
+        out: list[frozenset[int]] = []
+        for word, number in hits:
             unless = self._cue_unless[number]
             if unless is None:
                 out.append(frozenset(self._entry_postings.get(self._term(word), ())))
@@ -444,8 +452,7 @@ class Matcher:
         return MatchResult(text, language, outcome, entry_id, top, suggestions, tuple(ranked[:5]))
 
     # Read-only views for maintainers' tools (``partnerbot kb explain``); matching never
-    # calls them. ``cue_hits`` mirrors ``_cues``: keep the two in step (tests/test_kb_tools.py
-    # checks that they agree).
+    # calls them. ``cue_hits`` reads cues through ``_cue_words``, as ``_cues`` does.
 
     def trace_word(self, word: str) -> WordTrace:
         """How ``scores`` reads the folded content word ``word``: term, expansions, weight."""
@@ -469,16 +476,9 @@ class Matcher:
 
     def cue_hits(self, found: list[str]) -> list[CueHit]:
         """Every out-of-scope cue word among the folded words ``found``, lifted or not."""
-        present = set(found)
-        present.update(stem(w) for w in found if _is_arabic(w))
-        present.update(self._term(w) for w in found if is_content(w))
+        present, hits = self._cue_words(found)
         out: list[CueHit] = []
-        for word in found:
-            number = self._cue_of.get(word)
-            if number is None and _is_arabic(word):
-                number = self._cue_of.get(stem(word))
-            if number is None:
-                continue
+        for word, number in hits:
             unless = self._cue_unless[number]
             spared: frozenset[str] = frozenset()
             if unless is None:

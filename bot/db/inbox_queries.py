@@ -16,12 +16,10 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from bot.db.clock import db_now
+from bot.db.dialect import db_now, upsert_insert
 from bot.db.models import InboxUpdate, utcnow
 
 
@@ -52,7 +50,7 @@ class InboxQueries:
         self, update_id: int, user_key: int, kind: str, payload: dict[str, Any]
     ) -> bool:
         """Keep an update until it is handled; False if it was stored before (a repeat)."""
-        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        insert = upsert_insert(self.engine)
         statement = (
             insert(InboxUpdate)
             .values(

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.db.clock import db_now
+from bot.db.dialect import db_now
 from bot.db.models import Lead, OutboxItem, utcnow
 
 # How a withdrawal of a staff post reads, by why its lead was deleted (a template name).

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Delete, Insert, Update, delete, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import CursorResult, Delete, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -23,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.db.dialect import upsert_insert
 from bot.db.inbox_queries import InboxQueries
 from bot.db.models import (
     FormState,
@@ -120,7 +119,7 @@ class Store(OutboxQueries, InboxQueries):
         if len(self._written) >= WRITTEN_CACHE_SIZE:
             self._written.clear()
         self._written[user_id] = (language, now)
-        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        insert = upsert_insert(self.engine)
         statement = insert(UserProfile).values(
             user_id=user_id, written_language=language, created_at=utcnow(), updated_at=utcnow()
         )
@@ -137,7 +136,7 @@ class Store(OutboxQueries, InboxQueries):
     async def count_hit(self, user_id: int, window: int) -> int:
         """Count one message in the user's current rate-limit window; the count so far."""
         values = {"user_id": user_id, "window": window, "hits": 1}
-        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        insert = upsert_insert(self.engine)
         statement = (
             insert(RateHit)
             .values(**values)
@@ -366,19 +365,6 @@ async def _update_lead(session: AsyncSession, lead: Lead, values: dict[str, Any]
         session.add(OutboxItem(lead_id=lead.id, kind="post"))
     else:
         session.add(OutboxItem(lead_id=lead.id, kind="refresh"))
-
-
-def _insert_ignoring_conflict(session: AsyncSession, user_id: int, **values: Any) -> Insert:
-    """INSERT a profile unless another worker just did (both dialects)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(UserProfile).values(user_id=user_id, **values).on_conflict_do_nothing()
-
-
-async def _updated(session: AsyncSession, statement: Update) -> int:
-    """Run an UPDATE and say how many rows it changed."""
-    result = cast(CursorResult[Any], await session.execute(statement))
-    return int(result.rowcount or 0)
 
 
 async def _deleted(session: AsyncSession, statement: Delete) -> int:
