@@ -26,12 +26,10 @@ from bot.config import Config
 from bot.knowledge import LANGS, KnowledgeBase, load_knowledge_base
 from bot.matching import CueHit, Matcher, MatchResult, Thresholds, WordTrace
 from bot.normalize import (
-    _IDIOM_SIZES,
-    _IDIOMS,
-    WEAK_WORDS,
     Lang,
     deep_stem,
     fold,
+    idiom_spans,
     is_content,
     stem,
     words,
@@ -57,6 +55,7 @@ class WordView:
     synonym: bool  # the synonyms file mapped it to another term
     counted: bool  # False: another word of the question has the same term (counted once)
     counted_word: str  # the word whose reading of the term counted
+    weak: bool = False  # a question word such as "why", weighed lightly
 
 
 @dataclass(frozen=True)
@@ -116,6 +115,7 @@ class Explanation:
                     "deep_stem": w.deep_stem,
                     "term": w.trace.term,
                     "synonym": w.synonym,
+                    "reading": w.trace.reading,
                     "how": w.trace.how,
                     "expansions": [
                         {"term": t, "similarity": round(s, 3)} for t, s in w.trace.expansions
@@ -163,25 +163,13 @@ class Explanation:
         }
 
 
-def fired_idioms(text: str) -> list[tuple[str, str]]:
-    """The idioms of ``normalize`` that ``words`` replaces in ``text``, as (phrase, meaning).
-
-    Walks the folded words as ``normalize._idioms`` does (longest phrase first).
-    """
+def fired_idioms(text: str, matcher: Matcher) -> list[tuple[str, str]]:
+    """The idioms of the lexicon that ``words`` replaces in ``text``, as (phrase, meaning)."""
     found = fold(text).split()
-    out: list[tuple[str, str]] = []
-    i = 0
-    while i < len(found):
-        for size in _IDIOM_SIZES:
-            phrase = tuple(found[i : i + size])
-            meaning = _IDIOMS.get(phrase)
-            if meaning is not None:
-                out.append((" ".join(phrase), meaning))
-                i += size
-                break
-        else:
-            i += 1
-    return out
+    return [
+        (" ".join(found[start:end]), meaning)
+        for start, end, meaning in idiom_spans(found, matcher.lexicon)
+    ]
 
 
 def explain(
@@ -198,11 +186,11 @@ def explain(
     ranked = matcher.scores(text)
     t = matcher.thresholds
     cap = (t.answer + t.suggest) / 2
-    found = words(text)
+    found = words(text, matcher.lexicon)
 
     # Content words as ``scores`` reads them: one per term, the first seen in the
     # order ``scores`` walks them (last occurrence of each word first).
-    content = [w for w in found if is_content(w)]
+    content = [w for w in found if is_content(w, matcher.lexicon)]
     traces = {w: matcher.trace_word(w) for w in content}
     counted_word: dict[str, str] = {}
     walk = list(dict(reversed([(w, traces[w].term) for w in content])).items())
@@ -217,9 +205,10 @@ def explain(
                 trace=trace,
                 stem=plain,
                 deep_stem=deep_stem(word) if trace.how == "deep" else None,
-                synonym=trace.term != plain,
+                synonym=trace.term != (trace.reading or plain),
                 counted=counted_word.get(trace.term) == word,
                 counted_word=counted_word.get(trace.term, word),
+                weak=word in matcher.lexicon.weak_words,
             )
         )
 
@@ -274,8 +263,8 @@ def explain(
         lang_source=source,
         folded=fold(text),
         words=tuple(found),
-        idioms=tuple(fired_idioms(text)),
-        dropped=tuple(dict.fromkeys(w for w in found if not is_content(w))),
+        idioms=tuple(fired_idioms(text, matcher)),
+        dropped=tuple(dict.fromkeys(w for w in found if not is_content(w, matcher.lexicon))),
         content=tuple(views),
         cues=cues,
         cap=cap,
@@ -309,7 +298,7 @@ def _decision(
     if not ranked_scores:
         if not views:
             why = "no content word (only stop words)"
-        elif all(v.trace.word in WEAK_WORDS for v in views):
+        elif all(v.weak for v in views):
             why = "only question words such as 'why', which never match on their own"
         else:
             why = "no entry shares a word with the question"
@@ -343,9 +332,11 @@ def format_explanation(e: Explanation) -> str:
     for v in e.content:
         tr = v.trace
         parts = [f"  {tr.word}: stem {v.stem}"]
+        if tr.reading is not None:
+            parts.append(f"(clitics off: {tr.reading})")
         if v.synonym:
             parts.append(f"-> {tr.term} (synonym)")
-        elif tr.term != v.stem:
+        elif tr.term != (tr.reading or v.stem):
             parts.append(f"-> {tr.term}")
         if tr.how == "exact":
             parts.append("| in the vocabulary")
@@ -360,7 +351,7 @@ def format_explanation(e: Explanation) -> str:
         else:
             parts.append("| unknown word: counts against every entry")
         parts.append(f"| weight {tr.weight:.2f}")
-        if tr.word in WEAK_WORDS:
+        if v.weak:
             parts.append("(question word, weighed lightly)")
         if not v.counted:
             parts.append(f"(same term as {v.counted_word}: counted once)")

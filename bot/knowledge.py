@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from bot.lexicon import Lexicon
 from bot.normalize import Lang, fold
 
 LANGS: tuple[Lang, ...] = ("en", "ar")
@@ -25,6 +26,8 @@ OUT_OF_SCOPE_FILE = "out_of_scope.yaml"
 SECTORS_FILE = "sectors.yaml"
 ARABIZI_FILE = "arabizi.yaml"
 REPLIES_FILE = "replies.yaml"
+STOP_WORDS_FILE = "stop_words.yaml"
+PHRASES_FILE = "phrases.yaml"
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _ENTRY_KEYS = {
     "id",
@@ -76,6 +79,12 @@ class OutOfScopeCue:
 
     words: tuple[str, ...]
     unless: tuple[str, ...] = ()
+    # When set, the cue counts only if one of these words (or a synonym) is there too.
+    with_words: tuple[str, ...] = ()
+    # The entry that answers this kind of request honestly ("no dates are published"):
+    # offered first when the cue stops a direct answer.
+    offer: str | None = None
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,9 @@ class KnowledgeBase:
     arabizi: frozenset[str] = frozenset()
     # Typed answers to the form's button steps (replies.yaml): yes / no / skip -> phrases.
     form_replies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Stop words, shorthand, compounds, idioms (stop_words.yaml, phrases.yaml); None when
+    # the folder has neither file: the shipped lexicon is used.
+    lexicon: Lexicon | None = None
 
     def __getitem__(self, entry_id: str) -> Entry:
         return self.entries[entry_id]
@@ -146,7 +158,24 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any,
     return mapping
 
 
+class _LineList(list[Any]):
+    """A YAML list that knows the line it starts on."""
+
+    line: int = 0
+
+
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> _LineList:
+    out = _LineList(loader.construct_sequence(node, deep=True))
+    out.line = node.start_mark.line + 1
+    return out
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def _line_of(value: Any) -> int | None:
+    return value.line if isinstance(value, _LineList) else None
 
 
 def default_path() -> Path:
@@ -168,6 +197,10 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
     sectors: dict[str, tuple[str, ...]] = {}
     arabizi: set[str] = set()
     form_replies: dict[str, tuple[str, ...]] = {}
+    lexicon_data: dict[str, tuple[str, Any]] = {}
+    cues_file = OUT_OF_SCOPE_FILE
+    synonyms_file = SYNONYMS_FILE
+    synonym_lines: dict[str, int | None] = {}
     for file in files:
         name = _display(file)
         try:
@@ -178,8 +211,10 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
         if file.name == INTENTS_FILE:
             intents.update(_parse_intents(name, data, problems))
         elif file.name == SYNONYMS_FILE:
-            synonyms.update(_parse_synonyms(name, data, problems))
+            synonyms_file = name
+            synonyms.update(_parse_synonyms(name, data, problems, synonym_lines))
         elif file.name == OUT_OF_SCOPE_FILE:
+            cues_file = name
             cues.extend(_parse_out_of_scope(name, data, problems))
         elif file.name == SECTORS_FILE:
             sectors.update(_parse_sectors(name, data, problems))
@@ -187,11 +222,33 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
             arabizi.update(_parse_word_list(name, data, problems))
         elif file.name == REPLIES_FILE:
             form_replies.update(_parse_replies(name, data, problems))
+        elif file.name in (STOP_WORDS_FILE, PHRASES_FILE):
+            lexicon_data[file.name] = (name, data)
         elif not isinstance(data, list):
             problems.append(Problem(name, None, None, None, "must be a YAML list of entries"))
         else:
             raw_entries.extend((name, item) for item in data)
     entries = _parse_entries(raw_entries, problems)
+    lexicon = _parse_lexicon(lexicon_data, problems) if lexicon_data else None
+    problems.extend(
+        _cross_check(
+            entries,
+            synonyms,
+            cues,
+            lexicon,
+            where={
+                "synonyms": synonyms_file,
+                "cues": cues_file,
+                "phrases": lexicon_data.get(PHRASES_FILE, (PHRASES_FILE, None))[0],
+            },
+            synonym_lines=synonym_lines,
+        )
+    )
+    for cue in cues:
+        if cue.offer is not None and cue.offer not in entries:
+            problems.append(
+                Problem(cues_file, cue.line, None, "offer", f"unknown entry id '{cue.offer}'")
+            )
     if problems:
         raise KnowledgeBaseError(problems)
     return KnowledgeBase(
@@ -202,7 +259,27 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
         sectors=sectors,
         arabizi=frozenset(arabizi),
         form_replies=form_replies,
+        lexicon=lexicon,
     )
+
+
+def load_lexicon(path: Path | str | None = None) -> Lexicon:
+    """The lexicon alone (stop_words.yaml and phrases.yaml under the folder ``path``)."""
+    root = Path(path) if path is not None else default_path()
+    problems: list[Problem] = []
+    found: dict[str, tuple[str, Any]] = {}
+    for name in (STOP_WORDS_FILE, PHRASES_FILE):
+        file = root / name
+        try:
+            found[name] = (_display(file), yaml.load(file.read_text("utf-8"), Loader=_LineLoader))
+        except (OSError, yaml.YAMLError) as exc:
+            problems.append(
+                Problem(_display(file), _yaml_line(exc), None, None, f"cannot read: {exc}")
+            )
+    lexicon = _parse_lexicon(found, problems)
+    if problems:
+        raise KnowledgeBaseError(problems)
+    return lexicon
 
 
 def _display(file: Path) -> str:
@@ -428,24 +505,46 @@ def _parse_word_list(file: str, data: Any, problems: list[Problem]) -> list[str]
     return [w for w in words if w not in bad]
 
 
-def _parse_synonyms(file: str, data: Any, problems: list[Problem]) -> dict[str, str]:
-    """Each group is a list of words; every word is read as the group's first word."""
+def _parse_synonyms(
+    file: str, data: Any, problems: list[Problem], lines: dict[str, int | None]
+) -> dict[str, str]:
+    """Each group is a list of words; every word is read as the group's first word.
+
+    A word (folded) in two groups is a problem: one of the two readings would silently win.
+    """
     out: dict[str, str] = {}
     groups = data.get("groups") if isinstance(data, dict) else None
     if not isinstance(groups, list):
         problems.append(Problem(file, None, None, "groups", "must be a list of word lists"))
         return out
+    seen: dict[str, tuple[str, int | None]] = {}
     for group in groups:
+        line = _line_of(group)
         if (
             not isinstance(group, list)
             or len(group) < 2
             or not all(isinstance(w, str) for w in group)
         ):
-            problems.append(Problem(file, None, None, "groups", f"bad group {group!r}"))
+            problems.append(Problem(file, line, None, "groups", f"bad group {group!r}"))
             continue
         head = group[0]
+        for word in group:
+            key = fold(word)
+            first = seen.setdefault(key, (head, line))
+            if first != (head, line):
+                where = f"line {first[1]}" if first[1] else "another group"
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        None,
+                        "groups",
+                        f"'{word}' is in two groups: '{first[0]}' ({where}) and '{head}'",
+                    )
+                )
         for word in group[1:]:
             out[word] = head
+            lines[word] = line
     return out
 
 
@@ -459,8 +558,9 @@ def _parse_out_of_scope(file: str, data: Any, problems: list[Problem]) -> list[O
     for cue in cues:
         line = cue.get(_LINE) if isinstance(cue, dict) else None
         lists = {}
-        if isinstance(cue, dict) and not set(cue) - {"words", "unless", _LINE}:
-            lists = {key: cue.get(key, []) for key in ("words", "unless")}
+        offer = cue.get("offer") if isinstance(cue, dict) else None
+        if isinstance(cue, dict) and not set(cue) - {"words", "unless", "with", "offer", _LINE}:
+            lists = {key: cue.get(key, []) for key in ("words", "unless", "with")}
         if (
             not lists
             or not lists["words"]
@@ -468,10 +568,168 @@ def _parse_out_of_scope(file: str, data: Any, problems: list[Problem]) -> list[O
                 isinstance(v, list) and all(isinstance(w, str) and w.strip() for w in v)
                 for v in lists.values()
             )
+            or not (offer is None or isinstance(offer, str))
         ):
             problems.append(
-                Problem(file, line, None, "cues", "each cue needs 'words' (and may have 'unless')")
+                Problem(
+                    file,
+                    line,
+                    None,
+                    "cues",
+                    "each cue needs 'words' (and may have 'unless', 'with' and 'offer': an entry id)",
+                )
             )
             continue
-        out.append(OutOfScopeCue(tuple(lists["words"]), tuple(lists["unless"])))
+        out.append(
+            OutOfScopeCue(
+                tuple(lists["words"]),
+                tuple(lists["unless"]),
+                with_words=tuple(lists["with"]),
+                offer=offer,
+                line=line,
+            )
+        )
+    return out
+
+
+def _parse_lexicon(data: Mapping[str, tuple[str, Any]], problems: list[Problem]) -> Lexicon:
+    """stop_words.yaml and phrases.yaml as one ``Lexicon``; every word folded."""
+    stop_file, stop = data.get(STOP_WORDS_FILE, (STOP_WORDS_FILE, {}))
+    phrase_file, phrases = data.get(PHRASES_FILE, (PHRASES_FILE, {}))
+    if not isinstance(stop, dict):
+        problems.append(Problem(stop_file, None, None, None, "must be a mapping"))
+        stop = {}
+    if not isinstance(phrases, dict):
+        problems.append(Problem(phrase_file, None, None, None, "must be a mapping"))
+        phrases = {}
+
+    def word_set(file: str, value: Any, name: str) -> frozenset[str]:
+        lists = value if isinstance(value, list) else [value]
+        flat = [w for item in lists for w in (item if isinstance(item, list) else [item])]
+        if not all(isinstance(w, str) and w.strip() for w in flat):
+            bad = [w for w in flat if not isinstance(w, str)]
+            problems.append(Problem(file, None, None, name, f"must be words (put {bad} in quotes)"))
+            return frozenset()
+        return frozenset(f for w in flat for f in fold(w).split())
+
+    def mapping(file: str, value: Any, name: str) -> dict[tuple[str, ...], str]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items() if k != _LINE
+        ):
+            problems.append(
+                Problem(file, None, None, name, 'must map phrases to words ("a b": "c")')
+            )
+            return {}
+        return {
+            tuple(fold(k).split()): " ".join(fold(v).split())
+            for k, v in value.items()
+            if k != _LINE
+        }
+
+    by_lang = stop.get("stop_words", {})
+    if not isinstance(by_lang, dict) or set(by_lang) - {*LANGS, _LINE}:
+        problems.append(
+            Problem(stop_file, None, None, "stop_words", "must map en and ar to word lists")
+        )
+        by_lang = {}
+    stop_words = frozenset().union(
+        *(word_set(stop_file, by_lang.get(lang, []), f"stop_words.{lang}") for lang in LANGS)
+    )
+    compounds = mapping(phrase_file, phrases.get("compounds"), "compounds")
+    for key in compounds:
+        if len(key) != 2:
+            problems.append(
+                Problem(phrase_file, None, None, "compounds", f"'{' '.join(key)}' is not two words")
+            )
+    shorthand = mapping(phrase_file, phrases.get("shorthand"), "shorthand")
+    for key in shorthand:
+        if len(key) != 1:
+            problems.append(
+                Problem(phrase_file, None, None, "shorthand", f"'{' '.join(key)}' is not one word")
+            )
+    return Lexicon(
+        stop_words=stop_words,
+        keep_after_article=word_set(
+            stop_file, stop.get("keep_after_article", []), "keep_after_article"
+        ),
+        weak_words=word_set(stop_file, stop.get("weak_words", []), "weak_words"),
+        question_words=word_set(stop_file, stop.get("question_words", []), "question_words"),
+        shorthand={k[0]: tuple(v.split()) for k, v in shorthand.items() if len(k) == 1},
+        compounds={(k[0], k[1]): v for k, v in compounds.items() if len(k) == 2},
+        idioms=mapping(phrase_file, phrases.get("idioms"), "idioms"),
+        excluders=word_set(phrase_file, phrases.get("excluders", []), "excluders"),
+        conjunctions=word_set(phrase_file, phrases.get("conjunctions", []), "conjunctions"),
+        negators=word_set(phrase_file, phrases.get("negators", []), "negators"),
+    )
+
+
+def _cross_check(
+    entries: Mapping[str, Entry],
+    synonyms: Mapping[str, str],
+    cues: list[OutOfScopeCue],
+    lexicon: Lexicon | None,
+    *,
+    where: Mapping[str, str],
+    synonym_lines: Mapping[str, int | None],
+) -> list[Problem]:
+    """What no single file shows: the lexicon, the synonyms, the cues and the entries
+    contradicting one another."""
+    from bot.normalize import default_lexicon, is_content, words
+
+    lx = lexicon or default_lexicon()
+    out: list[Problem] = []
+    # A cue without `unless` is excused by the entries whose phrasings use its word, read
+    # through the synonyms: a cue word whose group's head is not a word of the same cue is
+    # excused by the whole group ("officer", a job, by every entry that says "police"),
+    # which is never what was meant. A group that is all cue words ("next", "upcoming")
+    # is one on purpose: only its own entry is excused.
+    plain_cues = {fold(w): n for n, c in enumerate(cues) if not c.unless for w in c.words}
+    for word, head in synonyms.items():
+        key = fold(word)
+        line = synonym_lines.get(word)
+        if key in lx.stop_words and key not in lx.keep_after_article:
+            out.append(
+                Problem(where["synonyms"], line, None, "groups", f"'{word}' is also a stop word")
+            )
+        if key in plain_cues and plain_cues.get(fold(head)) != plain_cues[key]:
+            number = plain_cues[key]
+            out.append(
+                Problem(
+                    where["synonyms"],
+                    line,
+                    None,
+                    "groups",
+                    f"'{word}' (a synonym of '{head}') is also an out-of-scope cue without "
+                    f"'unless' ({where['cues']}:{cues[number].line}); give the cue an 'unless'",
+                )
+            )
+    phrasings = {fold(v): entry for entry in entries.values() for v in entry.variants()}
+    for idiom in lx.idioms:
+        owner = phrasings.get(" ".join(idiom))
+        if owner is not None:
+            out.append(
+                Problem(
+                    where["phrases"],
+                    None,
+                    None,
+                    "idioms",
+                    f"'{' '.join(idiom)}' is a whole phrasing of entry '{owner.id}': an idiom is "
+                    "a phrase of the language, not a question",
+                )
+            )
+    for entry in entries.values():
+        entry_file, _, entry_line = entry.source.rpartition(":")
+        for variant in entry.variants():
+            if not any(is_content(w, lx) for w in words(variant, lx)):
+                out.append(
+                    Problem(
+                        entry_file,
+                        int(entry_line),
+                        entry.id,
+                        "questions",
+                        f"'{variant}' has no word left to match (all stop words or idioms)",
+                    )
+                )
     return out

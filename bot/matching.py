@@ -17,6 +17,7 @@ not with the size of the base.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -25,13 +26,15 @@ from typing import Literal
 from rapidfuzz import fuzz
 
 from bot.knowledge import KnowledgeBase, OutOfScopeCue
+from bot.lexicon import Lexicon
 from bot.normalize import (
-    WEAK_WORDS,
     Lang,
     deep_stem,
+    default_lexicon,
     detect_language,
     fold,
     is_content,
+    readings,
     stem,
     words,
 )
@@ -72,7 +75,16 @@ SOUND_SIMILARITY = 0.95
 _SOUNDS: tuple[tuple[str, str], ...] = (
     ("ph", "f"), ("ck", "k"), ("c", "k"), ("q", "k"), ("y", "i"), ("z", "s"),
 )  # fmt: skip
-# Weight of a question word such as "why" (see ``normalize.WEAK_WORDS``).
+# Long messages: a message of at least this many content words and two clauses or more
+# is read as context plus a question; the question clause's scores count this much.
+LONG_MESSAGE_WORDS = 8
+CLAUSE_WEIGHT = 0.6
+# Where one clause ends: sentence ends, semicolons, line breaks (not commas: "besides
+# data, people and tools" is one clause).
+_CLAUSE = re.compile("[^.!?;\n؟؛]+[.!?;\n؟؛]*")
+# A cue's ``with`` word counts within this many words after the cue word (its object).
+CUE_WITH_WINDOW = 3
+# Weight of a question word such as "why" (``weak_words`` in knowledge/stop_words.yaml).
 WEAK_WEIGHT = 0.6
 # An unknown word weighs like a term found in this many entries: it is evidence
 # that the question is about something the base does not cover.
@@ -103,6 +115,8 @@ class MatchResult:
     score: float
     suggestions: tuple[str, ...]
     ranked: tuple[Scored, ...] = field(default=(), repr=False)
+    # Another topic the message also asked about (a second question), offered as a button.
+    also: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -129,6 +143,8 @@ class WordTrace:
     how: Literal["exact", "deep", "typo", "known", "unknown"]
     expansions: Expansion
     weight: float
+    # The clitics-off reading the term came from ("لضباطكم" read as "ضباط"), if any.
+    reading: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,19 +170,35 @@ class Matcher:
         synonyms: Mapping[str, str] | None = None,
         thresholds: Thresholds | None = None,
         out_of_scope: Iterable[OutOfScopeCue] = (),
+        lexicon: Lexicon | None = None,
     ) -> None:
         self.thresholds = thresholds or Thresholds()
+        self.lexicon = lexicon or default_lexicon()
         self._synonyms, self._stem_synonyms = _prepare_synonyms(synonyms or {})
+        self._known: frozenset[str] = frozenset()
         # Out-of-scope cues: folded word (and Arabic stem) -> cue number, and per
         # cue the words that lift it (None: the entry's own vocabulary does), also
         # by their synonyms' term ("expert" lifts a cue for "engineer" too).
         self._cue_of: dict[str, int] = {}
         self._cue_unless: list[frozenset[str] | None] = []
+        self._cue_offer: list[str | None] = []
+        self._cue_with: list[frozenset[str]] = []
         for number, cue in enumerate(out_of_scope):
+            self._cue_offer.append(cue.offer)
+            with_keys = _cue_keys(cue.with_words)
+            self._cue_with.append(frozenset(with_keys + [self._term(k) for k in with_keys]))
             self._cue_of.update((key, number) for key in _cue_keys(cue.words))
             unless = _cue_keys(cue.unless)
             unless += [self._term(key) for key in unless]
             self._cue_unless.append(frozenset(unless) if unless else None)
+        # Words the base knows, for the guard on ``readings``: the plain terms of every
+        # phrasing and the synonyms' heads. Phrasings are indexed by their plain terms
+        # (``_known`` is still empty while they are read): the base's own words are
+        # taken as written, only a question's unknown words are split.
+        variants = list(variants)
+        self._known = frozenset(
+            term for _, text in variants for _, term in self._word_terms(text)
+        ) | frozenset(self._synonyms.values())
         self._entry_ids: list[str] = []
         entry_index: dict[str, int] = {}
         self._variant_entry: list[int] = []
@@ -257,6 +289,7 @@ class Matcher:
             synonyms=kb.synonyms,
             thresholds=thresholds,
             out_of_scope=kb.out_of_scope,
+            lexicon=kb.lexicon,
         )
 
     def __len__(self) -> int:
@@ -265,13 +298,31 @@ class Matcher:
     def _word_terms(self, text: str | list[str]) -> list[tuple[str, str]]:
         """(folded word, index term) for every content word of ``text`` (or its words)."""
         out = []
-        for word in words(text) if isinstance(text, str) else text:
-            if not is_content(word):
+        for word in words(text, self.lexicon) if isinstance(text, str) else text:
+            if not is_content(word, self.lexicon):
                 continue
             out.append((word, self._term(word)))
         return out
 
     def _term(self, word: str) -> str:
+        """The index term of a folded word: its synonym group's head or its stem, or the
+        term of another reading of its clitics when only that one is a known word."""
+        term = self._plain_term(word)
+        if not self._known or term in self._known or not _is_arabic(word):
+            return term
+        found = self._reading(word)
+        return term if found is None else found[1]
+
+    def _reading(self, word: str) -> tuple[str, str] | None:
+        """The first reading of ``word`` (see ``stemming.readings``) that is a known word,
+        with its term."""
+        for reading in readings(word):
+            other = self._synonyms.get(reading) or self._stem_synonyms.get(reading, reading)
+            if other in self._known:
+                return reading, other
+        return None
+
+    def _plain_term(self, word: str) -> str:
         term = self._synonyms.get(word)
         if term is None:
             stemmed = stem(word)
@@ -287,28 +338,48 @@ class Matcher:
         its cue's number: what both ``_cues`` and ``cue_hits`` read."""
         present = set(found)
         present.update(stem(w) for w in found if _is_arabic(w))
-        present.update(self._term(w) for w in found if is_content(w))
+        present.update(self._term(w) for w in found if is_content(w, self.lexicon))
         hits: list[tuple[str, int]] = []
-        for word in found:
+        for i, word in enumerate(found):
             number = self._cue_of.get(word)
             if number is None and _is_arabic(word):
                 number = self._cue_of.get(stem(word))
-            if number is not None:
+                if number is None and self._plain_term(word) not in self._known:
+                    # as in ``_term``: only a word the base does not know is split
+                    keys = readings(word)
+                    number = next((self._cue_of[k] for k in keys if k in self._cue_of), None)
+            if number is not None and (
+                not self._cue_with[number] or self._with_follows(number, found[i + 1 :])
+            ):
                 hits.append((word, number))
         return present, hits
 
-    def _cues(self, found: list[str]) -> list[frozenset[int]]:
-        """For each out-of-scope cue in the words: the entries it leaves alone."""
+    def _with_follows(self, number: int, rest: list[str]) -> bool:
+        """Whether one of the cue's ``with`` words is among the next few words: the
+        object of the cue's verb ("register a firm", not "a startup... where do we start")."""
+        for word in rest[:CUE_WITH_WINDOW]:
+            keys = {word, stem(word)}
+            if is_content(word, self.lexicon):
+                keys.add(self._term(word))
+            if keys & self._cue_with[number]:
+                return True
+        return False
+
+    def _cues(self, found: list[str]) -> list[tuple[int, frozenset[int]]]:
+        """For each out-of-scope cue in the words: its number and the entries it leaves alone."""
         if not self._cue_of:
             return []
         present, hits = self._cue_words(found)
-        out: list[frozenset[int]] = []
+        out: list[tuple[int, frozenset[int]]] = []
         for word, number in hits:
             unless = self._cue_unless[number]
             if unless is None:
-                out.append(frozenset(self._entry_postings.get(self._term(word), ())))
+                # Spared by the word as written (its clitics kept: "كموظف", as an employee,
+                # is a job cue even though "موظف" is a word of the base).
+                spared = self._entry_postings.get(self._plain_term(word), ())
+                out.append((number, frozenset(spared)))
             elif not unless & present:
-                out.append(frozenset())
+                out.append((number, frozenset()))
         return out
 
     def _expand(self, word: str, term: str) -> Expansion:
@@ -365,7 +436,11 @@ class Matcher:
         An entry that leaves an out-of-scope cue of the question unexplained scores
         at most halfway between the suggest and answer thresholds.
         """
-        found = words(text)
+        return self._scores(text)[0]
+
+    def _scores(self, text: str) -> tuple[list[Scored], tuple[str, ...]]:
+        """``scores``, and the entries offered by the cues that capped a score."""
+        found = words(text, self.lexicon)
         pairs = list(dict(reversed(self._word_terms(found))).items())
         seen: set[str] = set()
         weighted: list[tuple[float, Expansion]] = []
@@ -376,13 +451,13 @@ class Matcher:
             seen.add(term)
             expansions = self._expand(word, term)
             weight = max((self._idf[t] for t, _ in expansions), default=self._unknown_idf)
-            if word in WEAK_WORDS:
+            if word in self.lexicon.weak_words:
                 weight = min(weight, WEAK_WEIGHT)
             else:
                 strong = True
             weighted.append((weight, expansions))
         if not strong:
-            return []
+            return [], ()
         query_weight = sum(weight for weight, _ in weighted)
         explained: dict[int, float] = defaultdict(float)
         covered: dict[int, float] = defaultdict(float)
@@ -421,21 +496,35 @@ class Matcher:
             entry = self._variant_entry[vid]
             if score > by_entry.get(entry, 0.0):
                 by_entry[entry] = score
-        final: list[tuple[int, float]] = []
+        # (entry, score, score before a cue's cap): capped entries keep their order
+        final: list[tuple[int, float, float]] = []
+        offers: dict[str, None] = {}
         for entry, s in by_entry.items():
-            score = 100.0 * (
+            raw = 100.0 * (
                 VARIANT_SIDE * s + (1 - VARIANT_SIDE) * entry_explained[entry] / query_weight
             )
-            if any(entry not in excused for excused in cues):
-                score = min(score, cap)
-            final.append((entry, score))
-        ranked = sorted(final, key=lambda item: -item[1])
-        return [Scored(self._entry_ids[e], s) for e, s in ranked]
+            score = raw
+            capping = [number for number, excused in cues if entry not in excused]
+            if capping:
+                score = min(raw, cap)
+                offers.update((o, None) for n in capping if (o := self._cue_offer[n]))
+            final.append((entry, score, raw))
+        ranked = sorted(final, key=lambda item: (-item[1], -item[2]))
+        return [Scored(self._entry_ids[e], s) for e, s, _ in ranked], tuple(offers)
 
     def match(self, text: str, lang: Lang | None = None) -> MatchResult:
-        """Decide between a direct answer, "did you mean" choices and the fallback."""
+        """Decide between a direct answer, "did you mean" choices and the fallback.
+
+        A long message is read as context plus a question: the clause that asks (see
+        ``question_clauses``) weighs more than the rest, and a second question about
+        another topic is returned in ``also``.
+        """
         language = lang or detect_language(text)
-        ranked = self.scores(text)
+        ranked, offers = self._scores(text)
+        questions = self.question_clauses(text) if len(ranked) > 1 else []
+        also: tuple[str, ...] = ()
+        if questions:
+            ranked, offers, also = self._weigh_questions(ranked, offers, questions)
         t = self.thresholds
         top = ranked[0].score if ranked else 0.0
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
@@ -443,13 +532,61 @@ class Matcher:
             outcome: Outcome = "answer"
             entry_id: str | None = ranked[0].entry_id
             suggestions: tuple[str, ...] = ()
+            also = tuple(a for a in also if a != entry_id)
         else:
             entry_id = None
-            suggestions = tuple(
-                s.entry_id for s in ranked[: t.max_suggestions] if s.score >= t.suggest
-            )
+            also = ()
+            # The honest entry of a cue that stopped the answer comes first.
+            choices = [*offers, *(s.entry_id for s in ranked if s.score >= t.suggest)]
+            suggestions = tuple(dict.fromkeys(choices))[: t.max_suggestions]
             outcome = "suggest" if suggestions else "fallback"
-        return MatchResult(text, language, outcome, entry_id, top, suggestions, tuple(ranked[:5]))
+        return MatchResult(
+            text, language, outcome, entry_id, top, suggestions, tuple(ranked[:5]), also
+        )
+
+    def question_clauses(self, text: str) -> list[str]:
+        """The clauses of a long message that ask something, last first; [] for a short one.
+
+        A clause asks when it ends with a question mark or opens with a question word
+        (``question_words`` in knowledge/stop_words.yaml). A message of one clause, or of
+        fewer than ``LONG_MESSAGE_WORDS`` content words, is read whole.
+        """
+        clauses = [c for c in _CLAUSE.findall(text) if fold(c)]
+        if len(clauses) < 2:
+            return []
+        found = words(text, self.lexicon)
+        if sum(1 for w in found if is_content(w, self.lexicon)) < LONG_MESSAGE_WORDS:
+            return []
+        asking = []
+        for clause in clauses:
+            first = fold(clause).split()[:1]
+            asks = "?" in clause or "؟" in clause
+            if asks or (first and first[0] in self.lexicon.question_words):
+                asking.append(clause)
+        return asking[::-1] if len(asking) < len(clauses) else []
+
+    def _weigh_questions(
+        self, ranked: list[Scored], offers: tuple[str, ...], questions: list[str]
+    ) -> tuple[list[Scored], tuple[str, ...], tuple[str, ...]]:
+        """Scores of the whole message blended with those of its (last) question clause,
+        and the best entry of any other question clause that the blend does not rank first."""
+        part, part_offers = self._scores(questions[0])
+        if not part:
+            return ranked, offers, ()
+        whole = {s.entry_id: s.score for s in ranked}
+        clause = {s.entry_id: s.score for s in part}
+        blended = [
+            Scored(e, CLAUSE_WEIGHT * clause.get(e, 0.0) + (1 - CLAUSE_WEIGHT) * whole.get(e, 0.0))
+            for e in dict.fromkeys([*whole, *clause])
+        ]
+        blended.sort(key=lambda s: -s.score)
+        also: list[str] = []
+        for other in questions[1:]:
+            other_ranked, _ = self._scores(other)
+            if other_ranked and other_ranked[0].score >= self.thresholds.answer:
+                also.append(other_ranked[0].entry_id)
+        merged_offers = tuple(dict.fromkeys([*part_offers, *offers]))
+        return blended, merged_offers, tuple(dict.fromkeys(also))
 
     # Read-only views for maintainers' tools (``partnerbot kb explain``); matching never
     # calls them. ``cue_hits`` reads cues through ``_cue_words``, as ``_cues`` does.
@@ -459,7 +596,7 @@ class Matcher:
         term = self._term(word)
         expansions = self._expand(word, term)
         weight = max((self._idf[t] for t, _ in expansions), default=self._unknown_idf)
-        if word in WEAK_WORDS:
+        if word in self.lexicon.weak_words:
             weight = min(weight, WEAK_WEIGHT)
         how: Literal["exact", "deep", "typo", "known", "unknown"]
         if term in self._postings:
@@ -472,7 +609,9 @@ class Matcher:
             how = "deep"
         else:
             how = "typo"
-        return WordTrace(word, term, how, expansions, weight)
+        plain = self._plain_term(word)
+        reading = self._reading(word) if term != plain else None
+        return WordTrace(word, term, how, expansions, weight, reading[0] if reading else None)
 
     def cue_hits(self, found: list[str]) -> list[CueHit]:
         """Every out-of-scope cue word among the folded words ``found``, lifted or not."""
@@ -482,7 +621,7 @@ class Matcher:
             unless = self._cue_unless[number]
             spared: frozenset[str] = frozenset()
             if unless is None:
-                entries = self._entry_postings.get(self._term(word), ())
+                entries = self._entry_postings.get(self._plain_term(word), ())
                 spared = frozenset(self._entry_ids[e] for e in entries)
             lifted = unless & present if unless is not None else frozenset()
             out.append(CueHit(word, number, frozenset(lifted), unless is not None, spared))

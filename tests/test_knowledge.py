@@ -125,3 +125,64 @@ def test_victim_hint_is_a_validated_flag(tmp_path: Path) -> None:
     assert (kb["alpha"].victim_hint, kb["beta"].victim_hint) == (True, False)
     found = problems(tmp_path, GOOD.replace("  related: [beta]", "  victim_hint: sometimes"))
     assert any("field 'victim_hint': must be true or false" in p for p in found)
+
+
+def test_shipped_lexicon_is_content_not_code(kb: KnowledgeBase) -> None:
+    """Stop words, shorthand, compounds and idioms come from knowledge/*.yaml, folded."""
+    assert kb.lexicon is not None
+    assert "لماذا" in kb.lexicon.weak_words and "what" in kb.lexicon.stop_words
+    assert kb.lexicon.shorthand["wg"] == ("working", "group")
+    assert kb.lexicon.compounds[("in", "kind")] == "inkind"
+    assert kb.lexicon.idioms[("lend", "a", "hand")] == "help"
+    assert "شيء" not in kb.lexicon.stop_words and "شي" in kb.lexicon.stop_words  # folded
+    # "register a company" rewritten as a phrase was a rule shaped like one question
+    assert ("register", "a", "company") not in kb.lexicon.idioms
+
+
+def test_every_entry_has_as_many_arabic_phrasings_as_english(kb: KnowledgeBase) -> None:
+    for entry in kb.entries.values():
+        for field_name in ("questions", "keywords"):
+            texts = getattr(entry, field_name)
+            assert len(texts.get("ar", ())) >= len(texts.get("en", ())), (entry.id, field_name)
+
+
+def test_a_word_in_two_synonym_groups_names_both(tmp_path: Path) -> None:
+    write(tmp_path, "groups:\n  - [alpha, first]\n  - [beta, second, first]\n", "synonyms.yaml")
+    found = problems(tmp_path, GOOD)
+    assert found == [
+        f"{tmp_path / 'synonyms.yaml'}:3: file, field 'groups': "
+        "'first' is in two groups: 'alpha' (line 2) and 'beta'"
+    ]
+
+
+def test_a_synonym_that_is_a_stop_word_or_a_cue_of_another_meaning(tmp_path: Path) -> None:
+    write(tmp_path, "groups:\n  - [alpha, what, officer]\n", "synonyms.yaml")
+    write(tmp_path, "cues:\n  - words: [officer, job]\n", "out_of_scope.yaml")
+    found = problems(tmp_path, GOOD)
+    assert any("'what' is also a stop word" in p for p in found)
+    assert any(
+        "synonyms.yaml:2" in p
+        and "'officer' (a synonym of 'alpha') is also an out-of-scope cue without 'unless'" in p
+        and "out_of_scope.yaml:2" in p
+        for p in found
+    )
+
+
+def test_a_phrasing_with_no_word_left_and_an_idiom_that_is_a_question(tmp_path: Path) -> None:
+    shipped = Path(__file__).resolve().parent.parent / "knowledge"
+    for name in ("stop_words.yaml", "phrases.yaml"):
+        text = (shipped / name).read_text(encoding="utf-8")
+        if name == "phrases.yaml":
+            text = text.replace("idioms:\n", 'idioms:\n  "alpha please": "help"\n', 1)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    found = problems(tmp_path, GOOD.replace("explain beta]", "explain beta, what is it]"))
+    assert any("'what is it' has no word left to match" in p for p in found)
+    assert any("'alpha please' is a whole phrasing of entry 'alpha'" in p for p in found)
+
+
+def test_cue_offer_must_name_an_entry(tmp_path: Path) -> None:
+    write(tmp_path, "cues:\n  - words: [date]\n    offer: gamma\n", "out_of_scope.yaml")
+    found = problems(tmp_path, GOOD)
+    assert found == [
+        f"{tmp_path / 'out_of_scope.yaml'}:2: file, field 'offer': unknown entry id 'gamma'"
+    ]

@@ -9,6 +9,7 @@ import yaml
 
 from bot.knowledge import OutOfScopeCue, load_knowledge_base
 from bot.matching import Matcher, Thresholds
+from bot.normalize import fold
 
 ROOT = Path(__file__).resolve().parent.parent
 OUR_SET = ROOT / "tests" / "data" / "questions.yaml"
@@ -280,3 +281,72 @@ def test_typo_is_measured_against_the_word_as_written() -> None:
 )
 def test_business_english(matcher: Matcher, text: str, entry_id: str) -> None:
     assert matcher.match(text).entry_id == entry_id
+
+
+def test_a_clitic_comes_off_only_when_the_rest_is_a_known_word() -> None:
+    m = Matcher([("startups", "الشركات الناشئة"), ("kenya", "اجتماع كينيا")])
+    trace = m.trace_word(fold("لشركتنا"))  # for our company
+    assert (trace.how, trace.reading) == ("exact", "شركه")
+    assert m.trace_word(fold("فكينيا")).how == "exact"  # so, in Kenya (dialect)
+    assert m.match("فكينيا").entry_id == "kenya"
+    # ب is a root letter of بيانات: the split is not taken when يانات is unknown
+    assert m.trace_word(fold("بيانات")).reading is None
+
+
+@pytest.mark.parametrize("text", ["وين مكاتبكم؟", "فين فروعكم", "where are your offices?"])
+def test_offices_are_a_location_question_not_secondment(matcher: Matcher, text: str) -> None:
+    """Office words are cues of their own role (where an organisation sits): no direct
+    answer, and the honest contact-details entry is offered first."""
+    result = matcher.match(text)
+    assert result.entry_id is None
+    assert result.suggestions[0] == "contact-details"
+
+
+def test_offices_stay_secondment_when_an_expert_goes_there(matcher: Matcher) -> None:
+    result = matcher.match("could our analyst work at your offices for a few months?")
+    assert result.entry_id == "expert-secondment"
+
+
+def test_a_cue_offers_its_honest_entry_first(matcher: Matcher) -> None:
+    result = matcher.match("ورشة العمل القادمة لفريق أفريقيا")  # a future date
+    assert (result.entry_id, result.suggestions[0]) == (None, "event-dates")
+
+
+@pytest.mark.parametrize(
+    ("text", "founding"),
+    [
+        ("register a firm in egypt", True),
+        ("how do we start a business in jordan", True),
+        ("كيف أسجل شركة في دبي", True),
+        ("we're a small startup, where do we start?", False),
+        ("how do we register with you", False),
+    ],
+)
+def test_a_with_cue_needs_its_object(matcher: Matcher, text: str, founding: bool) -> None:
+    """Registering or starting is signing up, unless a company is what is registered."""
+    assert (matcher.match(text).entry_id is None) is founding
+
+
+def test_a_memorandum_of_understanding_is_an_mou(matcher: Matcher) -> None:
+    assert [t.term for t in map(matcher.trace_word, ("mou", "مذكره", "تفاهم"))] == ["agre"] * 3
+
+
+def test_fraud_is_not_only_the_africa_groups_romance_scams(matcher: Matcher) -> None:
+    result = matcher.match("نبي نساعدكم في مكافحة النصب الإلكتروني")
+    assert result.entry_id != "africa-working-group"
+
+
+def test_long_message_weighs_the_question_over_the_context(matcher: Matcher) -> None:
+    text = (
+        "We are a telecom operator in Oman and our security team sees a lot of phishing. "
+        "How can we share what we see with you? Also, do you offer training for our staff?"
+    )
+    assert matcher.question_clauses(text)[0].strip().startswith("Also, do you offer training")
+    result = matcher.match(text)
+    assert result.entry_id == "training-support"
+    assert result.also == ("information-sharing",)  # the second question, as a button
+
+
+def test_a_short_message_is_read_whole(matcher: Matcher) -> None:
+    assert matcher.question_clauses("Hello. What is expert secondment?") == []
+    assert matcher.match("Hello. What is expert secondment?").also == ()

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.normalize import STOP_WORDS, content_words, deep_stem, detect_language, fold, stem, tokens
+from bot.normalize import (
+    content_words,
+    deep_stem,
+    default_lexicon,
+    detect_language,
+    fold,
+    readings,
+    stem,
+    tokens,
+)
 
 
 @pytest.mark.parametrize(
@@ -52,7 +61,7 @@ def test_stop_words_only_give_no_tokens(text: str) -> None:
 
 
 def test_stop_words_are_folded() -> None:
-    assert all(word == fold(word) for word in STOP_WORDS)
+    assert all(word == fold(word) for word in default_lexicon().stop_words)
 
 
 @pytest.mark.parametrize(
@@ -83,7 +92,7 @@ def test_detect_language(text: str, lang: str) -> None:
         ("our firm wants to chip in", ["firm", "wants", "contribute"]),
         ("hand over threat feeds", ["give", "threat", "feeds"]),
         ("could he be based at your office", ["stationed", "office"]),
-        ("when is the next meeting", ["upcoming", "meeting"]),
+        ("when is the next meeting", ["next", "meeting"]),  # "next" is a synonym, no idiom
         ("ما عدا التدريب", ["عدا"]),
         ("information technology companies", ["infotech", "companies"]),  # not "information"
         ("شركات تقنية المعلومات", ["شركات", "infotech"]),
@@ -103,3 +112,40 @@ def test_content_words_handle_chat_and_dialect(text: str, expected: list[str]) -
 
 def test_iraqi_gaf_and_dialect_stop_words() -> None:
     assert content_words("شلون نگدر نتعاون ويا الإنتربول") == ["نتعاون", "الانتربول"]
+
+
+@pytest.mark.parametrize(
+    ("word", "same_as"),
+    [
+        ("فبالتدريب", "التدريب"),  # so + with + the
+        ("وكالشركات", "شركة"),  # and + like + the, plural
+        ("بياناتكم", "بيانات"),  # a pronoun before the plural ending
+        ("تشتغلوا", "تشتغل"),  # the verb's plural ending
+    ],
+)
+def test_clitics_stack_around_a_word(word: str, same_as: str) -> None:
+    assert stem(fold(word)) == stem(fold(same_as))
+
+
+@pytest.mark.parametrize(
+    ("word", "reading"),
+    [
+        ("فكينيا", "كينيا"),  # ف before a bare word
+        ("لشركتنا", "شركه"),  # ل, and the ة written ت before a pronoun
+        ("عالنت", "النت"),  # dialect ع (on the)
+        ("هالمؤتمر", "موتمر"),  # dialect ه (this)
+        ("بنشتغل", "نشتغل"),  # dialect present-tense ب
+        ("حنشارك", "نشارك"),  # dialect future ح
+        ("مايقدرش", "يقدر"),  # negation wrapped around the verb
+    ],
+)
+def test_readings_split_off_ambiguous_clitics(word: str, reading: str) -> None:
+    assert reading in readings(fold(word))
+
+
+def test_ambiguous_letters_stay_in_the_stem() -> None:
+    """A split that could be a root letter is only a reading, never the stem."""
+    assert stem(fold("بيانات")) == stem(fold("البيانات"))  # not ب + يانات
+    assert stem(fold("عالمية")) == "عالم"  # global, not ع + ال + مية
+    assert stem(fold("فريق")) == "فريق"
+    assert "نبل" not in readings(fold("منبلش"))  # «we start», not a negation

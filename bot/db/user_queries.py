@@ -1,0 +1,152 @@
+"""The partner's own rows on the hot path: profile, written language, open form.
+
+Part of ``Store`` (a mixin). Every partner message needs the open form and the
+language choices; ``user_state`` reads them in one statement, and ``user_version``
+lets a caller keep that read for the rest of an update: it changes whenever this
+process writes the user's form or profile. (Another process never writes them while
+this one handles the user's update: one user's updates are handled one at a time.)
+All Core statements: the ORM's unit of work buys nothing for single-row reads and
+upserts, and cost about twice the CPU.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.db.dialect import upsert_insert
+from bot.db.models import FormState, UserProfile, utcnow
+
+WRITTEN_TTL = 60.0  # seconds a noted written language is not written again
+CACHE_SIZE = 10_000  # users remembered per process (written languages, write versions)
+
+
+@dataclass(frozen=True)
+class UserState:
+    """What handling a partner's update needs to know about them."""
+
+    form: dict[str, Any] | None
+    language: str | None  # chosen with /language
+    written_language: str | None
+    source: str | None  # the /start deep-link parameter
+
+
+class UserQueries:
+    engine: AsyncEngine
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._written: dict[int, tuple[str, float]] = {}
+        self._versions: dict[int, int] = {}
+
+    def user_version(self, user_id: int) -> int:
+        """Changes whenever this process writes the user's form or profile."""
+        return self._versions.get(user_id, 0)
+
+    def _changed(self, user_id: int) -> None:
+        if len(self._versions) >= CACHE_SIZE:
+            self._versions.clear()  # every kept read is then re-read: safe, just slower
+        self._versions[user_id] = self._versions.get(user_id, 0) + 1
+
+    async def user_state(self, user_id: int) -> UserState:
+        """The open form and the profile's language and source, in one round trip."""
+
+        def of(column: Any, key: Any) -> Any:
+            return select(column).where(key == user_id).scalar_subquery()
+
+        query = select(
+            of(FormState.state, FormState.user_id),
+            of(UserProfile.language, UserProfile.user_id),
+            of(UserProfile.written_language, UserProfile.user_id),
+            of(UserProfile.source, UserProfile.user_id),
+        )
+        async with self.engine.connect() as connection:
+            form, language, written, source = (await connection.execute(query)).one()
+        return UserState(form, language, written, source)
+
+    async def profile(self, user_id: int) -> UserProfile | None:
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(select(UserProfile).where(UserProfile.user_id == user_id))
+            ).one_or_none()
+        return None if row is None else UserProfile(**row._asdict())
+
+    async def update_profile(self, user_id: int, **values: Any) -> None:
+        """Set profile fields (creating the profile), in one statement."""
+        self._changed(user_id)
+        statement = (
+            upsert_insert(self.engine)(UserProfile)
+            .values(user_id=user_id, created_at=utcnow(), updated_at=utcnow(), **values)
+            .on_conflict_do_update(
+                index_elements=["user_id"], set_={**values, "updated_at": utcnow()}
+            )
+        )
+        async with self.engine.begin() as connection:
+            await connection.execute(statement)
+
+    async def note_written_language(self, user_id: int, language: str) -> None:
+        """Remember the language of the user's latest message, in one statement that
+        writes only when it changed.
+
+        This process skips the statement when it wrote the same language for the same
+        user within the last minute: a partner's messages mostly keep one language, and
+        a write per message was a large share of the bot's work. Another worker's
+        change is at most a minute away from being written over again.
+        """
+        now = time.monotonic()
+        noted = self._written.get(user_id)
+        if noted is not None and noted[0] == language and now - noted[1] < WRITTEN_TTL:
+            return
+        if len(self._written) >= CACHE_SIZE:
+            self._written.clear()
+        self._written[user_id] = (language, now)
+        self._changed(user_id)
+        statement = (
+            upsert_insert(self.engine)(UserProfile)
+            .values(
+                user_id=user_id,
+                written_language=language,
+                created_at=utcnow(),
+                updated_at=utcnow(),
+            )
+            .on_conflict_do_update(
+                index_elements=["user_id"],
+                set_={"written_language": language, "updated_at": utcnow()},
+                where=or_(
+                    UserProfile.written_language.is_(None),
+                    UserProfile.written_language != language,
+                ),
+            )
+        )
+        async with self.engine.begin() as connection:
+            await connection.execute(statement)
+
+    # Form state ------------------------------------------------------------
+    async def load_form(self, user_id: int) -> FormState | None:
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(select(FormState).where(FormState.user_id == user_id))
+            ).one_or_none()
+        return None if row is None else FormState(**row._asdict())
+
+    async def save_form(self, user_id: int, state: dict[str, Any]) -> None:
+        self._changed(user_id)
+        now = utcnow()
+        statement = (
+            upsert_insert(self.engine)(FormState)
+            .values(user_id=user_id, state=state, updated_at=now)
+            .on_conflict_do_update(
+                index_elements=["user_id"], set_={"state": state, "updated_at": now}
+            )
+        )
+        async with self.engine.begin() as connection:
+            await connection.execute(statement)
+
+    async def delete_form(self, user_id: int) -> None:
+        self._changed(user_id)
+        async with self.engine.begin() as connection:
+            await connection.execute(delete(FormState).where(FormState.user_id == user_id))

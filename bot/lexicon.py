@@ -1,0 +1,50 @@
+"""The lexicon: stop words, shorthand, compounds, idioms and grammar words, as data.
+
+Its content lives in ``knowledge/stop_words.yaml`` and ``knowledge/phrases.yaml``
+(loaded by ``bot.knowledge``); this module only holds the model. Every word is
+folded (see ``normalize.fold``) before it gets here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+_ARABIC_LETTER = re.compile("[\u0621-\u064a]")
+# What may stand before an Arabic stop word that is still one ("الطريقة", "وحابين").
+ARABIC_ATTACHED: tuple[str, ...] = ("وال", "ال", "و")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    stop_words: frozenset[str] = frozenset()
+    # Stop words that are nouns that matter behind the article ("الدول", "الطرق").
+    keep_after_article: frozenset[str] = frozenset()
+    # Question words weighed lightly ("why"); never a match on their own.
+    weak_words: frozenset[str] = frozenset()
+    # Words that open a question: they find the question in a long message.
+    question_words: frozenset[str] = frozenset()
+    shorthand: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    compounds: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    idioms: Mapping[tuple[str, ...], str] = field(default_factory=dict)
+    excluders: frozenset[str] = frozenset()
+    conjunctions: frozenset[str] = frozenset()
+    negators: frozenset[str] = frozenset()
+    # Derived, for speed: Arabic stop words that stay stop words behind the article,
+    # the lengths of the idioms (longest first) and their first words.
+    long_stop_words: frozenset[str] = field(init=False)
+    idiom_sizes: tuple[int, ...] = field(init=False)
+    idiom_starts: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        long_stop_words = frozenset(
+            w
+            for w in self.stop_words
+            if len(w) >= 3 and _ARABIC_LETTER.match(w) and w not in self.keep_after_article
+        )
+        object.__setattr__(self, "long_stop_words", long_stop_words)
+        object.__setattr__(
+            self, "idiom_sizes", tuple(sorted({len(k) for k in self.idioms}, reverse=True))
+        )
+        object.__setattr__(self, "idiom_starts", frozenset(k[0] for k in self.idioms))

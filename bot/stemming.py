@@ -1,0 +1,219 @@
+"""Stemming: Arabic clitics and endings, English inflection.
+
+Three keys of decreasing precision, all taking a folded word (see ``normalize.fold``):
+
+- ``stem``: what a reader would call the same word. The article, and a conjunction or
+  preposition in front of it (وال، بال، فال، لل، and dialect عال "on the", هال "this"),
+  pronoun and plural endings, English inflection. Safe without a dictionary.
+- ``readings``: the other ways a word may split when a one-letter clitic stands before
+  a bare word (ف ب ك ل و: فكينيا، لشركتنا), a dialect verb prefix (ب- بنشتغل، ح- حنشارك),
+  negation wrapped around it (ما...ش), or a ت that was a ة before a pronoun (شركتنا).
+  Such a split is often wrong (بيانات is not ب + يانات), so the matcher keeps a reading
+  only when its stem is a word the knowledge base knows: that is the guard.
+- ``deep_stem``: a coarse fallback key, verb prefixes and endings off.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ARABIC_LETTER = re.compile("[\u0621-\u064a]")
+
+_EN_SUFFIXES: tuple[tuple[str, str], ...] = (
+    ("ational", "ate"),
+    ("ations", "ate"),
+    ("ation", "ate"),
+    ("ments", ""),
+    ("ment", ""),
+    ("ings", ""),
+    ("ing", ""),
+    ("ies", "y"),
+    ("ied", "y"),
+    ("ers", "er"),
+    ("ed", ""),
+    ("es", ""),
+    ("s", ""),
+)
+
+
+def _article_prefixes(prepositions: str) -> tuple[str, ...]:
+    """The article with what may be attached before it, longest first: a conjunction
+    (و ف), then one of ``prepositions``, then ال (ل + ال is written لل)."""
+    out = []
+    for conjunction in ("", "و", "ف"):
+        for preposition in ("", *prepositions):
+            out.append(conjunction + preposition + "ال")
+        out.append(conjunction + "لل")
+    return tuple(sorted(set(out), key=len, reverse=True))
+
+
+_AR_ARTICLES = _article_prefixes("بك")
+# Dialect ع (على "on": عالنت) and ه (هذا "this": هالمؤتمر) before the article are only
+# readings: عالمية (global) and هالة are words of their own.
+_AR_DIALECT_ARTICLES = tuple(p for p in _article_prefixes("بكعه") if p not in _AR_ARTICLES)
+# Pronoun and plural endings, longest first. No bare "ه" (his/its): after folding it is
+# also the feminine ending ة, and stripping it made "دورة" (a course) the same word as
+# "دوركم" (your role). No bare "ك" (your): شريك, بنك. The feminine plural "ات" becomes
+# the feminine ending instead ("دورات" -> "دوره"), so singular and plural meet.
+_AR_SUFFIXES: tuple[str, ...] = (
+    "يات", "هما", "كما", "ون", "ين", "يه", "ها", "هم", "هن", "كم", "كن", "كو", "نا", "وا", "ي",
+)  # fmt: skip
+_AR_FEMININE_PLURAL = "ات"
+# Shortest stem an affix may leave: a three-letter root survives every rule.
+_AR_MIN_STEM = 3
+# One-letter clitics before a word without the article: و ف (and, so), ب ك ل (with,
+# like, for). Two may stack (وب، فل، ول).
+_AR_CLITICS = "وفبكل"
+# Dialect present-tense markers before the imperfect prefix: بنشتغل، حنشارك، بيعمل.
+_AR_TENSE_MARKERS = "بح"
+_AR_IMPERFECT = "يتنا"
+# For ``deep_stem``: the prefixes of present-tense verbs, and verb endings.
+_AR_VERB_PREFIXES = "يتنا"
+_AR_DEEP_SUFFIXES: tuple[str, ...] = (
+    "تهم", "تها", "وها", "وهم", "وكم", "لكم", "ولك", "يا",
+    "وا", "ين", "ون", "ان", "ات", "كم", "نا", "ها", "هم", "ك", "ه", "ي", "و", "ت",
+)  # fmt: skip
+# Maghrebi and Egyptian negation around a verb: ما يقدرش، مايقدرش، ميعرفش.
+# Only a reading: ش ends many words (بلّش "to start", منبلّش "we start").
+_WRAPPED_NEGATION = re.compile("^(?:ما|م(?=[يتب]))([\u0621-\u064a]{3,})ش$")
+
+
+def is_arabic(word: str) -> bool:
+    """Whether ``word`` starts with an Arabic letter."""
+    return bool(_ARABIC_LETTER.match(word))
+
+
+def stem(token: str) -> str:
+    """Light stemming: enough to join plurals and attached articles, never aggressive."""
+    if is_arabic(token):
+        return _arabic_endings(_without_article(token))
+    if token.isascii() and len(token) > 4:
+        return _english(token)
+    return token
+
+
+def _by_first_letter(affixes: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Affixes grouped by their first letter, in their given order (a lookup, not a scan)."""
+    out: dict[str, list[str]] = {}
+    for affix in affixes:
+        out.setdefault(affix[0], []).append(affix)
+    return {letter: tuple(group) for letter, group in out.items()}
+
+
+def _by_last_letter(affixes: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for affix in affixes:
+        out.setdefault(affix[-1], []).append(affix)
+    return {letter: tuple(group) for letter, group in out.items()}
+
+
+_ARTICLES_BY_LETTER = _by_first_letter(_AR_ARTICLES)
+_SUFFIXES_BY_LETTER = _by_last_letter(_AR_SUFFIXES)
+# Letters a reading can start from: clitics, dialect ع/ه before the article, tense markers,
+# the م of wrapped negation.
+_READING_STARTS = frozenset(_AR_CLITICS + _AR_TENSE_MARKERS + "عهم")
+
+
+def _without_article(word: str) -> str:
+    for prefix in _ARTICLES_BY_LETTER.get(word[:1], ()):
+        if word.startswith(prefix) and len(word) - len(prefix) >= _AR_MIN_STEM:
+            return word[len(prefix) :]
+    if word.startswith("و") and len(word) - 1 >= _AR_MIN_STEM:
+        return word[1:]
+    return word
+
+
+def _arabic_endings(word: str) -> str:
+    for suffix in _SUFFIXES_BY_LETTER.get(word[-1:], ()):
+        if word.endswith(suffix) and len(word) - len(suffix) >= _AR_MIN_STEM:
+            word = word[: -len(suffix)]
+            break
+    if word.endswith(_AR_FEMININE_PLURAL) and len(word) >= 5 and not word.endswith("يات"):
+        return word[:-2] + "ه"
+    return word
+
+
+def _english(token: str) -> str:
+    for suffix, replacement in _EN_SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+            token = token[: -len(suffix)] + replacement
+            break
+    if token.endswith("e") and len(token) > 4:
+        token = token[:-1]
+    return token
+
+
+def readings(word: str) -> tuple[str, ...]:
+    """Stems of the other ways the folded Arabic ``word`` may split, most likely first.
+
+    Never ``stem(word)`` itself; empty for English. The caller keeps a reading only when
+    it is a known word (see the module's docstring).
+    """
+    if not is_arabic(word):
+        return ()
+    plain = stem(word)
+    out: list[str] = []
+
+    def add(form: str) -> None:
+        for candidate in (stem(form), _restored_feminine(form)):
+            if candidate and candidate != plain and candidate not in out:
+                out.append(candidate)
+
+    add(word)
+    if word[0] not in _READING_STARTS:
+        return tuple(out)
+    negated = _WRAPPED_NEGATION.match(word)
+    if negated:
+        add(negated.group(1))
+    for prefix in _AR_ARTICLES + _AR_DIALECT_ARTICLES:
+        if prefix not in ("ال", "لل") and word.startswith(prefix) and len(word) > len(prefix) + 1:
+            add("ال" + word[len(prefix) :])
+            break
+    rest = word
+    for _ in range(2):
+        if len(rest) - 1 < _AR_MIN_STEM or rest[0] not in _AR_CLITICS:
+            break
+        rest = rest[1:]
+        add(rest)
+    if word[0] in _AR_TENSE_MARKERS and len(word) >= 5 and word[1] in _AR_IMPERFECT:
+        add(word[1:])
+    return tuple(out)
+
+
+def _restored_feminine(word: str) -> str:
+    """``شركتنا`` -> ``شركه``: a ة is written ت before a pronoun ending ("" if none)."""
+    base = _without_article(word)
+    for suffix in _SUFFIXES_BY_LETTER.get(base[-1:], ()):
+        if base.endswith(suffix) and len(base) - len(suffix) >= 4:
+            rest = base[: -len(suffix)]
+            if rest.endswith("ت") and not rest.endswith("ات"):
+                return rest[:-1] + "ه"
+            return ""
+    return ""
+
+
+def deep_stem(word: str) -> str:
+    """A coarser key than ``stem`` for an Arabic word: clitics, verb prefixes and endings off.
+
+    ``stem`` keeps apart words that a reader keeps apart; ``deep_stem`` is the
+    fallback for words the knowledge base does not know as such, so that
+    ``بتشتغلوا``, ``تشتغل`` and ``يشتغل`` meet, and ``بأدوات`` finds ``أدوات``.
+    Takes a folded word; three letters always remain. English is returned as is.
+    """
+    if not is_arabic(word):
+        return word
+    for prefix in _AR_ARTICLES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= _AR_MIN_STEM:
+            word = word[len(prefix) :]
+            break
+    else:
+        if len(word) >= 5 and word[0] in _AR_CLITICS:
+            word = word[1:]
+    if len(word) >= 4 and word[0] in _AR_VERB_PREFIXES:
+        word = word[1:]
+    for _ in range(2):
+        for suffix in _AR_DEEP_SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= _AR_MIN_STEM:
+                word = word[: -len(suffix)]
+                break
+    return word
