@@ -15,49 +15,47 @@ from bot.config import Config
 from bot.context import SERVICES, BotApplication, BotContext, Services
 from bot.db.migrate import upgrade_database
 from bot.db.store import Store
-from bot.form_replies import ReplyWords
-from bot.knowledge import LANGS, KnowledgeBase, load_knowledge_base
+from bot.inbox import is_database_outage
+from bot.knowledge import LANGS, KnowledgeBase
+from bot.knowledge_reload import build_knowledge, follow_reloads
 from bot.limits import rate_limit_for
-from bot.matching import Matcher, Thresholds
 from bot.outbox import delivery_job, kick_delivery
-from bot.sectors import SectorLexicon
+from bot.relay_jobs import schedule_relay_jobs
 from bot.texts import Texts
-from handlers.answering import APPLY_INTENT
 from handlers.errors import on_error
 from handlers.guard import guard_handler
 from handlers.lead_form import form_handlers, form_router
 from handlers.privacy import privacy_handlers
 from handlers.questions import question_handlers
+from handlers.relay import relay_gate, relay_handlers
+from handlers.relay_staff import relay_staff_handlers
 from handlers.staff import staff_handlers
 from handlers.start import start_handlers
 
 log = logging.getLogger(__name__)
 
 GROUP_SECONDS_PER_MESSAGE = 3.1
+OVERALL_MESSAGES_PER_SECOND = 30
+KNOWLEDGE_FOLLOW_SECONDS = 10  # how soon a worker follows another's knowledge-base reload
 # The commands in Telegram's menu, in order; their descriptions are labels (command.*).
-COMMANDS = ("start", "topics", "apply", "language", "privacy", "forget", "help")
+COMMANDS = ("start", "topics", "apply", "contact", "language", "privacy", "forget", "help")
 
 
 def build_services(
     config: Config, kb: KnowledgeBase | None = None, store: Store | None = None
 ) -> Services:
-    kb = kb or load_knowledge_base(config.bot.knowledge_path)
+    knowledge = build_knowledge(config, kb)
     store = store or Store.from_url(config.database.url, pool_size=config.serving.concurrency + 4)
-    intent_phrases = [
-        (APPLY_INTENT, phrase)
-        for phrases in kb.intents.get(APPLY_INTENT, {}).values()
-        for phrase in phrases
-    ]
     return Services(
         config=config,
-        kb=kb,
-        matcher=Matcher.from_knowledge_base(kb, config.matching.thresholds()),
-        intents=Matcher.from_knowledge_base(kb, Thresholds(margin=0), extra=intent_phrases),
+        kb=knowledge.kb,
+        matcher=knowledge.matcher,
+        intents=knowledge.intents,
         store=store,
         texts=Texts(),
         limiter=rate_limit_for(config.bot, store),
-        sectors=SectorLexicon(kb.sectors),
-        replies=ReplyWords(kb.form_replies),
+        sectors=knowledge.sectors,
+        replies=knowledge.replies,
     )
 
 
@@ -91,12 +89,14 @@ def build_application(
             # Telegram's limits on every call: about 30 messages a second overall, and 20 a
             # minute into one group, spaced (one every 3.1 s) so that no 60-second window ever
             # holds more than 20 even after a burst. A 429 is waited out and the call made
-            # again, never dropped.
+            # again, never dropped. Processes sharing the token share the limits evenly: a
+            # count kept in one place would cost a round trip per message.
+            workers = config.serving.workers
             limiter = AIORateLimiter(
-                overall_max_rate=30,
+                overall_max_rate=OVERALL_MESSAGES_PER_SECOND / workers,
                 overall_time_period=1,
                 group_max_rate=1,
-                group_time_period=GROUP_SECONDS_PER_MESSAGE,
+                group_time_period=GROUP_SECONDS_PER_MESSAGE * workers,
                 max_retries=5,
             )
             builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
@@ -115,8 +115,11 @@ def build_application(
     app: BotApplication = builder.build()
     app.bot_data[SERVICES] = services
 
-    # Group -2: the rate limit sees every update first and may stop it.
-    app.add_handler(guard_handler(), group=-2)
+    # Group -3: the rate limit sees every update first and may stop it.
+    app.add_handler(guard_handler(), group=-3)
+    # Group -2: a banned partner's updates stop here; while a conversation with staff is
+    # open, the partner's messages go to staff (not to the form or the matcher).
+    app.add_handler(relay_gate(), group=-2)
     # Group -1: while a form is open, its router takes the user's messages.
     app.add_handler(form_router(), group=-1)
     # Group 0: commands and buttons, then free text. The question handler is
@@ -125,7 +128,10 @@ def build_application(
         start_handlers(),
         form_handlers(),
         privacy_handlers(),
+        relay_handlers(),
         staff_handlers(config.telegram),
+        # Before the questions: staff answers to partners are staff-chat messages.
+        relay_staff_handlers(config.telegram),
         question_handlers(),
     ):
         app.add_handlers(handlers)
@@ -139,7 +145,18 @@ def build_application(
             first=10,
         )
         app.job_queue.run_repeating(inbox_cleanup_job, interval=timedelta(hours=1), first=60)
+        app.job_queue.run_repeating(knowledge_job, interval=KNOWLEDGE_FOLLOW_SECONDS, first=0)
+        schedule_relay_jobs(app.job_queue, config.relay)
     return app
+
+
+async def knowledge_job(context: BotContext) -> None:
+    """Reload the knowledge base when another worker did (a SIGHUP or /reload there)."""
+    try:
+        await follow_reloads(context.services)
+    except Exception as exc:
+        if not is_database_outage(exc):
+            raise  # the inbox reports an outage once; the next look will do
 
 
 async def inbox_cleanup_job(context: BotContext) -> None:
@@ -154,7 +171,7 @@ async def purge_job(context: BotContext) -> None:
     counts = await context.store.purge_before(cutoff)
     if any(counts.values()):
         log.info("retention purge removed %s", counts)
-    if counts.get("leads"):
+    if counts.get("leads") or counts.get("conversations"):
         kick_delivery(context)  # their staff posts are withdrawn through the outbox
 
 

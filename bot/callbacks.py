@@ -123,3 +123,29 @@ class ForgetButton(Button):
     prefix: ClassVar[str] = "forget"
     _shape: ClassVar[str] = r"(yes|no)"
     choice: Literal["yes", "no"]
+
+
+TalkAction = Literal["open", "back"]
+
+
+@dataclass(frozen=True)
+class TalkButton(Button):
+    """A partner opens a conversation with staff, or goes back to the assistant."""
+
+    prefix: ClassVar[str] = "talk"
+    _shape: ClassVar[str] = rf"(open|back):({_LANG})"
+    action: TalkAction
+    lang: Lang
+
+
+RelayAction = Literal["close", "ban", "lead"]
+
+
+@dataclass(frozen=True)
+class RelayButton(Button):
+    """A staff action on a partner's conversation (the buttons on its first message)."""
+
+    prefix: ClassVar[str] = "relay"
+    _shape: ClassVar[str] = r"(close|ban|lead):(\d+)"
+    action: RelayAction
+    user_id: int

@@ -33,6 +33,7 @@ ENV_WEBHOOK_SECRET = "PARTNERBOT_WEBHOOK_SECRET"
 ENV_WEBHOOK_URL = "PARTNERBOT_WEBHOOK_URL"
 ENV_WEBHOOK_PORT = "PARTNERBOT_WEBHOOK_PORT"
 ENV_OPS_PORT = "PARTNERBOT_OPS_PORT"
+ENV_WORKERS = "PARTNERBOT_WORKERS"
 
 
 class ConfigError(Exception):
@@ -156,6 +157,9 @@ class ServingConfig(_Section):
     lease_seconds: float = Field(120, gt=0)  # a killed worker's updates wait this long
     max_attempts: int = Field(5, ge=1)
     flood_control: bool = True  # Telegram's limits on every outgoing message
+    # Processes sharing this bot token: each keeps 1/workers of Telegram's limits, so
+    # together they stay within them.
+    workers: int = Field(1, ge=1, le=64)
     max_lag_seconds: float = Field(60, gt=0)  # /readyz fails when the oldest update waits longer
     keep_done_hours: float = Field(24, gt=0)  # handled updates are kept (ids only) to drop repeats
 
@@ -172,6 +176,18 @@ class PrivacyConfig(_Section):
     purge_interval_hours: float = Field(24, gt=0)
 
 
+class RelayConfig(_Section):
+    """Talking to a person: partners' messages relayed to the staff chat and back."""
+
+    reply_time_hours: int = Field(24, ge=1, le=24 * 14)  # told to the partner once
+    sign_replies: bool = False  # add the staff member's first name under replies
+    idle_close_hours: float = Field(72, gt=0)
+    # A forum supergroup gives each partner a topic; "auto" asks Telegram (getChat).
+    forum: Literal["auto"] | bool = "auto"
+    digest_day: Literal["off", "mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    digest_hour: int = Field(8, ge=0, le=23)  # UTC
+
+
 class Config(_Section):
     telegram: TelegramConfig = TelegramConfig()
     bot: BotConfig = BotConfig()
@@ -184,6 +200,7 @@ class Config(_Section):
     webhook: WebhookConfig = WebhookConfig()
     serving: ServingConfig = ServingConfig()
     ops: OpsConfig = OpsConfig()
+    relay: RelayConfig = RelayConfig()
 
     def webhook_secret(self) -> str:
         """The webhook's secret token, or a ConfigError saying where to put it."""
@@ -242,6 +259,7 @@ def load_config(
         ENV_WEBHOOK_URL: ("webhook", "url"),
         ENV_WEBHOOK_PORT: ("webhook", "port"),
         ENV_OPS_PORT: ("ops", "port"),
+        ENV_WORKERS: ("serving", "workers"),
     }
     for variable, (section, key) in overrides.items():
         if env.get(variable):

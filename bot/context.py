@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.config import Config
 from bot.db.models import utcnow
 from bot.db.store import Store
+from bot.db.user_queries import UserState
 from bot.form_replies import ReplyWords
 from bot.knowledge import KnowledgeBase
 from bot.limits import RateLimit
@@ -34,10 +35,31 @@ class Services:
     sectors: SectorLexicon
     replies: ReplyWords
     clock: Callable[[], datetime] = field(default=utcnow)
+    # Whether each staff chat is a forum (asked of Telegram once, for relay.forum: auto).
+    forum_chats: dict[int, bool] = field(default_factory=dict)
+    # The shared reload count this process's knowledge base matches (bot.knowledge_reload).
+    knowledge_generation: int | None = None
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """CallbackContext with typed access to the bot's services."""
+    """CallbackContext with typed access to the bot's services.
+
+    One context serves every handler an update reaches, so it also keeps the partner's
+    state read once for the whole update (see ``user_state``).
+    """
+
+    _user_state: tuple[int, int, UserState] | None = None
+
+    async def user_state(self, user_id: int) -> UserState:
+        """The user's open form and language choices, read once per update and again
+        only after this process changed them."""
+        store = self.store
+        version = store.user_version(user_id)
+        kept = self._user_state
+        if kept is None or kept[0] != user_id or kept[1] != version:
+            kept = (user_id, version, await store.user_state(user_id))
+            self._user_state = kept
+        return kept[2]
 
     @property
     def services(self) -> Services:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.error import NetworkError
+from telegram.error import BadRequest, NetworkError
 from telegram.request import BaseRequest, RequestData
 
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "partnerbot", "username": "partnerbot_local"}
@@ -46,6 +46,9 @@ class LocalBotApi(BaseRequest):
         self.calls: list[ApiCall] = []
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.chat_member_status: dict[tuple[int, int], str] = {}
+        # Forum supergroups (getChat says is_forum) and their topics: id -> "open"/"closed".
+        self.forum_chats: set[int] = set()
+        self.topics: dict[tuple[int, int], str] = {}
         self.failures: deque[Failure] = deque()
         self.on_call: Callable[[ApiCall], None] | None = None
         # Awaited before a call reaches the fake Telegram, to make it slow or act while it is
@@ -112,6 +115,10 @@ class LocalBotApi(BaseRequest):
                         "parameters": {"retry_after": failure.retry_after},
                     }
                     return 429, json.dumps(body).encode()
+                if failure.kind == "blocked":
+                    description = "Forbidden: bot was blocked by the user"
+                    body = {"ok": False, "error_code": 403, "description": description}
+                    return 403, json.dumps(body).encode()
                 body = {"ok": False, "error_code": 502, "description": "Bad Gateway"}
                 return 502, json.dumps(body).encode()
         return None
@@ -122,11 +129,23 @@ class LocalBotApi(BaseRequest):
             return BOT_USER
         if name in ("sendMessage", "sendDocument"):
             return self._store_message(params, new=True)
-        if name in ("editMessageText", "editMessageReplyMarkup"):
+        if name in ("editMessageText", "editMessageReplyMarkup", "editMessageCaption"):
             return self._store_message(params, new=False)
+        if name == "copyMessage":
+            copied = self._store_message(params, new=True)
+            source = self.messages.get((int(params["from_chat_id"]), int(params["message_id"])))
+            if source is not None and "caption" not in params:
+                copied.update({k: v for k, v in source.items() if k in ("text", "caption")})
+            return {"message_id": copied["message_id"]}
         if name == "deleteMessage":
             self.messages.pop((int(params["chat_id"]), int(params["message_id"])), None)
             return True
+        if name == "deleteMessages":
+            for message_id in params["message_ids"]:
+                self.messages.pop((int(params["chat_id"]), int(message_id)), None)
+            return True
+        if name in ("getChat", "createForumTopic") or name.endswith("ForumTopic"):
+            return self._forum(name, params)
         if name == "getChatMember":
             key = (int(params["chat_id"]), int(params["user_id"]))
             status = self.chat_member_status.get(key, "member")
@@ -153,6 +172,38 @@ class LocalBotApi(BaseRequest):
             return []
         return True
 
+    def _forum(self, name: str, params: dict[str, Any]) -> Any:
+        chat_id = int(params["chat_id"])
+        if name == "getChat":
+            return {
+                **_chat(chat_id),
+                "is_forum": chat_id in self.forum_chats,
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+                "accepted_gift_types": {
+                    "unlimited_gifts": False,
+                    "limited_gifts": False,
+                    "unique_gifts": False,
+                    "premium_subscription": False,
+                    "gifts_from_channels": False,
+                },
+            }
+        if name == "createForumTopic":
+            thread = next(self._message_ids)
+            self.topics[(chat_id, thread)] = "open"
+            return {"message_thread_id": thread, "name": params["name"], "icon_color": 7322096}
+        key = (chat_id, int(params["message_thread_id"]))
+        if key not in self.topics:
+            raise BadRequest("Message thread not found")
+        if name == "deleteForumTopic":
+            del self.topics[key]
+            for message_key in [k for k, m in self.messages.items() if k[0] == chat_id]:
+                if self.messages[message_key].get("message_thread_id") == key[1]:
+                    del self.messages[message_key]
+        else:
+            self.topics[key] = "closed" if name == "closeForumTopic" else "open"
+        return True
+
     def _store_message(self, params: dict[str, Any], *, new: bool) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
         message_id = next(self._message_ids) if new else int(params["message_id"])
@@ -166,6 +217,8 @@ class LocalBotApi(BaseRequest):
         }
         if "text" in params:
             message["text"] = params["text"]
+        if "caption" in params:
+            message["caption"] = params["caption"]
         if "reply_markup" in params or not new:
             markup = params.get("reply_markup")
             # Telegram echoes only inline keyboards back in the Message.
@@ -241,6 +294,18 @@ class UpdateFactory:
             command = text.split()[0]
             fields["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return self._update(message=self._message(user, chat_id, **fields))
+
+    def message(self, user: LocalUser, chat_id: int | None = None, **fields: Any) -> Update:
+        """Any message (a photo, a reply, a message in a forum topic) with these fields."""
+        return self._update(message=self._message(user, chat_id, **fields))
+
+    def edited(
+        self, user: LocalUser, message_id: int, chat_id: int | None = None, **fields: Any
+    ) -> Update:
+        """The user's edit of their message ``message_id``."""
+        message = self._message(user, chat_id, **fields)
+        message.update(message_id=message_id, edit_date=int(time.time()))
+        return self._update(edited_message=message)
 
     def contact(self, user: LocalUser, phone: str) -> Update:
         contact = {"phone_number": phone, "first_name": user.first_name, "user_id": user.id}

@@ -29,8 +29,10 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 from telegram.warnings import PTBDeprecationWarning
 
+from bot import relay_delivery
 from bot.db.models import OutboxItem
 from bot.db.outbox_queries import WITHDRAWN, Claim, Outcome
+from bot.relay_delivery import is_relay
 from bot.views import staff_post
 
 if TYPE_CHECKING:
@@ -68,8 +70,16 @@ async def deliver_due(bot: ExtBot[None], services: Services, now: datetime | Non
     now = now or services.clock()
     lease = timedelta(seconds=config.delivery.lease_seconds)
     delivered = 0
+    held: set[str] = set()  # sequences (one partner's messages) with a row that failed
     for claim in await services.store.claim_due(now, lease, config.delivery.batch_size):
-        delivered += await _deliver(bot, services, claim, now)
+        sequence = claim.item.sequence
+        if sequence is not None and sequence in held:
+            await services.store.release(claim.item.id, claim.token)  # keeps the order
+            continue
+        done = await _deliver(bot, services, claim, now)
+        delivered += done
+        if not done and sequence is not None:
+            held.add(sequence)
     return delivered
 
 
@@ -84,13 +94,22 @@ async def _deliver(bot: ExtBot[None], services: Services, claim: Claim, now: dat
     if attempts is None:
         log.info("outbox item %s: taken over by another worker, skipped", item.id)
         return 0
+    relay = is_relay(item.kind)
     try:
         # The lease outlives this cap (config validation), so no send outlives the lease.
         async with asyncio.timeout(delivery.request_timeout_seconds):
-            touched = await _perform(bot, services, claim)
+            if relay:
+                made = await relay_delivery.perform(bot, services, claim)
+            else:
+                touched = await _perform(bot, services, claim)
     except Exception as exc:  # whatever it is, the row must not stay leased and retried forever
         await _failed(services, claim, attempts, exc, now)
         return 0
+    if relay:
+        outcome = await relay_delivery.finish(bot, services, claim, made)
+        if outcome == Outcome.LOST:
+            log.warning("outbox item %s: lease lost during the send; it may repeat", item.id)
+        return 1 if outcome == Outcome.DONE else 0
     new_post = touched if touched is not None and touched.new else None
     outcome = await store.mark_sent(
         item.id,

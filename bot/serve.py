@@ -16,15 +16,17 @@ import signal
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.app import build_application, build_services, post_init, upgrade_in_thread
 from bot.config import Config, ConfigError
-from bot.context import BotApplication
+from bot.context import SERVICES, BotApplication, Services
 from bot.db.store import Store
 from bot.inbox import ALLOWED_UPDATES, InboxWorkers, is_database_outage, poll_into_inbox
 from bot.knowledge import KnowledgeBase, load_knowledge_base
+from bot.knowledge_reload import reload_knowledge
 from bot.logs import Outage, configure_logging
+from bot.views import send_text
 
 log = logging.getLogger("partnerbot")
 T = TypeVar("T")
@@ -88,6 +90,14 @@ async def _serve_updates(
 ) -> None:
     workers = InboxWorkers(app, store, config.serving)
     await app.start()
+    reloads: set[asyncio.Task[None]] = set()  # referenced until done
+
+    def on_sighup() -> None:
+        task = asyncio.create_task(reload_on_signal(app), name="knowledge-reload")
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, on_sighup)
     with contextlib.suppress(NetworkError):
         await post_init(app)  # the command menu can wait for the next start
     tasks = [asyncio.create_task(workers.run(stop), name="inbox-workers")]
@@ -123,6 +133,27 @@ async def _serve_updates(
     await asyncio.gather(*tasks, return_exceptions=True)
     await app.stop()
     await app.shutdown()
+
+
+async def reload_on_signal(app: BotApplication) -> None:
+    """SIGHUP: reload the knowledge base (every worker follows); when the new one is
+    refused, the staff chat hears which file and line, since nobody reads a log at once."""
+    services: Services = app.bot_data[SERVICES]
+    try:
+        outcome = await reload_knowledge(services)
+    except Exception as exc:  # the database, for the shared generation: logged, not fatal
+        log.error("knowledge base reload failed: %s", type(exc).__name__)
+        return
+    telegram = services.config.telegram
+    if outcome.ok or telegram.staff_chat_id is None:
+        return
+    text = services.texts.render("staff/reload", telegram.staff_language, outcome=outcome)
+    try:
+        await send_text(
+            app.bot, telegram.staff_chat_id, text, message_thread_id=telegram.staff_topic_id
+        )
+    except TelegramError as exc:
+        log.error("could not tell staff about the refused knowledge base: %s", type(exc).__name__)
 
 
 def _listen(

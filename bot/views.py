@@ -23,7 +23,7 @@ from telegram import (
 from telegram import User as TelegramUser
 from telegram.ext import ExtBot
 
-from bot.callbacks import FormButton, LeadAction, LeadButton, MenuButton, TopicButton
+from bot.callbacks import FormButton, LeadAction, LeadButton, MenuButton, TalkButton, TopicButton
 from bot.db.models import Lead
 from bot.db.store import HISTORY_FIELDS, LEAD_STATUSES
 from bot.knowledge import Entry, KnowledgeBase
@@ -67,9 +67,13 @@ def pairs(buttons: Sequence[tuple[str, str]]) -> list[list[tuple[str, str]]]:
 
 def topics_keyboard(kb: KnowledgeBase, texts: Texts, lang: Lang) -> InlineKeyboardMarkup:
     topics = [(entry.title[lang], TopicButton(lang, entry.id).pack()) for entry in kb.menu()]
-    return inline(
-        [*pairs(topics), [(texts.label("apply", lang), FormButton("start", lang).pack())]], lang
-    )
+    apply = (texts.label("apply", lang), FormButton("start", lang).pack())
+    return inline([*pairs(topics), [apply, talk_button(texts, lang)]], lang)
+
+
+def talk_button(texts: Texts, lang: Lang) -> tuple[str, str]:
+    """ "Talk to our team": a conversation with a person (handlers.relay)."""
+    return texts.label("talk", lang), TalkButton("open", lang).pack()
 
 
 def entry_keyboard(
@@ -87,7 +91,8 @@ def choices_keyboard(
     kb: KnowledgeBase, texts: Texts, ids: Sequence[str], lang: Lang
 ) -> InlineKeyboardMarkup:
     rows = [[(kb[i].title[lang], TopicButton(lang, i).pack())] for i in ids]
-    return inline([*rows, [(texts.label("topics", lang), MenuButton(lang).pack())]], lang)
+    last = [(texts.label("topics", lang), MenuButton(lang).pack()), talk_button(texts, lang)]
+    return inline([*rows, last], lang)
 
 
 def fallback_keyboard(texts: Texts, lang: Lang) -> InlineKeyboardMarkup:
@@ -96,7 +101,8 @@ def fallback_keyboard(texts: Texts, lang: Lang) -> InlineKeyboardMarkup:
             [
                 (texts.label("topics", lang), MenuButton(lang).pack()),
                 (texts.label("apply", lang), FormButton("start", lang).pack()),
-            ]
+            ],
+            [talk_button(texts, lang)],
         ],
         lang,
     )

@@ -11,12 +11,12 @@ from telegram import Update
 from bot.arabizi import is_arabizi
 from bot.context import BotContext
 from bot.knowledge import Entry
+from bot.knowledge_reload import APPLY_INTENT
 from bot.matching import MatchResult
 from bot.normalize import Lang, has_letters
 from bot.views import choices_keyboard, entry_keyboard, fallback_keyboard
 from handlers.common import reply, user_language
 
-APPLY_INTENT = "apply"
 # Longer input is cut before matching: no real question needs more.
 MATCH_INPUT_LIMIT = 500
 

@@ -43,11 +43,10 @@ async def user_language(update: Update, context: BotContext) -> Lang:
     user = update.effective_user
     if user is None:
         return context.config.bot.default_language
-    profile = await context.store.profile(user.id)
-    if profile is not None:
-        for stored in (profile.language, profile.written_language):
-            if stored in ("ar", "en"):
-                return "ar" if stored == "ar" else "en"
+    state = await context.user_state(user.id)
+    for stored in (state.language, state.written_language):
+        if stored in ("ar", "en"):
+            return "ar" if stored == "ar" else "en"
     code = (user.language_code or "").lower()
     if code.startswith("ar"):
         return "ar"

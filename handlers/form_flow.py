@@ -6,6 +6,7 @@ take the user's next message.
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 from typing import Any
 
@@ -25,10 +26,10 @@ async def load_form(update: Update, context: BotContext) -> dict[str, Any] | Non
     user = update.effective_user
     if user is None:
         return None
-    row = await context.store.load_form(user.id)
-    if row is None:
+    kept = (await context.user_state(user.id)).form
+    if kept is None:
         return None
-    state = row.state
+    state = copy.deepcopy(kept)  # handlers change it; the update's read stays as read
     idle = timedelta(minutes=context.config.form.idle_timeout_minutes)
     if form.is_expired(state, context.services.clock(), idle):
         await context.store.delete_form(user.id)

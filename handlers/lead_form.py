@@ -30,6 +30,7 @@ from bot.form_views import cancel_confirm_keyboard, form_keyboard
 from bot.normalize import Lang
 from bot.outbox import kick_delivery
 from bot.qualification import lead_record
+from bot.relay_views import talk_keyboard
 from bot.views import inline, pairs
 from handlers.answering import answer_question
 from handlers.common import PRIVATE_MESSAGE, button_language, incoming_text, reply, user_language
@@ -224,13 +225,12 @@ async def submit(update: Update, context: BotContext, state: dict[str, Any]) -> 
     """
     user = update.effective_user
     assert user is not None
-    profile = await context.store.profile(user.id)
     values = lead_record(
         state,
         context.config.qualification,
         user_id=user.id,
         username=user.username,
-        source=profile.source if profile else None,
+        source=(await context.user_state(user.id)).source,
     )
     values["form_id"] = state.get("form_id")
     window = timedelta(days=context.config.qualification.repeat_window_days)
@@ -238,7 +238,8 @@ async def submit(update: Update, context: BotContext, state: dict[str, Any]) -> 
     if submission is None:
         return False
     lang: Lang = state["lang"]
-    await reply(update, context, "form/updated" if submission.is_repeat else "form/submitted", lang)
+    thanks = "form/updated" if submission.is_repeat else "form/submitted"
+    await reply(update, context, thanks, lang, talk_keyboard(context.texts, lang))
     kick_delivery(context)
     return True
 
@@ -247,15 +248,15 @@ async def cancel(update: Update, context: BotContext) -> None:
     """/cancel or the Cancel button: discard the open form and say what was in it."""
     user = update.effective_user
     assert user is not None
-    row = await context.store.load_form(user.id)
-    if row is None:
+    state = (await context.user_state(user.id)).form
+    if state is None:
         await reply(update, context, "form/nothing_to_cancel", await user_language(update, context))
         return
     await context.store.delete_form(user.id)
-    lang: Lang = row.state.get("lang", "en")
+    lang: Lang = state.get("lang", "en")
     entered = [
         context.texts.label(f"field.{k}", lang)
-        for k, v in row.state["data"].items()
+        for k, v in state["data"].items()
         if v and f"field.{k}" in context.texts.labels
     ]
     await reply(update, context, "form/cancelled", lang, ReplyKeyboardRemove(), fields=entered)

@@ -19,6 +19,7 @@ from bot.callbacks import LeadButton
 from bot.config import TelegramConfig
 from bot.context import BotContext
 from bot.db.store import LEAD_STATUSES
+from bot.knowledge_reload import reload_knowledge
 from bot.outbox import kick_delivery
 from bot.staff_access import StaffAccess, StaffChatFilter, in_staff_chat
 from bot.views import display_name, lead_history, lead_status, leads_csv, send_text, staff_post
@@ -150,7 +151,8 @@ async def stats_command(update: Update, context: BotContext) -> None:
     stats = context.texts.render("staff/stats", lang, stats=await context.store.stats())
     health = await context.store.delivery_health(context.services.clock())
     delivery = context.texts.render("staff/delivery", lang, health=health)
-    await _send(update, context, f"{stats}\n\n{delivery}")
+    bans = context.texts.render("staff/relay/bans", lang, bans=await context.store.bans())
+    await _send(update, context, f"{stats}\n\n{delivery}\n\n{bans}")
 
 
 async def retry_command(update: Update, context: BotContext) -> None:
@@ -165,6 +167,13 @@ async def retry_command(update: Update, context: BotContext) -> None:
     if count:
         kick_delivery(context)
     await _answer(update, context, "staff/retried", count=count, item_id=item_id)
+
+
+async def reload_command(update: Update, context: BotContext) -> None:
+    """/reload: load the knowledge base again (every worker follows); say what is wrong
+    with it if it was refused."""
+    outcome = await reload_knowledge(context.services)
+    await _answer(update, context, "staff/reload", outcome=outcome)
 
 
 async def _send(
@@ -196,4 +205,5 @@ def staff_handlers(telegram: TelegramConfig) -> list[StaffHandler]:
         staff.command("export", export_command),
         staff.command("stats", stats_command),
         staff.command("retry", retry_command),
+        staff.command("reload", reload_command),
     ]

@@ -230,15 +230,26 @@ class BotApiServer:
         chat_id: int | None = None,
         username: str | None = None,
         first_name: str = "User",
+        reply_to: Sent | None = None,
+        thread_id: int | None = None,
     ) -> Json:
-        """A text message from a user (in their private chat unless chat_id); returns the update."""
+        """A text message from a user (in their private chat unless chat_id), as a reply to
+        ``reply_to`` or in forum topic ``thread_id`` when given; returns the update."""
         fields: Json = {"text": text}
+        if thread_id is not None:
+            fields.update(message_thread_id=thread_id, is_topic_message=True)
         if text.startswith("/"):
             fields["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
             ]
         user = _user(user_id, first_name, language_code, username)
-        return self._run(lambda: self._push_message(user, chat_id or user_id, fields))
+
+        def push() -> Json:
+            if reply_to is not None:
+                fields["reply_to_message"] = self._messages[(reply_to.chat_id, reply_to.message_id)]
+            return self._push_message(user, chat_id or user_id, fields)
+
+        return self._run(push)
 
     def user_command(self, user_id: int, command: str, argument: str = "", **kwargs: Any) -> Json:
         """``/command argument`` from a user (same keywords as user_text)."""
@@ -429,6 +440,7 @@ class BotApiServer:
             "from": user,
             **fields,
         }
+        self._remember((chat_id, message["message_id"]), message)  # copyMessage reads it
         return self._push(message=message)
 
     def _push(self, **fields: Any) -> Json:
@@ -440,6 +452,12 @@ class BotApiServer:
             self._wake_poller("updates")
             self._kick.set()
         return update
+
+    def _remember(self, key: tuple[int, int], message: Json) -> None:
+        self._messages[key] = message
+        self._messages.move_to_end(key)
+        while len(self._messages) > self.keep:
+            self._messages.popitem(last=False)
 
     def _next_message_id(self, chat_id: int) -> int:
         self._last_ids[chat_id] = self._last_ids.get(chat_id, 0) + 1
@@ -543,6 +561,11 @@ class BotApiServer:
     def _respond(self, method: str, params: Json, files: dict[str, bytes]) -> Any:
         if method == "getMe":
             return BOT_USER
+        if method == "copyMessage":
+            return self._copy(params, files)
+        if method == "createForumTopic":
+            thread = self._next_message_id(_int(params.get("chat_id")) or 0)
+            return {"message_thread_id": thread, "name": params["name"], "icon_color": 7322096}
         if _is_send(method) or method.startswith("edit"):
             return self._store(method, params, files) if "chat_id" in params else True
         if method == "deleteMessage":
@@ -620,11 +643,7 @@ class BotApiServer:
             message.pop("reply_markup", None)  # an edit without a keyboard removes it
         if old and all(old.get(k) == message.get(k) for k in ("text", "caption", "reply_markup")):
             raise ApiError(400, NOT_MODIFIED)
-        key = (chat_id, message["message_id"])
-        self._messages[key] = message
-        self._messages.move_to_end(key)
-        while len(self._messages) > self.keep:
-            self._messages.popitem(last=False)
+        self._remember((chat_id, message["message_id"]), message)
         text = message.get("text", message.get("caption"))
         self._sent.append(
             Sent(
@@ -638,6 +657,22 @@ class BotApiServer:
             )
         )
         return message
+
+    def _copy(self, params: Json, files: dict[str, bytes]) -> Json:
+        """copyMessage: the source's content sent anew (a new caption replaces the old);
+        Telegram answers with the new message's id only."""
+        key = (_int(params.get("from_chat_id")) or 0, _int(params.get("message_id")) or 0)
+        source = self._messages.get(key)
+        if source is None:
+            raise ApiError(400, "Bad Request: message to copy not found")
+        content = {k: source[k] for k in COPIED if k in source}
+        if "caption" in params and "text" not in source:
+            content["caption"] = params["caption"]
+        sent = self._store("copyMessage", {**content, **_without(params, "caption")}, files)
+        for kind in ("photo", "document", "voice"):
+            if kind in content:
+                sent[kind] = content[kind]
+        return {"message_id": sent["message_id"]}
 
     async def _deliver_loop(self) -> None:
         head, tries = 0, 0  # the update being delivered, and its attempts so far
@@ -728,6 +763,13 @@ def _fault_error(fault: Fault) -> ApiError:
             retry_after=fault.retry_after,
         )
     return ApiError(code, ERRORS.get(code) or HTTPStatus(code).phrase)
+
+
+COPIED = ("text", "entities", "caption", "photo", "document", "voice")
+
+
+def _without(params: Json, *keys: str) -> Json:
+    return {k: v for k, v in params.items() if k not in keys}
 
 
 def _is_send(method: str) -> bool:

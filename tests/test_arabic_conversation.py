@@ -214,7 +214,7 @@ async def test_the_fallback_offers_topics_and_the_partner_button(
     reply = bot.last_text(arabic_user.id)
     assert reply == bot.services.texts.render("fallback", "ar", victim_hint=False)
     assert reply.startswith(RLM + "عذرًا، لم نجد إجابة عن هذا السؤال")
-    assert sorted(callback_data(bot, arabic_user)) == ["form:start:ar", "menu:ar"]
+    assert sorted(callback_data(bot, arabic_user)) == ["form:start:ar", "menu:ar", "talk:open:ar"]
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,7 @@ async def test_out_of_scope_question_gets_the_honest_fallback_and_is_stored(
     assert text == TEXTS.render("fallback", "en", victim_hint=False)
     assert "/apply" in text and "only answer" not in text
     data = [d for row in bot.last_buttons(english_user.id) for _, d in row]
-    assert data == ["menu:en", "form:start:en"]
+    assert data == ["menu:en", "form:start:en", "talk:open:en"]
     assert await bot.store.top_unanswered() == [("who won the champions league", 1)]
 
 

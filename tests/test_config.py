@@ -64,3 +64,30 @@ def test_bot_api_base_url_reaches_the_bot(tmp_path: Path) -> None:
     )
     app = build_application(config, services=build_services(config), request=LocalBotApi())
     assert app.bot.base_url == "http://127.0.0.1:8081/bot1:x"
+
+
+def test_workers_sharing_a_token_share_telegrams_limits(tmp_path: Path) -> None:
+    """Two processes with one token each keep half of Telegram's limits (30 messages a
+    second overall, 20 a minute into a group), so together they keep them."""
+    from telegram.ext import AIORateLimiter
+
+    from bot.app import build_application, build_services
+    from bot.local_api import LocalBotApi
+
+    def limiter(env: dict[str, str]) -> AIORateLimiter:
+        config = load_config(
+            data={"database": {"url": f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}"}},
+            env={"TELEGRAM_BOT_TOKEN": "1:x", **env},
+        )
+        app = build_application(
+            config, services=build_services(config), request=LocalBotApi(), serving=True
+        )
+        assert isinstance(app.bot.rate_limiter, AIORateLimiter)
+        return app.bot.rate_limiter
+
+    alone, shared = limiter({}), limiter({"PARTNERBOT_WORKERS": "2"})
+    assert alone._base_limiter is not None and shared._base_limiter is not None
+    assert alone._base_limiter.max_rate == 30
+    assert shared._base_limiter.max_rate == 15
+    # One message per group every 3.1 s alone (at most 20 a minute), every 6.2 s with two.
+    assert shared._group_time_period == 2 * alone._group_time_period

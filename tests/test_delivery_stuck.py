@@ -118,7 +118,8 @@ async def test_retry_command_requeues_and_the_stats_block_shows_what_is_stuck(
     await bot.send(staff_user, "/stats", chat_id=STAFF_CHAT)
     health = await bot.store.delivery_health(bot.services.clock())
     block = TEXTS.render("staff/delivery", lang, health=health)  # type: ignore[arg-type]
-    assert bot.last_text(STAFF_CHAT).endswith(block)
+    bans = TEXTS.render("staff/relay/bans", lang, bans=[])  # type: ignore[arg-type]
+    assert bot.last_text(STAFF_CHAT).endswith(f"{block}\n\n{bans}")
     assert "NetworkError" in block and str(first) in block and str(second) in block
 
     assert await _retry(bot, staff_user, "/retry oops") == TEXTS.render("staff/retry_usage", lang)  # type: ignore[arg-type]

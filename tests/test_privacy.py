@@ -77,9 +77,10 @@ async def test_forget_deletes_every_row_of_that_user_only(
     await bot.deliver()  # the withdrawal /forget queued
     text = bot.last_text(english_user.id)
     assert text == TEXTS.render(
-        "forgotten", "en", counts={"leads": 1, "forms": 1, "questions": 1, "profile": 1}
+        "forgotten", "en", counts={"leads": 1, "forms": 1, "questions": 1, "ban_kept": 0}
     )
-    assert "deleted 1 partnership request(s), 1 unfinished form(s) and 1 stored question(s)" in text
+    assert "deleted 1 partnership request(s), 1 unfinished form(s), 1 stored question(s)" in text
+    assert "Nothing about you remains" in text
     assert await _rows(bot, english_user.id) == dict.fromkeys(before_other, 0)
     assert await _rows(bot, OTHER.id) == before_other
     # The confirmation's buttons were removed, so it cannot be pressed twice by mistake.
@@ -132,12 +133,13 @@ async def test_purge_before_removes_old_rows_only(bot: Harness, english_user: Lo
         )
     before = await _rows(bot, english_user.id)
     counts = await bot.store.purge_before(utcnow() - timedelta(days=365))
-    assert counts == {"leads": 1, "forms": 1, "questions": 1}
+    assert counts == {"leads": 1, "conversations": 0, "forms": 1, "questions": 1}
     assert await _rows(bot, english_user.id) == before
     left = await _rows(bot, OTHER.id)
     assert (left["leads"], left["outbox"], left["forms"], left["questions"]) == (0, 0, 0, 0)
     assert await bot.store.purge_before(utcnow() - timedelta(days=365)) == {
         "leads": 0,
+        "conversations": 0,
         "forms": 0,
         "questions": 0,
     }

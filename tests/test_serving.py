@@ -5,7 +5,9 @@ database unreachable), a wrong webhook secret, Telegram's re-delivery, two worke
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -18,6 +20,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.knowledge import default_path
 from tests.bot_api_server import BotApiServer, Sent
 from tests.conftest import PG_ENV, _reset_postgres
 
@@ -43,9 +46,16 @@ class BotProcess:
 
     @classmethod
     async def start(
-        cls, api: BotApiServer, workdir: Path, db_url: str, *args: str, **env: str
+        cls,
+        api: BotApiServer,
+        workdir: Path,
+        db_url: str,
+        *args: str,
+        knowledge: Path | None = None,
+        config_lines: str = "",
+        **env: str,
     ) -> BotProcess:
-        config, log = _prepare(workdir)
+        config, log = _prepare(workdir, knowledge, config_lines)
         variables = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
@@ -80,15 +90,18 @@ class BotProcess:
         await self.process.wait()
 
 
-def _prepare(workdir: Path) -> tuple[Path, Path]:
+def _prepare(
+    workdir: Path, knowledge: Path | None = None, config_lines: str = ""
+) -> tuple[Path, Path]:
     """A config file for a test process, and a new log file for its output."""
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "config.yaml"
+    folder = f", knowledge_path: '{knowledge}'" if knowledge else ""
     config.write_text(
         f"telegram: {{staff_chat_id: {STAFF_CHAT}, staff_user_ids: [{STAFF}]}}\n"
-        "bot: {rate_limit_messages: 1000}\n"
+        f"bot: {{rate_limit_messages: 1000{folder}}}\n"
         "delivery: {backoff_base_seconds: 1, backoff_max_seconds: 3, poll_seconds: 1, max_attempts: 100}\n"
-        "serving: {lease_seconds: 5}\n",
+        "serving: {lease_seconds: 5}\n" + config_lines,
         encoding="utf-8",
     )
     return config, workdir / f"bot-{len(list(workdir.glob('bot-*.log')))}.log"
@@ -453,3 +466,71 @@ async def test_a_burst_of_leads_reaches_the_staff_chat_in_order_within_flood_lim
     numbers = [int((p.text or "").split("#")[1].split("<")[0]) for p in posts]
     assert numbers == sorted(lead_ids)  # each once, in order
     assert api.max_rate(STAFF_CHAT, 60) <= 20  # Telegram's 20 messages a minute per group
+
+
+async def test_sighup_reloads_the_knowledge_base_and_staff_hear_of_a_broken_one(
+    api: BotApiServer, db_url: str, tmp_path: Path, bots: list[BotProcess]
+) -> None:
+    from tests.test_knowledge_reload import MARK, QUESTION, _mark_cost_answer
+
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(default_path(), knowledge)
+    bots.append(await BotProcess.start(api, tmp_path / "bot", db_url, knowledge=knowledge))
+    ask = lambda: api.user_text(101, QUESTION)  # noqa: E731
+    assert MARK not in ((await reply_to(api, 101, ask, 60)).text or "")
+
+    (knowledge / "99-broken.yaml").write_text("- id: broken-entry\n", encoding="utf-8")
+    report = await reply_to(api, STAFF_CHAT, lambda: bots[0].process.send_signal(signal.SIGHUP))
+    assert "not reloaded" in (report.text or "") and "99-broken.yaml" in (report.text or "")
+
+    (knowledge / "99-broken.yaml").unlink()
+    _mark_cost_answer(knowledge)
+    bots[0].process.send_signal(signal.SIGHUP)
+    for _ in range(100):
+        if "knowledge base reloaded" in bots[0].output:
+            break
+        await asyncio.sleep(0.1)
+    assert MARK in ((await reply_to(api, 101, ask)).text or "")
+    output = await bots[0].stop()
+    assert "knowledge base reloaded" in output and "Traceback" not in output
+
+
+async def test_a_conversation_with_staff_both_ways_and_after_a_restart(
+    api: BotApiServer, db_url: str, tmp_path: Path, bots: list[BotProcess]
+) -> None:
+    """Talk to a person over HTTP: a partner's messages reach the staff chat as cards, a
+    staff reply (Telegram's reply to the card) reaches the partner, in both languages; the
+    card still finds its partner after the process restarts."""
+    plain_group = "relay: {forum: false}\n"
+    bots.append(await BotProcess.start(api, tmp_path, db_url, config_lines=plain_group))
+
+    async def card_with(words: str) -> Sent:
+        def found(_: object) -> bool:
+            return any(words in (m.text or "") for m in api.messages(STAFF_CHAT))
+
+        await api.wait_for(found, 20)
+        return next(m for m in api.messages(STAFF_CHAT) if words in (m.text or ""))
+
+    def staff_answers(card: Sent, answer: str) -> Callable[[], Any]:
+        return lambda: api.user_text(STAFF, answer, chat_id=STAFF_CHAT, reply_to=card)
+
+    cards: dict[int, Sent] = {}
+    for user, lang, words, opened in (
+        (101, "en", "Hello team", "partnerships team"),
+        (202, "ar", "مرحبا بفريقكم", "فريق الشراكات"),
+    ):
+        contact = functools.partial(api.user_command, user, "contact", language_code=lang)
+        assert opened in ((await reply_to(api, user, contact, 60)).text or "")
+        api.user_text(user, words, language_code=lang)
+        cards[user] = await card_with(words)
+    for user, answer in ((101, "We will call you tomorrow"), (202, "سنتصل بكم غدًا")):
+        got = await reply_to(api, user, staff_answers(cards[user], answer))
+        assert (got.text, got.method) == (answer, "copyMessage")  # in the bot's voice
+    await bots[0].stop()
+
+    bots.append(await BotProcess.start(api, tmp_path, db_url, config_lines=plain_group))
+    got = await reply_to(api, 101, staff_answers(cards[101], "One more thing"), 60)
+    assert got.text == "One more thing"
+    output = await bots[1].stop()
+    assert "Traceback" not in output and "One more thing" not in output  # no text in logs
+    assert "Hello team" not in bots[0].output

@@ -11,11 +11,27 @@ are handled one at a time and in order, whichever worker takes them.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    DateTime,
+    Insert,
+    Integer,
+    String,
+    Update,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -41,7 +57,15 @@ class InboxLag:
 
 class InboxQueries:
     engine: AsyncEngine
+    autocommit: AsyncEngine  # one statement, one round trip: no BEGIN, COMMIT or ROLLBACK
     session: async_sessionmaker[AsyncSession]
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Statements built once: building them cost more CPU than running them.
+        self._claims: dict[timedelta, Update] = {}
+        self._store: Insert | None = None
+        self._finish: Update | None = None
 
     def _now(self, plus: timedelta = timedelta(0)) -> ColumnElement[datetime]:
         return db_now(self.engine, plus)
@@ -50,28 +74,58 @@ class InboxQueries:
         self, update_id: int, user_key: int, kind: str, payload: dict[str, Any]
     ) -> bool:
         """Keep an update until it is handled; False if it was stored before (a repeat)."""
-        insert = upsert_insert(self.engine)
-        statement = (
-            insert(InboxUpdate)
-            .values(
-                update_id=update_id,
-                user_key=user_key,
-                kind=kind,
-                payload=payload,
-                status="pending",
-                attempts=0,
-                next_attempt_at=utcnow(),
-                received_at=utcnow(),
+        return bool(await self.store_updates([(update_id, user_key, kind, payload)]))
+
+    async def store_updates(
+        self, updates: Sequence[tuple[int, int, str, dict[str, Any]]]
+    ) -> set[int]:
+        """Keep updates (update_id, user, kind, payload) until handled, in one statement;
+        the ids that were new (the others are repeats)."""
+        if not updates:
+            return set()
+        now = utcnow()
+        rows = [
+            {
+                "update_id": update_id,
+                "user_key": user_key,
+                "kind": kind,
+                "payload": payload,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "received_at": now,
+            }
+            for update_id, user_key, kind, payload in updates
+        ]
+        if self._store is None:
+            self._store = (
+                upsert_insert(self.engine)(InboxUpdate)
+                .on_conflict_do_nothing(index_elements=["update_id"])
+                .returning(InboxUpdate.update_id)
             )
-            .on_conflict_do_nothing(index_elements=["update_id"])
-        )
-        async with self.engine.begin() as session:  # Core: no ORM unit of work needed
-            result = cast(CursorResult[Any], await session.execute(statement))
-            return bool(result.rowcount)
+        async with self.autocommit.connect() as connection:
+            # Several rows go out as one INSERT ... VALUES (...), (...) (insertmanyvalues).
+            result = await connection.execute(self._store, rows)
+            return set(result.scalars())
 
     async def claim_updates(self, lease: timedelta, limit: int) -> list[InboxClaim]:
         """Lease up to ``limit`` updates, each the oldest unfinished one of its user."""
         token = secrets.token_hex(16)
+        values = {"token": token, "limit": limit, "now": utcnow()}
+        async with self.autocommit.connect() as connection:
+            rows = (await connection.execute(self._claim_statement(lease), values)).all()
+        return sorted(
+            (
+                InboxClaim(update_id, payload or {}, attempts, token)
+                for update_id, payload, attempts in rows
+            ),
+            key=lambda c: c.update_id,
+        )
+
+    def _claim_statement(self, lease: timedelta) -> Update:
+        """The claim, built once per lease length. Parameters: ``token``, ``limit``, ``now``."""
+        if lease in self._claims:
+            return self._claims[lease]
         earlier = aliased(InboxUpdate)
         waits_for_earlier = (
             select(earlier.update_id)
@@ -86,52 +140,65 @@ class InboxQueries:
             select(InboxUpdate.update_id)
             .where(
                 InboxUpdate.status == "pending",
-                InboxUpdate.next_attempt_at <= utcnow(),
+                InboxUpdate.next_attempt_at <= bindparam("now", type_=DateTime()),
                 or_(InboxUpdate.locked_until.is_(None), InboxUpdate.locked_until < self._now()),
                 ~waits_for_earlier,
             )
             .order_by(InboxUpdate.update_id)
-            .limit(limit)
+            .limit(bindparam("limit", type_=Integer()))
             .with_for_update(skip_locked=True)  # PostgreSQL; SQLite runs one writer at a time
         )
-        claim = (
+        self._claims[lease] = (
             update(InboxUpdate)
             .where(InboxUpdate.update_id.in_(due.scalar_subquery()))
             .values(
-                lease_token=token,
+                lease_token=bindparam("token", type_=String()),
                 locked_until=self._now(lease),
                 attempts=InboxUpdate.attempts + 1,
             )
             .returning(InboxUpdate.update_id, InboxUpdate.payload, InboxUpdate.attempts)
         )
-        async with self.engine.begin() as session:  # Core: no ORM unit of work needed
-            rows = (await session.execute(claim)).all()
-        return sorted(
-            (
-                InboxClaim(update_id, payload or {}, attempts, token)
-                for update_id, payload, attempts in rows
-            ),
-            key=lambda c: c.update_id,
-        )
+        return self._claims[lease]
 
     async def finish_update(self, claim: InboxClaim, status: str = "done") -> bool:
         """Record the update handled (or given up on); its text is dropped. False when
         another worker holds it now."""
-        async with self.engine.begin() as session:  # Core: no ORM unit of work needed
-            result = await session.execute(
+        return bool(await self.finish_updates([(claim, status)]))
+
+    async def finish_updates(self, finished: Sequence[tuple[InboxClaim, str]]) -> int:
+        """Record updates handled ("done") or given up on ("failed") in one transaction;
+        each only while this worker's lease on it holds. Their text is dropped. Returns
+        how many were recorded."""
+        by_status: dict[str, list[tuple[int, str]]] = {}
+        for claim, status in finished:
+            by_status.setdefault(status, []).append((claim.update_id, claim.token))
+        if self._finish is None:
+            self._finish = (
                 update(InboxUpdate)
                 .where(
-                    InboxUpdate.update_id == claim.update_id,
-                    InboxUpdate.lease_token == claim.token,
+                    tuple_(InboxUpdate.update_id, InboxUpdate.lease_token).in_(
+                        bindparam("leases", expanding=True)
+                    )
                 )
-                .values(status=status, payload=None, done_at=utcnow(), lease_token=None)
+                .values(
+                    status=bindparam("status", type_=String()),
+                    payload=None,
+                    done_at=bindparam("now", type_=DateTime()),
+                    lease_token=None,
+                )
             )
-            return bool(cast(CursorResult[Any], result).rowcount)
+        recorded = 0
+        async with self.autocommit.connect() as connection:
+            for status, leases in by_status.items():
+                values = {"leases": leases, "status": status, "now": utcnow()}
+                result = await connection.execute(self._finish, values)
+                recorded += cast(CursorResult[Any], result).rowcount or 0
+        return recorded
 
     async def postpone_update(self, claim: InboxClaim, delay: timedelta) -> None:
         """Hand the update back to be tried again after ``delay`` (the database failed)."""
-        async with self.engine.begin() as session:  # Core: no ORM unit of work needed
-            await session.execute(
+        async with self.autocommit.connect() as connection:
+            await connection.execute(
                 update(InboxUpdate)
                 .where(
                     InboxUpdate.update_id == claim.update_id,
@@ -145,14 +212,14 @@ class InboxQueries:
         query = select(func.count(), func.min(InboxUpdate.received_at)).where(
             InboxUpdate.status == "pending"
         )
-        async with self.engine.connect() as session:
-            count, oldest = (await session.execute(query)).one()
+        async with self.autocommit.connect() as connection:
+            count, oldest = (await connection.execute(query)).one()
         return InboxLag(int(count), utcnow() - oldest if oldest is not None else None)
 
     async def purge_inbox(self, handled_before: datetime) -> int:
         """Forget handled updates' ids once Telegram can no longer send them again."""
-        async with self.engine.begin() as session:  # Core: no ORM unit of work needed
-            result = await session.execute(
+        async with self.autocommit.connect() as connection:
+            result = await connection.execute(
                 delete(InboxUpdate).where(
                     InboxUpdate.status != "pending", InboxUpdate.done_at < handled_before
                 )

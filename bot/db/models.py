@@ -113,6 +113,12 @@ class OutboxItem(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # Relay rows: the partner they are about (deleted with them by /forget), and the
+    # sequence they belong to: rows of one sequence are delivered strictly in id order.
+    user_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    sequence: Mapped[str | None] = mapped_column(String(40), index=True)
+    # A row that must be queued once however many processes try (the weekly digest).
+    dedupe_key: Mapped[str | None] = mapped_column(String(40), unique=True)
 
 
 class UnansweredQuestion(Base):
@@ -164,3 +170,71 @@ class RateHit(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     window: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hits: Mapped[int] = mapped_column(default=0)
+
+
+class RelayConversation(Base):
+    """A partner's conversation with staff: one row per partner, open or closed.
+
+    ``topic_id`` is their forum topic in the staff chat (forum mode), kept when the
+    conversation closes so that it is reopened, not made again.
+    """
+
+    __tablename__ = "relay_conversations"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(8), default="open", index=True)
+    language: Mapped[str] = mapped_column(String(2))
+    name: Mapped[str] = mapped_column(String(200))
+    username: Mapped[str | None] = mapped_column(String(64))
+    staff_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    topic_id: Mapped[int | None] = mapped_column(BigInteger)
+    head_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The partner's oldest message since staff last answered (None: nobody waits).
+    waiting_since: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class RelayMessage(Base):
+    """One relayed message: where it came from and the copy the bot made of it, so a
+    staff reply finds its partner and an edit finds its copy, from any process."""
+
+    __tablename__ = "relay_messages"
+    __table_args__ = (
+        Index("ix_relay_messages_source", "source_chat_id", "source_message_id"),
+        Index("ix_relay_messages_copy", "copy_chat_id", "copy_message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    direction: Mapped[str] = mapped_column(String(8))  # "in": to staff; "out": to the partner
+    source_chat_id: Mapped[int] = mapped_column(BigInteger)
+    source_message_id: Mapped[int] = mapped_column(BigInteger)
+    copy_chat_id: Mapped[int] = mapped_column(BigInteger)
+    copy_message_id: Mapped[int] = mapped_column(BigInteger)
+    # How the copy was made: "card" (a header line above the text), "copy", "signed".
+    form: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class RelayBan(Base):
+    """A partner whose messages are dropped silently; kept by /forget, lifted by /unban."""
+
+    __tablename__ = "relay_bans"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    reason: Mapped[str | None] = mapped_column(String(300))
+    banned_by: Mapped[str] = mapped_column(String(200))
+    banned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SharedCounter(Base):
+    """A number every worker process must agree on, such as how many times the knowledge
+    base was reloaded (each worker reloads when it sees the number grow)."""
+
+    __tablename__ = "shared_counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -27,6 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from bot.db.dialect import db_now
 from bot.db.models import Lead, OutboxItem, utcnow
@@ -35,6 +36,7 @@ from bot.db.models import Lead, OutboxItem, utcnow
 FORGOTTEN = "forgotten"  # the person used /forget
 EXPIRED = "expired"  # the retention period ended
 WITHDRAWN = "withdrawn"  # deleted while its post was being made; the reason is not known
+CLAIM_LOCK_KEY = 0x5042_4F42  # "PBOB": PostgreSQL advisory lock held while claiming
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,23 @@ class OutboxQueries:
         )
         if only is not None:
             due = due.where(OutboxItem.id == only)
+        # A row of a sequence (one partner's relayed messages) waits while an earlier row of
+        # it waits (not due yet, or leased to a worker): a burst arrives in order.
+        earlier = aliased(OutboxItem)
+        held = (
+            select(earlier.id)
+            .where(
+                earlier.sequence == OutboxItem.sequence,
+                earlier.id < OutboxItem.id,
+                earlier.status == "pending",
+                or_(
+                    earlier.next_attempt_at > now,
+                    earlier.locked_until >= self._db_now(),
+                ),
+            )
+            .exists()
+        )
+        due = due.where(or_(OutboxItem.sequence.is_(None), ~held))
         claim = (
             update(OutboxItem)
             .where(OutboxItem.id.in_(due.scalar_subquery()))
@@ -113,6 +132,10 @@ class OutboxQueries:
             .execution_options(synchronize_session=False)
         )
         async with self.session.begin() as session:
+            if self.engine.dialect.name == "postgresql":
+                # Claims take turns, so a claim sees the rows an earlier one leased (which
+                # SKIP LOCKED would pass over unseen) and a sequence is never split.
+                await session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK_KEY)))
             items = sorted((await session.scalars(claim)).all(), key=lambda item: item.id)
             lead_ids = {item.lead_id for item in items if item.lead_id is not None}
             leads = {
@@ -168,6 +191,12 @@ class OutboxQueries:
                     .values(staff_chat_id=chat_id, staff_message_id=message_id)
                 )
             return outcome
+
+    async def release(self, item_id: int, token: str) -> Outcome:
+        """Give a leased row back untried (an earlier row of its sequence failed)."""
+        statement = update(OutboxItem).values(lease_token=None, locked_until=None)
+        async with self.session.begin() as session:
+            return await _leased(session, statement, item_id, token)
 
     async def mark_retry(self, item_id: int, token: str, error: str, at: datetime) -> Outcome:
         """Try again at ``at``."""

@@ -6,13 +6,13 @@ readable after the session closes.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Delete, delete, func, or_, select
+from sqlalchemy import CursorResult, Delete, delete, event, func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -29,12 +29,30 @@ from bot.db.models import (
     Lead,
     OutboxItem,
     RateHit,
+    RelayBan,
+    RelayConversation,
+    SharedCounter,
     UnansweredQuestion,
     UserProfile,
     utcnow,
 )
 from bot.db.outbox_queries import EXPIRED, FORGOTTEN, OutboxQueries, delete_leads
+from bot.db.relay_admin_queries import RelayAdminQueries, delete_conversations
+from bot.db.relay_delivery_queries import RelayDeliveryQueries
+from bot.db.relay_queries import RelayQueries
+from bot.db.user_queries import UserQueries
 from bot.normalize import fold
+
+
+def _sqlite_pragmas(connection: Any, _record: object) -> None:
+    """Write-ahead logging, so readers never wait for a writer and a writer waits for
+    another writer in SQLite's lock rather than failing: the workers of one process
+    share the file through several connections."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
 
 # A lead's values that a repeat replaces; the old ones go to its history.
 HISTORY_FIELDS = (
@@ -49,8 +67,6 @@ HISTORY_FIELDS = (
     "interests",
     "message",
 )
-WRITTEN_TTL = 60.0  # seconds a noted written language is not written again
-WRITTEN_CACHE_SIZE = 10_000
 LEAD_STATUSES = ("new", "claimed", "contacted", "not_fit", "unqualified")
 
 
@@ -69,10 +85,20 @@ class Stats:
     top_unanswered: list[tuple[str, int]]
 
 
-class Store(OutboxQueries, InboxQueries):
+class Store(
+    UserQueries,
+    OutboxQueries,
+    InboxQueries,
+    RelayQueries,
+    RelayDeliveryQueries,
+    RelayAdminQueries,
+):
     def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__()
         self.engine = engine
-        self._written: dict[int, tuple[str, float]] = {}
+        # The same pool, for single statements: each is its own transaction anyway, and
+        # BEGIN ... COMMIT around it tripled its round trips.
+        self.autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.session = async_sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
@@ -81,7 +107,14 @@ class Store(OutboxQueries, InboxQueries):
         database restart fails its query, which the inbox treats as an outage and tries
         again, so the ping's round trip on every checkout buys nothing."""
         if url.startswith("sqlite"):
-            return cls(create_async_engine(url))
+            # A file's pool without overflow: a connection opened past the pool is closed
+            # when returned, and each aiosqlite connection is a thread to start. (An
+            # in-memory database is one connection anyway.)
+            in_memory = make_url(url).database in (None, "", ":memory:")
+            sizing = {} if in_memory else {"pool_size": pool_size, "max_overflow": 0}
+            engine = create_async_engine(url, **sizing)
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            return cls(engine)
         return cls(
             create_async_engine(url, pool_size=pool_size, max_overflow=10, pool_recycle=1800)
         )
@@ -89,87 +122,23 @@ class Store(OutboxQueries, InboxQueries):
     async def close(self) -> None:
         await self.engine.dispose()
 
-    # Users -----------------------------------------------------------------
-    async def profile(self, user_id: int) -> UserProfile | None:
-        async with self.session() as session:
-            return await session.get(UserProfile, user_id)
-
-    async def update_profile(self, user_id: int, **values: Any) -> None:
-        async with self.session.begin() as session:
-            profile = await session.get(UserProfile, user_id)
-            if profile is None:
-                session.add(UserProfile(user_id=user_id, **values))
-            else:
-                for key, value in values.items():
-                    setattr(profile, key, value)
-
-    async def note_written_language(self, user_id: int, language: str) -> None:
-        """Remember the language of the user's latest message, in one statement that
-        writes only when it changed.
-
-        This process skips the statement when it wrote the same language for the same
-        user within the last minute: a partner's messages mostly keep one language, and
-        a write per message was a large share of the bot's work. Another worker's
-        change is at most a minute away from being written over again.
-        """
-        now = time.monotonic()
-        noted = self._written.get(user_id)
-        if noted is not None and noted[0] == language and now - noted[1] < WRITTEN_TTL:
-            return
-        if len(self._written) >= WRITTEN_CACHE_SIZE:
-            self._written.clear()
-        self._written[user_id] = (language, now)
-        insert = upsert_insert(self.engine)
-        statement = insert(UserProfile).values(
-            user_id=user_id, written_language=language, created_at=utcnow(), updated_at=utcnow()
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=["user_id"],
-            set_={"written_language": language, "updated_at": utcnow()},
-            where=or_(
-                UserProfile.written_language.is_(None), UserProfile.written_language != language
-            ),
-        )
-        async with self.engine.begin() as connection:
-            await connection.execute(statement)
-
     async def count_hit(self, user_id: int, window: int) -> int:
         """Count one message in the user's current rate-limit window; the count so far."""
-        values = {"user_id": user_id, "window": window, "hits": 1}
-        insert = upsert_insert(self.engine)
         statement = (
-            insert(RateHit)
-            .values(**values)
+            upsert_insert(self.engine)(RateHit)
+            .values(user_id=user_id, window=window, hits=1)
             .on_conflict_do_update(
                 index_elements=["user_id", "window"], set_={"hits": RateHit.hits + 1}
             )
             .returning(RateHit.hits)
         )
-        async with self.session.begin() as session:
-            hits = (await session.execute(statement)).scalar_one()
-            # Old windows go with the next count of the same user.
-            await session.execute(
-                delete(RateHit).where(RateHit.user_id == user_id, RateHit.window < window)
-            )
-        return int(hits)
-
-    # Form state ------------------------------------------------------------
-    async def load_form(self, user_id: int) -> FormState | None:
-        async with self.session() as session:
-            return await session.get(FormState, user_id)
-
-    async def save_form(self, user_id: int, state: dict[str, Any]) -> None:
-        async with self.session.begin() as session:
-            row = await session.get(FormState, user_id)
-            if row is None:
-                session.add(FormState(user_id=user_id, state=state, updated_at=utcnow()))
-            else:
-                row.state = state
-                row.updated_at = utcnow()
-
-    async def delete_form(self, user_id: int) -> None:
-        async with self.session.begin() as session:
-            await session.execute(delete(FormState).where(FormState.user_id == user_id))
+        async with self.autocommit.connect() as connection:
+            hits = int((await connection.execute(statement)).scalar_one())
+            if hits == 1:  # a new window: the user's older ones go now, once
+                await connection.execute(
+                    delete(RateHit).where(RateHit.user_id == user_id, RateHit.window < window)
+                )
+        return hits
 
     # Unanswered questions -------------------------------------------------
     async def record_unanswered(
@@ -214,6 +183,7 @@ class Store(OutboxQueries, InboxQueries):
         always delivered and nothing is sent for an uncommitted one.
         """
         user_id = values["user_id"]
+        self._changed(user_id)
         since = utcnow() - repeat_window
         try:
             async with self.session.begin() as session:
@@ -276,13 +246,35 @@ class Store(OutboxQueries, InboxQueries):
             top_unanswered=await self.top_unanswered(10),
         )
 
+    # Numbers the workers share ------------------------------------------------
+    async def counter(self, name: str) -> int:
+        query = select(SharedCounter.value).where(SharedCounter.name == name)
+        async with self.autocommit.connect() as connection:
+            return int((await connection.execute(query)).scalar_one_or_none() or 0)
+
+    async def bump_counter(self, name: str) -> int:
+        """Add one to the shared number (0 when new); its new value."""
+        statement = (
+            upsert_insert(self.engine)(SharedCounter)
+            .values(name=name, value=1, updated_at=utcnow())
+            .on_conflict_do_update(
+                index_elements=["name"],
+                set_={"value": SharedCounter.value + 1, "updated_at": utcnow()},
+            )
+            .returning(SharedCounter.value)
+        )
+        async with self.autocommit.connect() as connection:
+            return int((await connection.execute(statement)).scalar_one())
+
     # Privacy -------------------------------------------------------------------
     async def forget_user(self, user_id: int) -> dict[str, int]:
-        """Delete every row about this user; returns counts per kind.
+        """Delete every row about this user; returns counts per kind (and ``ban_kept``:
+        1 when a relay ban stays, which is all that does).
 
         The withdrawal of their staff posts is queued in the same transaction.
         """
         self._written.pop(user_id, None)
+        self._changed(user_id)
         async with self.session.begin() as session:
             # The form first: Confirm (submit_lead) locks it before the lead, so taking
             # them in the same order here cannot deadlock with it.
@@ -298,6 +290,10 @@ class Store(OutboxQueries, InboxQueries):
             )
             return {
                 "leads": await delete_leads(session, Lead.user_id == user_id, FORGOTTEN),
+                # Their conversation with staff: its topic or cards are deleted too.
+                "conversations": await delete_conversations(
+                    session, RelayConversation.user_id == user_id
+                ),
                 "forms": forms,
                 "questions": await _deleted(
                     session, delete(UnansweredQuestion).where(UnansweredQuestion.user_id == user_id)
@@ -305,6 +301,8 @@ class Store(OutboxQueries, InboxQueries):
                 "profile": await _deleted(
                     session, delete(UserProfile).where(UserProfile.user_id == user_id)
                 ),
+                # Kept, or /forget would lift a ban: the user is told it stays.
+                "ban_kept": int(await session.get(RelayBan, user_id) is not None),
             }
 
     async def purge_before(self, cutoff: datetime) -> dict[str, int]:
@@ -312,6 +310,9 @@ class Store(OutboxQueries, InboxQueries):
         async with self.session.begin() as session:
             return {
                 "leads": await delete_leads(session, Lead.updated_at < cutoff, EXPIRED),
+                "conversations": await delete_conversations(
+                    session, RelayConversation.last_activity_at < cutoff
+                ),
                 "forms": await _deleted(
                     session, delete(FormState).where(FormState.updated_at < cutoff)
                 ),

@@ -19,7 +19,8 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.dialect import upsert_insert
-from bot.db.models import FormState, UserProfile, utcnow
+from bot.db.models import FormState, RelayBan, RelayConversation, UserProfile, utcnow
+from bot.db.relay_queries import OPEN
 
 WRITTEN_TTL = 60.0  # seconds a noted written language is not written again
 CACHE_SIZE = 10_000  # users remembered per process (written languages, write versions)
@@ -33,10 +34,14 @@ class UserState:
     language: str | None  # chosen with /language
     written_language: str | None
     source: str | None  # the /start deep-link parameter
+    # As the update arrived (only the relay gate, first in line, reads them):
+    relay_open: bool  # a conversation with staff is open
+    banned: bool  # staff banned the user from the relay
 
 
 class UserQueries:
     engine: AsyncEngine
+    autocommit: AsyncEngine  # one statement, one round trip: no BEGIN, COMMIT or ROLLBACK
 
     def __init__(self) -> None:
         super().__init__()
@@ -53,7 +58,8 @@ class UserQueries:
         self._versions[user_id] = self._versions.get(user_id, 0) + 1
 
     async def user_state(self, user_id: int) -> UserState:
-        """The open form and the profile's language and source, in one round trip."""
+        """The open form, the profile's language and source, and the relay's state, in one
+        round trip."""
 
         def of(column: Any, key: Any) -> Any:
             return select(column).where(key == user_id).scalar_subquery()
@@ -63,13 +69,15 @@ class UserQueries:
             of(UserProfile.language, UserProfile.user_id),
             of(UserProfile.written_language, UserProfile.user_id),
             of(UserProfile.source, UserProfile.user_id),
+            of(RelayConversation.status, RelayConversation.user_id),
+            of(RelayBan.user_id, RelayBan.user_id),
         )
-        async with self.engine.connect() as connection:
-            form, language, written, source = (await connection.execute(query)).one()
-        return UserState(form, language, written, source)
+        async with self.autocommit.connect() as connection:
+            form, language, written, source, relay, ban = (await connection.execute(query)).one()
+        return UserState(form, language, written, source, relay == OPEN, ban is not None)
 
     async def profile(self, user_id: int) -> UserProfile | None:
-        async with self.engine.connect() as connection:
+        async with self.autocommit.connect() as connection:
             row = (
                 await connection.execute(select(UserProfile).where(UserProfile.user_id == user_id))
             ).one_or_none()
@@ -85,7 +93,7 @@ class UserQueries:
                 index_elements=["user_id"], set_={**values, "updated_at": utcnow()}
             )
         )
-        async with self.engine.begin() as connection:
+        async with self.autocommit.connect() as connection:
             await connection.execute(statement)
 
     async def note_written_language(self, user_id: int, language: str) -> None:
@@ -122,12 +130,12 @@ class UserQueries:
                 ),
             )
         )
-        async with self.engine.begin() as connection:
+        async with self.autocommit.connect() as connection:
             await connection.execute(statement)
 
     # Form state ------------------------------------------------------------
     async def load_form(self, user_id: int) -> FormState | None:
-        async with self.engine.connect() as connection:
+        async with self.autocommit.connect() as connection:
             row = (
                 await connection.execute(select(FormState).where(FormState.user_id == user_id))
             ).one_or_none()
@@ -143,10 +151,10 @@ class UserQueries:
                 index_elements=["user_id"], set_={"state": state, "updated_at": now}
             )
         )
-        async with self.engine.begin() as connection:
+        async with self.autocommit.connect() as connection:
             await connection.execute(statement)
 
     async def delete_form(self, user_id: int) -> None:
         self._changed(user_id)
-        async with self.engine.begin() as connection:
+        async with self.autocommit.connect() as connection:
             await connection.execute(delete(FormState).where(FormState.user_id == user_id))
