@@ -157,6 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+ASK_BATCH = 256  # answers written at once by `ask -`
+
+
 def _dispatch(args: argparse.Namespace, config: Config) -> int:
     if args.command == "ask":
         return _ask(args, config)
@@ -199,15 +202,22 @@ def _ask(args: argparse.Namespace, config: Config) -> int:
     kb = load_knowledge_base(config.bot.knowledge_path)
     matcher = Matcher.from_knowledge_base(kb, config.matching.thresholds())
     lines = sys.stdin if args.text == ["-"] else [" ".join(args.text)]
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    out: list[str] = []
     for line in lines:
         question = line.strip()
         if not question:
             continue
         result = matcher.match(question, args.lang)
         if args.json:
-            print(json.dumps(result.as_dict(), ensure_ascii=False), flush=False)
+            out.append(encode({**result.as_dict(), "also": list(result.also)}))
         else:
-            print(plain_answer(kb, result))
+            out.append(plain_answer(kb, result))
+        if len(out) >= ASK_BATCH:  # one write per batch, not per answer
+            sys.stdout.write("\n".join(out) + "\n")
+            out.clear()
+    if out:
+        sys.stdout.write("\n".join(out) + "\n")
     sys.stdout.flush()
     return 0
 

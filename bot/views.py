@@ -77,10 +77,12 @@ def talk_button(texts: Texts, lang: Lang) -> tuple[str, str]:
 
 
 def entry_keyboard(
-    kb: KnowledgeBase, texts: Texts, entry: Entry, lang: Lang
+    kb: KnowledgeBase, texts: Texts, entry: Entry, lang: Lang, also: Sequence[str] = ()
 ) -> InlineKeyboardMarkup:
-    related = [(kb[r].title[lang], TopicButton(lang, r).pack()) for r in entry.related]
-    rows = pairs(related)
+    """The answer's buttons: the other topics the message asked about first, then the
+    entry's related topics, then the topics menu (and the form when the entry offers it)."""
+    topics = [*also, *(r for r in entry.related if r not in also)]
+    rows = pairs([(kb[t].title[lang], TopicButton(lang, t).pack()) for t in topics])
     last = [(texts.label("topics", lang), MenuButton(lang).pack())]
     if entry.offer_form:
         last.insert(0, (texts.label("apply", lang), FormButton("start", lang).pack()))

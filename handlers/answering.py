@@ -6,6 +6,8 @@ answered, then the form goes on).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from telegram import Update
 
 from bot.arabizi import is_arabizi
@@ -21,8 +23,11 @@ from handlers.common import reply, user_language
 MATCH_INPUT_LIMIT = 500
 
 
-async def send_entry(update: Update, context: BotContext, entry: Entry, lang: Lang) -> None:
-    markup = entry_keyboard(context.kb, context.texts, entry, lang)
+async def send_entry(
+    update: Update, context: BotContext, entry: Entry, lang: Lang, also: Sequence[str] = ()
+) -> None:
+    """The entry's answer; ``also``: other topics the message asked about, as buttons."""
+    markup = entry_keyboard(context.kb, context.texts, entry, lang, also)
     title = None if entry.small_talk else entry.title[lang]
     await reply(update, context, "answer", lang, markup, title=title, answer=entry.answer[lang])
 
@@ -40,7 +45,8 @@ async def answer_question(update: Update, context: BotContext, text: str) -> Mat
     result = context.services.matcher.match(text[:MATCH_INPUT_LIMIT])
     lang = await reply_language(update, context, text, result.lang)
     if result.entry_id is not None:
-        await send_entry(update, context, context.kb[result.entry_id], lang)
+        entry = context.kb[result.entry_id]
+        await send_entry(update, context, entry, lang, result.also)
         return result
     user = update.effective_user
     await context.store.record_unanswered(

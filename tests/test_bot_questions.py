@@ -169,3 +169,16 @@ async def test_buttons_under_an_arabic_answer_answer_in_arabic(
     )
     await bot.press(english_user, "form:start:ar")
     assert "رائع" in bot.texts(english_user.id)[-2]
+
+
+async def test_a_message_asking_two_things_offers_the_second_topic_first(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    await bot.send(
+        english_user,
+        "We are a bank in Dubai with a big fraud team. What is expert secondment? "
+        "And how does information sharing work?",
+    )
+    assert "<b>Information sharing</b>" in bot.last_text(english_user.id)
+    first_button = bot.last_buttons(english_user.id)[0][0]
+    assert first_button == ("Expert secondment", "kb:en:expert-secondment")
