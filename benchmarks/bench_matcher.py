@@ -9,11 +9,19 @@ English), and questions made only of unseen words. The matcher keeps no cache
 between queries, so every query is computed from scratch.
 
     python benchmarks/bench_matcher.py [--queries N] [--seed S]
+
+``--sweep NAME=v1,v2,...`` instead varies one field of ``MatchParameters`` (or of
+``Thresholds``: answer, suggest, margin, max_suggestions) and prints, per value, the
+accuracy on the regression sets that ``eval_accuracy.py`` reads and the speed of the
+matcher the bot runs (cues and lexicon of the shipped base) on the shipped base:
+
+    python benchmarks/bench_matcher.py --sweep clause_weight=0.4,0.5,0.6,0.7
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import random
 import statistics
 import string
@@ -28,8 +36,10 @@ from rapidfuzz import fuzz, process
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.knowledge import load_knowledge_base  # noqa: E402
-from bot.matching import Matcher  # noqa: E402
+from benchmarks.eval_accuracy import DEFAULT_SETS, evaluate  # noqa: E402
+from bot.config import load_config  # noqa: E402
+from bot.knowledge import KnowledgeBase, load_knowledge_base  # noqa: E402
+from bot.matching import Matcher, MatchParameters, Thresholds  # noqa: E402
 
 ARABIC_LETTERS = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
 # Baseline runs are slow on big bases; this many queries are enough for its percentiles.
@@ -129,6 +139,11 @@ def main() -> int:
     )
     parser.add_argument("--queries", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--sweep",
+        metavar="NAME=v1,v2,...",
+        help="vary one matcher parameter: accuracy and speed per value",
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     kb = load_knowledge_base()
@@ -137,6 +152,14 @@ def main() -> int:
         item["q"]
         for item in yaml.safe_load((ROOT / "tests/data/questions.yaml").read_text("utf-8"))
     ]
+    if args.sweep:
+        try:
+            name, values = parse_sweep(args.sweep)
+        except ValueError as exc:
+            parser.error(str(exc))
+        queries = make_queries(rng, shipped, questions, args.queries)
+        sweep(kb, name, values, queries)
+        return 0
     bases = [("shipped", shipped)]
     bases += [
         (f"synthetic {n:,}", shipped + synthetic_base(rng, shipped, n)) for n in (1000, 10000)
@@ -165,6 +188,57 @@ def main() -> int:
                 f"{name:<16}{len(matcher):>8}{len(pairs):>9}  {method:<30}{qps:>11,.0f}{p50:>9.3f}{p99:>9.3f}"
             )
     return 0
+
+
+def parse_sweep(spec: str) -> tuple[str, list[float | int]]:
+    """``NAME=v1,v2`` read against the field's type; ValueError names what is wrong."""
+    name, _, raw = spec.partition("=")
+    defaults = {**_fields(Thresholds()), **_fields(MatchParameters())}
+    if name not in defaults or not raw:
+        raise ValueError(f"--sweep NAME=v1,v2,...; NAME is one of: {', '.join(sorted(defaults))}")
+    kind = type(defaults[name])
+    return name, [kind(v) for v in raw.split(",")]
+
+
+def _fields(instance: Thresholds | MatchParameters) -> dict[str, float | int]:
+    return {f.name: getattr(instance, f.name) for f in dataclasses.fields(instance)}
+
+
+def sweep(kb: KnowledgeBase, name: str, values: Sequence[float | int], queries: list[str]) -> None:
+    """Per value: right answers (in scope) and refusals (out of scope) per language on the
+    regression sets, all sets together, then the speed on the shipped base."""
+    m = load_config().matching
+    base = Thresholds(answer=m.answer_threshold, suggest=m.suggest_threshold, margin=m.margin)
+    sets = [yaml.safe_load(f.read_text("utf-8")) for f in DEFAULT_SETS if f.exists()]
+    print(f"sweep {name} on {sum(map(len, sets))} questions of {len(sets)} regression sets")
+    header = (
+        f"{name:>26}{'ar in':>8}{'ar out':>8}{'en in':>8}{'en out':>8}{'all':>8}"
+        f"{'queries/s':>11}{'p50 ms':>9}{'p99 ms':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for value in values:
+        # parse_sweep gave the value its field's type, which mypy cannot see through **.
+        change = {name: value}
+        thresholds, parameters = base, MatchParameters()
+        if name in _fields(base):
+            thresholds = dataclasses.replace(base, **change)  # type: ignore[arg-type]
+        else:
+            parameters = dataclasses.replace(parameters, **change)  # type: ignore[arg-type]
+        matcher = Matcher.from_knowledge_base(kb, thresholds, parameters=parameters)
+        totals: dict[str, list[int]] = {lang: [0, 0, 0, 0] for lang in ("ar", "en")}
+        for items in sets:
+            for lang, row in evaluate(matcher, items).items():
+                totals[lang] = [a + b for a, b in zip(totals[lang], row, strict=True)]
+        shares = [
+            f"{ok / max(n, 1):>8.1%}" for row in totals.values() for ok, n in (row[:2], row[2:])
+        ]
+        right = sum(row[0] + row[2] for row in totals.values())
+        asked = sum(row[1] + row[3] for row in totals.values())
+        qps, p50, p99 = timed(matcher.match, queries)
+        print(
+            f"{value:>26}{''.join(shares)}{right / asked:>8.1%}{qps:>11,.0f}{p50:>9.3f}{p99:>9.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -93,17 +93,17 @@ def test_explain_json_and_given_language(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_cue_hits_agree_with_the_cap_the_matcher_applies() -> None:
-    """``Matcher.cue_hits`` (explain) mirrors the private ``_cues`` (scoring)."""
+    """``Matcher.cue_hits`` (explain) mirrors ``Cues.caps`` (scoring)."""
     kb = load_knowledge_base()
     matcher = Matcher.from_knowledge_base(kb)
-    index = {entry_id: i for i, entry_id in enumerate(matcher._entry_ids)}
+    index = {entry_id: i for i, entry_id in enumerate(matcher.index.entry_ids)}
     items = yaml.safe_load(OUR_SET.read_text(encoding="utf-8"))
     fired = 0
     for item in items:
         found = words(item["q"])
         hits = matcher.cue_hits(found)
         expected = [frozenset(index[e] for e in hit.spared) for hit in hits if not hit.lifted_by]
-        assert expected == [spared for _, spared in matcher._cues(found)], item["q"]
+        assert expected == [spared for _, spared in matcher.cues.caps(found)], item["q"]
         fired += bool(hits)
     assert fired >= 20
 

@@ -94,15 +94,15 @@ def test_typos_and_idioms(matcher: Matcher, text: str, entry_id: str) -> None:
 
 
 def test_sound_alike_spellings(matcher: Matcher) -> None:
-    assert dict(matcher._typos("kenia"))["kenya"] >= 0.95  # y and i sound alike
-    assert dict(matcher._typos("afrika"))["africa"] >= 0.95  # so do c and k
+    assert dict(matcher.spelling.typos("kenia"))["kenya"] >= 0.95  # y and i sound alike
+    assert dict(matcher.spelling.typos("afrika"))["africa"] >= 0.95  # so do c and k
 
 
 def test_one_slip_costs_less_in_a_long_word(matcher: Matcher) -> None:
-    expansions = dict(matcher._typos("softwear"))
+    expansions = dict(matcher.spelling.typos("softwear"))
     assert max(expansions.values()) >= 0.85
-    assert dict(matcher._typos("thnks"))["thank"] >= 0.8
-    assert dict(matcher._typos("thnk"))["thank"] < 0.8  # four letters: the ratio squared
+    assert dict(matcher.spelling.typos("thnks"))["thank"] >= 0.8
+    assert dict(matcher.spelling.typos("thnk"))["thank"] < 0.8  # four letters: the ratio squared
 
 
 def accuracy(matcher: Matcher, items: list[dict]) -> dict[tuple[str, bool], float]:

@@ -1,0 +1,85 @@
+"""The lexicon files: ``stop_words.yaml`` and ``phrases.yaml`` read into one ``Lexicon``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.knowledge_model import LANGS, Problem
+from bot.knowledge_yaml import LINE
+from bot.lexicon import Lexicon
+from bot.normalize import fold
+
+STOP_WORDS_FILE = "stop_words.yaml"
+PHRASES_FILE = "phrases.yaml"
+
+
+def parse_lexicon(data: Mapping[str, tuple[str, Any]], problems: list[Problem]) -> Lexicon:
+    """stop_words.yaml and phrases.yaml as one ``Lexicon``; every word folded."""
+    stop_file, stop = data.get(STOP_WORDS_FILE, (STOP_WORDS_FILE, {}))
+    phrase_file, phrases = data.get(PHRASES_FILE, (PHRASES_FILE, {}))
+    if not isinstance(stop, dict):
+        problems.append(Problem(stop_file, None, None, None, "must be a mapping"))
+        stop = {}
+    if not isinstance(phrases, dict):
+        problems.append(Problem(phrase_file, None, None, None, "must be a mapping"))
+        phrases = {}
+
+    def word_set(file: str, value: Any, name: str) -> frozenset[str]:
+        lists = value if isinstance(value, list) else [value]
+        flat = [w for item in lists for w in (item if isinstance(item, list) else [item])]
+        if not all(isinstance(w, str) and w.strip() for w in flat):
+            bad = [w for w in flat if not isinstance(w, str)]
+            problems.append(Problem(file, None, None, name, f"must be words (put {bad} in quotes)"))
+            return frozenset()
+        return frozenset(f for w in flat for f in fold(w).split())
+
+    def mapping(file: str, value: Any, name: str) -> dict[tuple[str, ...], str]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items() if k != LINE
+        ):
+            problems.append(
+                Problem(file, None, None, name, 'must map phrases to words ("a b": "c")')
+            )
+            return {}
+        return {
+            tuple(fold(k).split()): " ".join(fold(v).split()) for k, v in value.items() if k != LINE
+        }
+
+    by_lang = stop.get("stop_words", {})
+    if not isinstance(by_lang, dict) or set(by_lang) - {*LANGS, LINE}:
+        problems.append(
+            Problem(stop_file, None, None, "stop_words", "must map en and ar to word lists")
+        )
+        by_lang = {}
+    stop_words = frozenset().union(
+        *(word_set(stop_file, by_lang.get(lang, []), f"stop_words.{lang}") for lang in LANGS)
+    )
+    compounds = mapping(phrase_file, phrases.get("compounds"), "compounds")
+    for key in compounds:
+        if len(key) != 2:
+            problems.append(
+                Problem(phrase_file, None, None, "compounds", f"'{' '.join(key)}' is not two words")
+            )
+    shorthand = mapping(phrase_file, phrases.get("shorthand"), "shorthand")
+    for key in shorthand:
+        if len(key) != 1:
+            problems.append(
+                Problem(phrase_file, None, None, "shorthand", f"'{' '.join(key)}' is not one word")
+            )
+    return Lexicon(
+        stop_words=stop_words,
+        keep_after_article=word_set(
+            stop_file, stop.get("keep_after_article", []), "keep_after_article"
+        ),
+        weak_words=word_set(stop_file, stop.get("weak_words", []), "weak_words"),
+        question_words=word_set(stop_file, stop.get("question_words", []), "question_words"),
+        shorthand={k[0]: tuple(v.split()) for k, v in shorthand.items() if len(k) == 1},
+        compounds={(k[0], k[1]): v for k, v in compounds.items() if len(k) == 2},
+        idioms=mapping(phrase_file, phrases.get("idioms"), "idioms"),
+        excluders=word_set(phrase_file, phrases.get("excluders", []), "excluders"),
+        conjunctions=word_set(phrase_file, phrases.get("conjunctions", []), "conjunctions"),
+        negators=word_set(phrase_file, phrases.get("negators", []), "negators"),
+    )

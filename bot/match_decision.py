@@ -1,0 +1,35 @@
+"""The decision: a direct answer, "did you mean" choices, or the fallback."""
+
+from __future__ import annotations
+
+from bot.match_parameters import Thresholds
+from bot.match_result import MatchResult, Outcome, Scored
+from bot.normalize import Lang
+
+
+def decide(
+    text: str,
+    lang: Lang,
+    ranked: list[Scored],
+    offers: tuple[str, ...],
+    also: tuple[str, ...],
+    thresholds: Thresholds,
+) -> MatchResult:
+    """Answer when the best entry clears the answer threshold by the margin; otherwise
+    offer the entries above the suggest threshold, the honest entry of a cue first."""
+    t = thresholds
+    top = ranked[0].score if ranked else 0.0
+    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    if top >= t.answer and top - runner_up >= t.margin:
+        outcome: Outcome = "answer"
+        entry_id: str | None = ranked[0].entry_id
+        suggestions: tuple[str, ...] = ()
+        also = tuple(a for a in also if a != entry_id)
+    else:
+        entry_id = None
+        also = ()
+        # The honest entry of a cue that stopped the answer comes first.
+        choices = [*offers, *(s.entry_id for s in ranked if s.score >= t.suggest)]
+        suggestions = tuple(dict.fromkeys(choices))[: t.max_suggestions]
+        outcome = "suggest" if suggestions else "fallback"
+    return MatchResult(text, lang, outcome, entry_id, top, suggestions, tuple(ranked[:5]), also)

@@ -1,0 +1,56 @@
+"""The inverted index over the phrasings' terms: who uses a term, and what it weighs.
+
+Inverted indexes pick the candidates, so the cost of a question grows with the postings
+of its words, not with the size of the base.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+
+from bot.match_parameters import MatchParameters
+
+
+class Index:
+    """Variants (phrasings) and entries by term, and each term's IDF weight."""
+
+    def __init__(
+        self, phrasings: Iterable[tuple[str, list[tuple[str, str]]]], params: MatchParameters
+    ) -> None:
+        """``phrasings``: (entry id, its (word, term) pairs) for every phrasing."""
+        self.entry_ids: list[str] = []
+        entry_index: dict[str, int] = {}
+        self.variant_entry: list[int] = []
+        variant_terms: list[tuple[str, ...]] = []
+        for entry_id, pairs in phrasings:
+            terms = tuple(dict.fromkeys(term for _, term in pairs))
+            if not terms:
+                continue
+            if entry_id not in entry_index:
+                entry_index[entry_id] = len(self.entry_ids)
+                self.entry_ids.append(entry_id)
+            self.variant_entry.append(entry_index[entry_id])
+            variant_terms.append(terms)
+        entry_sets: dict[str, set[int]] = defaultdict(set)
+        postings: dict[str, list[int]] = defaultdict(list)
+        for vid, terms in enumerate(variant_terms):
+            for term in terms:
+                entry_sets[term].add(self.variant_entry[vid])
+                postings[term].append(vid)
+        n = max(len(self.entry_ids), 1)
+        self.idf = {t: math.log(1 + n / len(e)) for t, e in entry_sets.items()}
+        self.unknown_idf = math.log(1 + n / params.unknown_document_frequency)
+        self.postings = {t: tuple(v) for t, v in postings.items()}
+        self.entry_postings = {t: tuple(sorted(e)) for t, e in entry_sets.items()}
+        # Sets of the long postings, to filter candidates without walking the list.
+        self.common = {
+            t: (frozenset(v), frozenset(entry_sets[t]))
+            for t, v in postings.items()
+            if len(v) > params.candidate_postings_limit
+        }
+        self.variant_weight = [sum(self.idf[t] for t in terms) for terms in variant_terms]
+
+    def __len__(self) -> int:
+        return len(self.entry_ids)

@@ -1,0 +1,70 @@
+"""The matcher's tunable numbers, in one place so that a benchmark can sweep any of them.
+
+``Thresholds`` decide between an answer, "did you mean" and the fallback, and come from
+the config file (``matching:``); ``MatchParameters`` shape the scores themselves and are
+not configurable: changing one is a change of the matcher, measured on the regression
+sets (``benchmarks/bench_matcher.py --sweep NAME=v1,v2``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    answer: float = 55.0
+    suggest: float = 35.0
+    # Below this margin over the runner-up, a direct answer becomes a choice.
+    margin: float = 4.0
+    max_suggestions: int = 3
+
+
+# slots: the matcher reads these in its inner loops.
+@dataclass(frozen=True, slots=True)
+class MatchParameters:
+    # Within a variant's score: share that rewards explaining the whole question
+    # (the rest rewards covering the variant).
+    query_side: float = 0.7
+    # Share of an entry's score taken from its best variant; the rest is how much
+    # of the question the entry's vocabulary as a whole explains.
+    variant_side: float = 0.5
+    # Postings longer than this are too common to pick candidates with; such terms
+    # still count in the score of candidates found through rarer words.
+    candidate_postings_limit: int = 400
+    # An unknown word weighs like a term found in this many entries: it is evidence
+    # that the question is about something the base does not cover.
+    unknown_document_frequency: float = 1.5
+    # Weight of a question word such as "why" (``weak_words`` in knowledge/stop_words.yaml).
+    weak_weight: float = 0.6
+    # Worth of a word found only through its coarse Arabic stem; shorter coarse stems
+    # than ``deep_min_length`` are too ambiguous to index.
+    deep_similarity: float = 0.85
+    deep_min_length: int = 3
+    # Typos: shortest word looked up, and least rapidfuzz ratio for short words and for
+    # words of ``fuzzy_long_length`` letters and more.
+    fuzzy_min_length: int = 4
+    fuzzy_cutoff_short: float = 80.0
+    fuzzy_cutoff_long: float = 75.0
+    fuzzy_long_length: int = 6
+    max_fuzzy_expansions: int = 3
+    # A near miss is worth less than the word itself: its similarity is the ratio
+    # raised to this power. Squared for short words, where one letter is a quarter of
+    # the word ("bank" is not "back"); as is from ``fuzzy_gentle_length`` letters up,
+    # where one slip ("thnks", "softwear", "finacial") leaves the word plain to a reader.
+    fuzzy_power_short: float = 2.0
+    fuzzy_power_long: float = 1.0
+    fuzzy_gentle_length: int = 5
+    # English words of this length and more are also looked up by the consonants of
+    # their stem, so that two slipped vowels ("analisys", "collaberation") still find
+    # the word; the similarity cutoff still applies.
+    skeleton_min_length: int = 7
+    # English words are also looked up by how they sound: a spelling that only swaps
+    # letters of one sound ("afrika", "kenia", "fisching") is worth this much.
+    sound_similarity: float = 0.95
+    # Long messages: a message of at least this many content words and two clauses or
+    # more is read as context plus a question; the question clause's scores count this much.
+    long_message_words: int = 8
+    clause_weight: float = 0.6
+    # A cue's ``with`` word counts within this many words after the cue word (its object).
+    cue_with_window: int = 3

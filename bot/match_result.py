@@ -1,0 +1,71 @@
+"""What the matcher returns: a decision with its ranked entries, and the traces that
+``partnerbot kb explain`` prints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.normalize import Lang
+
+Outcome = Literal["answer", "suggest", "fallback"]
+
+
+@dataclass(frozen=True)
+class Scored:
+    entry_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    question: str
+    lang: Lang
+    outcome: Outcome
+    entry_id: str | None
+    score: float
+    suggestions: tuple[str, ...]
+    ranked: tuple[Scored, ...] = field(default=(), repr=False)
+    # Another topic the message also asked about (a second question), offered as a button.
+    also: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "question": self.question,
+            "lang": self.lang,
+            "id": self.entry_id,
+            "score": round(self.score, 1),
+            "suggestions": list(self.suggestions),
+            "outcome": self.outcome,
+        }
+
+
+Expansion = tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
+class WordTrace:
+    """How ``Matcher.scores`` reads one content word (for ``partnerbot kb explain``)."""
+
+    word: str
+    term: str
+    # exact: the term is in the vocabulary; deep: found by its coarse Arabic stem;
+    # typo: by a near spelling; known: a synonyms-file word no phrasing uses; unknown.
+    how: Literal["exact", "deep", "typo", "known", "unknown"]
+    expansions: Expansion
+    weight: float
+    # The clitics-off reading the term came from ("لضباطكم" read as "ضباط"), if any.
+    reading: str | None = None
+
+
+@dataclass(frozen=True)
+class CueHit:
+    """An out-of-scope cue word found in a question (for ``partnerbot kb explain``)."""
+
+    word: str
+    cue: int  # the cue's position in the knowledge base's ``out_of_scope``
+    lifted_by: frozenset[str]  # the question's words (or terms) in the cue's ``unless``
+    has_unless: bool
+    # Ids of the entries the cue leaves alone (a cue without ``unless`` spares the
+    # entries whose phrasings use the word); every other entry is capped.
+    spared: frozenset[str]
