@@ -1285,7 +1285,7 @@ PROFILE_COUNTS = {
     "rollbacks (incl. reset on return)": ("sqlalchemy/engine/default.py", "do_rollback"),
     "aiosqlite thread hops": ("aiosqlite/core.py", "_execute"),
     "Bot API requests built": ("httpx/_client.py", "build_request"),
-    "knowledge-base matches": ("bot/matching.py", "match"),
+    "knowledge-base matches": ("bot/matching/__init__.py", "match"),
     "templates rendered": ("jinja2/environment.py", "render"),
 }
 

@@ -20,7 +20,7 @@ from bot.knowledge import LANGS, KnowledgeBase
 from bot.knowledge_reload import build_knowledge, follow_reloads
 from bot.limits import rate_limit_for
 from bot.outbox import delivery_job, kick_delivery
-from bot.relay_jobs import schedule_relay_jobs
+from bot.relay.jobs import schedule_relay_jobs
 from bot.texts import Texts
 from handlers.errors import on_error
 from handlers.guard import guard_handler

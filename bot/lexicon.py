@@ -1,7 +1,7 @@
 """The lexicon: stop words, shorthand, compounds, idioms and grammar words, as data.
 
 Its content lives in ``knowledge/stop_words.yaml`` and ``knowledge/phrases.yaml``
-(read by ``bot.knowledge_lexicon``); this module only holds the model. Every word is
+(read by ``bot.knowledge.lexicon``); this module only holds the model. Every word is
 folded (see ``normalize.fold``) before it gets here.
 """
 

@@ -29,10 +29,10 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 from telegram.warnings import PTBDeprecationWarning
 
-from bot import relay_delivery
 from bot.db.models import OutboxItem
 from bot.db.outbox_queries import WITHDRAWN, Claim, Outcome
-from bot.relay_delivery import is_relay
+from bot.relay import delivery as relay_delivery
+from bot.relay.delivery import is_relay
 from bot.views import staff_post
 
 if TYPE_CHECKING:

@@ -30,7 +30,7 @@ from bot.form_views import cancel_confirm_keyboard, form_keyboard
 from bot.normalize import Lang
 from bot.outbox import kick_delivery
 from bot.qualification import lead_record
-from bot.relay_views import talk_keyboard
+from bot.relay.views import talk_keyboard
 from bot.views import inline, pairs
 from handlers.answering import answer_question
 from handlers.common import PRIVATE_MESSAGE, button_language, incoming_text, reply, user_language

@@ -25,7 +25,7 @@ from bot.callbacks import ForgetButton, FormButton, TalkButton
 from bot.context import BotContext
 from bot.outbox import kick_delivery
 from bot.relay import kind_of, telegram_length
-from bot.relay_views import back_keyboard, open_keyboard
+from bot.relay.views import back_keyboard, open_keyboard
 from bot.user_text import clean_text
 from handlers.common import PRIVATE_MESSAGE, reply, user_language
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.local_api import ApiCall, LocalUser
-from bot.relay_jobs import digest_job, idle_close_job
+from bot.relay.jobs import digest_job, idle_close_job
 from tests.conftest import STAFF_CHAT, Clock, Harness, MakeBot
 from tests.relay_helpers import TEXTS, deliver_all, partner_sends, partner_writes, relay_rows
 from tests.test_staff_posts import add_lead

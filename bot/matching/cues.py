@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from bot.knowledge_model import OutOfScopeCue
-from bot.match_parameters import MatchParameters
-from bot.match_result import CueHit
-from bot.match_terms import Terms, starts_arabic
+from bot.knowledge.model import OutOfScopeCue
+from bot.matching.parameters import MatchParameters
+from bot.matching.result import CueHit
+from bot.matching.terms import Terms, starts_arabic
 from bot.normalize import fold, is_content, readings, stem
 
 

@@ -2,7 +2,7 @@
 
 What went wrong while loading it is a list of ``Problem`` (file, line, entry, field),
 raised together as one ``KnowledgeBaseError``. Reading and checking the YAML is
-``bot.knowledge_loader``'s job; this module holds no I/O.
+``bot.knowledge.loader``'s job; this module holds no I/O.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 
-from bot.match_parameters import MatchParameters
+from bot.matching.parameters import MatchParameters
 
 
 class Index:

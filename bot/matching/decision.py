@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.match_parameters import Thresholds
-from bot.match_result import MatchResult, Outcome, Scored
+from bot.matching.parameters import Thresholds
+from bot.matching.result import MatchResult, Outcome, Scored
 from bot.normalize import Lang
 
 

@@ -12,9 +12,9 @@ from collections.abc import Collection, Iterable, Mapping
 
 from rapidfuzz import fuzz
 
-from bot.match_parameters import MatchParameters
-from bot.match_result import Expansion
-from bot.match_terms import starts_arabic
+from bot.matching.parameters import MatchParameters
+from bot.matching.result import Expansion
+from bot.matching.terms import starts_arabic
 from bot.normalize import deep_stem, stem
 
 _VOWELS = str.maketrans("", "", "aeiouy")

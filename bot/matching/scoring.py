@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from bot.match_cues import Cues
-from bot.match_index import Index
-from bot.match_parameters import MatchParameters, Thresholds
-from bot.match_result import Expansion, Scored
-from bot.match_spelling import Spelling
-from bot.match_terms import Terms
+from bot.matching.cues import Cues
+from bot.matching.index import Index
+from bot.matching.parameters import MatchParameters, Thresholds
+from bot.matching.result import Expansion, Scored
+from bot.matching.spelling import Spelling
+from bot.matching.terms import Terms
 from bot.normalize import words
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.knowledge_model import LANGS, Entry, Problem
-from bot.knowledge_yaml import LINE
+from bot.knowledge.model import LANGS, Entry, Problem
+from bot.knowledge.yaml_lines import LINE
 from bot.normalize import Lang, fold
 
 MIN_QUESTIONS = 4

@@ -10,8 +10,8 @@ from telegram.ext import ExtBot
 from bot.db.models import OutboxItem, RelayConversation, RelayMessage
 from bot.normalize import Lang
 from bot.relay import fits
-from bot.relay_calls import Made, edit_copy, idle_hours
-from bot.relay_views import talk_keyboard
+from bot.relay.calls import Made, edit_copy, idle_hours
+from bot.relay.views import talk_keyboard
 
 if TYPE_CHECKING:
     from bot.context import Services

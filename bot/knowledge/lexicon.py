@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.knowledge_model import LANGS, Problem
-from bot.knowledge_yaml import LINE
+from bot.knowledge.model import LANGS, Problem
+from bot.knowledge.yaml_lines import LINE
 from bot.lexicon import Lexicon
 from bot.normalize import fold
 

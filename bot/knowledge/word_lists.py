@@ -1,15 +1,15 @@
 """The word-list files: synonyms, out-of-scope cues, form sectors, typed replies, Arabizi.
 
 Each parser takes one file's YAML and returns what it holds, adding a ``Problem`` for
-anything malformed; checks that need several files are ``bot.knowledge_checks``'s.
+anything malformed; checks that need several files are ``bot.knowledge.checks``'s.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.knowledge_model import OutOfScopeCue, Problem
-from bot.knowledge_yaml import LINE, line_of
+from bot.knowledge.model import OutOfScopeCue, Problem
+from bot.knowledge.yaml_lines import LINE, line_of
 from bot.normalize import fold
 
 

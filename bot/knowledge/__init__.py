@@ -5,19 +5,19 @@ file, line, entry id and field, all at once rather than one per run.
 
 The names callers use live here; each part lives in its own module:
 
-- ``knowledge_model``: ``KnowledgeBase``, ``Entry``, ``OutOfScopeCue``, ``Problem``;
-- ``knowledge_loader``: which file is which, ``load_knowledge_base``, ``load_lexicon``;
-- ``knowledge_yaml``: YAML read with line numbers;
-- ``knowledge_entries``, ``knowledge_word_lists``, ``knowledge_lexicon``: one parser
+- ``model``: ``KnowledgeBase``, ``Entry``, ``OutOfScopeCue``, ``Problem``;
+- ``loader``: which file is which, ``load_knowledge_base``, ``load_lexicon``;
+- ``yaml_lines``: YAML read with line numbers;
+- ``entries``, ``word_lists``, ``lexicon``: one parser
   per kind of file, each checking its own fields;
-- ``knowledge_checks``: the checks across files.
+- ``checks``: the checks across files.
 """
 
 from __future__ import annotations
 
-from bot.knowledge_entries import MIN_QUESTIONS
-from bot.knowledge_lexicon import PHRASES_FILE, STOP_WORDS_FILE
-from bot.knowledge_loader import (
+from bot.knowledge.entries import MIN_QUESTIONS
+from bot.knowledge.lexicon import PHRASES_FILE, STOP_WORDS_FILE
+from bot.knowledge.loader import (
     ARABIZI_FILE,
     INTENTS_FILE,
     OUT_OF_SCOPE_FILE,
@@ -28,7 +28,7 @@ from bot.knowledge_loader import (
     load_knowledge_base,
     load_lexicon,
 )
-from bot.knowledge_model import (
+from bot.knowledge.model import (
     LANGS,
     Entry,
     KnowledgeBase,

@@ -12,8 +12,8 @@ from telegram.ext import ExtBot
 from bot.db.models import OutboxItem, RelayConversation, RelayMessage
 from bot.normalize import Lang
 from bot.relay import fits
-from bot.relay_calls import Made, edit_copy, idle_hours, quietly
-from bot.relay_views import card_line, head_post, partner_topic_name
+from bot.relay.calls import Made, edit_copy, idle_hours, quietly
+from bot.relay.views import card_line, head_post, partner_topic_name
 
 if TYPE_CHECKING:
     from bot.context import Services

@@ -1,11 +1,11 @@
 """Fuzzy question matching: which entry answers a question, and how sure we are.
 
 Scoring is token based. Every query word is folded, stemmed and mapped through the
-synonyms (``match_terms``), then looked up in the vocabulary of the knowledge base
-(``match_index``): exactly, or through a near spelling (``match_spelling``). Entries are
-scored (``match_scoring``), capped by out-of-scope cues (``match_cues``), a long
-message's question clause weighed over its context (``match_clauses``), and the decision
-taken (``match_decision``). Every tunable number is in ``match_parameters``.
+synonyms (``terms``), then looked up in the vocabulary of the knowledge base
+(``index``): exactly, or through a near spelling (``spelling``). Entries are
+scored (``scoring``), capped by out-of-scope cues (``cues``), a long
+message's question clause weighed over its context (``clauses``), and the decision
+taken (``decision``). Every tunable number is in ``parameters``.
 
 ``Matcher`` puts those parts together; the names callers use are re-exported here.
 """
@@ -15,17 +15,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
-from bot.knowledge_model import KnowledgeBase, OutOfScopeCue
+from bot.knowledge.model import KnowledgeBase, OutOfScopeCue
 from bot.lexicon import Lexicon
-from bot.match_clauses import question_clauses, weigh_questions
-from bot.match_cues import Cues
-from bot.match_decision import decide
-from bot.match_index import Index
-from bot.match_parameters import MatchParameters, Thresholds
-from bot.match_result import CueHit, Expansion, MatchResult, Outcome, Scored, WordTrace
-from bot.match_scoring import Scorer
-from bot.match_spelling import Spelling
-from bot.match_terms import Terms
+from bot.matching.clauses import question_clauses, weigh_questions
+from bot.matching.cues import Cues
+from bot.matching.decision import decide
+from bot.matching.index import Index
+from bot.matching.parameters import MatchParameters, Thresholds
+from bot.matching.result import CueHit, Expansion, MatchResult, Outcome, Scored, WordTrace
+from bot.matching.scoring import Scorer
+from bot.matching.spelling import Spelling
+from bot.matching.terms import Terms
 from bot.normalize import Lang, deep_stem, default_lexicon, detect_language
 
 __all__ = [

@@ -18,9 +18,9 @@ from bot.db.models import OutboxItem
 from bot.db.outbox_queries import Claim, Outcome
 from bot.db.store import LEAD_STATUSES
 from bot.relay import waited_hours
-from bot.relay_calls import Made, quietly
-from bot.relay_partner_posts import to_partner
-from bot.relay_staff_posts import to_staff
+from bot.relay.calls import Made, quietly
+from bot.relay.partner_posts import to_partner
+from bot.relay.staff_posts import to_staff
 
 if TYPE_CHECKING:
     from bot.context import Services

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.knowledge_model import Entry, OutOfScopeCue, Problem
+from bot.knowledge.model import Entry, OutOfScopeCue, Problem
 from bot.lexicon import Lexicon
 from bot.normalize import default_lexicon, fold, is_content, words
 

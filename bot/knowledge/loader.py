@@ -9,18 +9,18 @@ from typing import Any
 
 import yaml
 
-from bot.knowledge_checks import check_offers, cross_check
-from bot.knowledge_entries import parse_entries, parse_intents
-from bot.knowledge_lexicon import PHRASES_FILE, STOP_WORDS_FILE, parse_lexicon
-from bot.knowledge_model import KnowledgeBase, KnowledgeBaseError, OutOfScopeCue, Problem
-from bot.knowledge_word_lists import (
+from bot.knowledge.checks import check_offers, cross_check
+from bot.knowledge.entries import parse_entries, parse_intents
+from bot.knowledge.lexicon import PHRASES_FILE, STOP_WORDS_FILE, parse_lexicon
+from bot.knowledge.model import KnowledgeBase, KnowledgeBaseError, OutOfScopeCue, Problem
+from bot.knowledge.word_lists import (
     parse_out_of_scope,
     parse_replies,
     parse_sectors,
     parse_synonyms,
     parse_word_list,
 )
-from bot.knowledge_yaml import display, load_yaml, yaml_line
+from bot.knowledge.yaml_lines import display, load_yaml, yaml_line
 from bot.lexicon import Lexicon
 from bot.normalize import Lang
 

@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable
 
 from bot.lexicon import Lexicon
-from bot.match_parameters import MatchParameters, Thresholds
-from bot.match_result import Scored
+from bot.matching.parameters import MatchParameters, Thresholds
+from bot.matching.result import Scored
 from bot.normalize import fold, is_content, words
 
 # Where one clause ends: sentence ends, semicolons, line breaks (not commas: "besides
