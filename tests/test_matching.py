@@ -350,3 +350,15 @@ def test_long_message_weighs_the_question_over_the_context(matcher: Matcher) -> 
 def test_a_short_message_is_read_whole(matcher: Matcher) -> None:
     assert matcher.question_clauses("Hello. What is expert secondment?") == []
     assert matcher.match("Hello. What is expert secondment?").also == ()
+
+
+def test_two_questions_without_context_name_the_other_topic(matcher: Matcher) -> None:
+    """Nothing to weigh down, so the answer is the whole message's; the other question's
+    topic comes back in ``also`` (a button under the answer)."""
+    text = "How can we second an expert to you? And do you support training?"
+    assert matcher.question_clauses(text) == []
+    result = matcher.match(text)
+    assert result.entry_id == "training-support"
+    assert result.also == ("expert-secondment",)
+    # A greeting is not a second question: it has no words of its own to match.
+    assert matcher.match("hello? what is expert secondment?").also == ()

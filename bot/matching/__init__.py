@@ -17,7 +17,12 @@ from typing import Literal
 
 from bot.knowledge.model import KnowledgeBase, OutOfScopeCue
 from bot.lexicon import Lexicon
-from bot.matching.clauses import question_clauses, weigh_questions
+from bot.matching.clauses import (
+    other_topics,
+    question_clauses,
+    separate_questions,
+    weigh_questions,
+)
 from bot.matching.cues import Cues
 from bot.matching.decision import decide
 from bot.matching.index import Index
@@ -111,8 +116,8 @@ class Matcher:
         """Decide between a direct answer, "did you mean" choices and the fallback.
 
         A long message is read as context plus a question: the clause that asks (see
-        ``question_clauses``) weighs more than the rest, and a second question about
-        another topic is returned in ``also``.
+        ``question_clauses``) weighs more than the rest. Another topic a second question
+        asks about (with or without context) is returned in ``also``.
         """
         language = lang or detect_language(text)
         ranked, offers = self._scorer.scores(text)
@@ -122,6 +127,10 @@ class Matcher:
             ranked, offers, also = weigh_questions(
                 self._scorer.scores, ranked, offers, questions, self.parameters, self.thresholds
             )
+        elif len(ranked) > 1:
+            separate = separate_questions(text, self.lexicon)
+            if separate:
+                also = other_topics(self._scorer.scores, separate, self.thresholds)
         return decide(text, language, ranked, offers, also, self.thresholds)
 
     def question_clauses(self, text: str) -> list[str]:

@@ -23,25 +23,52 @@ ScoreFn = Callable[[str], tuple[list[Scored], tuple[str, ...]]]
 
 
 def question_clauses(text: str, lexicon: Lexicon, params: MatchParameters) -> list[str]:
-    """The clauses of a long message that ask something, last first; [] for a short one.
+    """The clauses of a long message that ask something, last first; [] for a short one,
+    and for one made only of questions (see ``separate_questions``).
 
     A clause asks when it ends with a question mark or opens with a question word
     (``question_words`` in knowledge/stop_words.yaml). A message of one clause, or of
     fewer than ``long_message_words`` content words, is read whole.
     """
-    clauses = [c for c in _CLAUSE.findall(text) if fold(c)]
-    if len(clauses) < 2:
+    clauses = _clauses(text)
+    if len(clauses) < 2 or _content_words(text, lexicon) < params.long_message_words:
         return []
-    found = words(text, lexicon)
-    if sum(1 for w in found if is_content(w, lexicon)) < params.long_message_words:
-        return []
-    asking = []
-    for clause in clauses:
-        first = fold(clause).split()[:1]
-        asks = "?" in clause or "؟" in clause
-        if asks or (first and first[0] in lexicon.question_words):
-            asking.append(clause)
+    asking = [c for c in clauses if _asks(c, lexicon)]
     return asking[::-1] if len(asking) < len(clauses) else []
+
+
+def separate_questions(text: str, lexicon: Lexicon) -> list[str]:
+    """The questions of a message made only of questions, each with words of its own
+    ("What is secondment? And do you fund training?"), in order; [] otherwise. Nothing
+    there is context to weigh down: the message is matched whole, and its questions
+    only name the other topics it asks about."""
+    clauses = _clauses(text)
+    if len(clauses) < 2 or not all(_asks(c, lexicon) for c in clauses):
+        return []
+    return clauses if all(_content_words(c, lexicon) >= 2 for c in clauses) else []
+
+
+def _clauses(text: str) -> list[str]:
+    return [c for c in _CLAUSE.findall(text) if fold(c)]
+
+
+def _content_words(text: str, lexicon: Lexicon) -> int:
+    return sum(1 for w in words(text, lexicon) if is_content(w, lexicon))
+
+
+def _asks(clause: str, lexicon: Lexicon) -> bool:
+    first = fold(clause).split()[:1]
+    return "?" in clause or "؟" in clause or bool(first and first[0] in lexicon.question_words)
+
+
+def other_topics(score: ScoreFn, questions: list[str], thresholds: Thresholds) -> tuple[str, ...]:
+    """The best entry of each question that one would answer on its own."""
+    found: list[str] = []
+    for question in questions:
+        ranked, _ = score(question)
+        if ranked and ranked[0].score >= thresholds.answer:
+            found.append(ranked[0].entry_id)
+    return tuple(dict.fromkeys(found))
 
 
 def weigh_questions(
@@ -65,10 +92,5 @@ def weigh_questions(
         for e in dict.fromkeys([*whole, *clause])
     ]
     blended.sort(key=lambda s: -s.score)
-    also: list[str] = []
-    for other in questions[1:]:
-        other_ranked, _ = score(other)
-        if other_ranked and other_ranked[0].score >= thresholds.answer:
-            also.append(other_ranked[0].entry_id)
     merged_offers = tuple(dict.fromkeys([*part_offers, *offers]))
-    return blended, merged_offers, tuple(dict.fromkeys(also))
+    return blended, merged_offers, other_topics(score, questions[1:], thresholds)
