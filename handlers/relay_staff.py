@@ -21,7 +21,7 @@ from bot.outbox import kick_delivery
 from bot.views import display_name, send_text, staff_post
 from handlers.common import topic_of
 from handlers.relay import relay_payload
-from handlers.staff import Callback, StaffHandler, StaffRoutes
+from handlers.staff import Callback, StaffHandler, StaffRoutes, staff_answer
 
 
 class RelayRoutes(StaffRoutes):
@@ -169,10 +169,7 @@ async def _who(update: Update, context: BotContext) -> tuple[int | None, str]:
 
 
 async def _answer(update: Update, context: BotContext, what: str, **values: object) -> None:
-    lang = context.config.telegram.staff_language
-    text = context.texts.render("staff/relay/result", lang, what=what, **values)
-    assert update.effective_chat is not None
-    await send_text(context.bot, update.effective_chat.id, text, message_thread_id=topic_of(update))
+    await staff_answer(update, context, "staff/relay/result", what=what, **values)
 
 
 def relay_staff_handlers(telegram: TelegramConfig) -> list[StaffHandler]:

@@ -101,21 +101,21 @@ async def leads_command(update: Update, context: BotContext) -> None:
     """/leads [status]: the most recent leads."""
     status = lead_status(context.texts, " ".join(context.args)) if context.args else None
     if context.args and status is None:
-        await _answer(update, context, "staff/usage", statuses=LEAD_STATUSES)
+        await staff_answer(update, context, "staff/usage", statuses=LEAD_STATUSES)
         return
     leads = await context.store.recent_leads(status, limit=20)
-    await _answer(update, context, "staff/leads", leads=leads, status=status)
+    await staff_answer(update, context, "staff/leads", leads=leads, status=status)
 
 
 async def lead_command(update: Update, context: BotContext) -> None:
     """/lead ID: one lead in full (with its buttons in the staff chat), then its history."""
     lang = context.config.telegram.staff_language
     if not context.args or not context.args[0].lstrip("#").isdigit():
-        await _answer(update, context, "staff/usage", statuses=LEAD_STATUSES)
+        await staff_answer(update, context, "staff/usage", statuses=LEAD_STATUSES)
         return
     lead = await context.store.lead(int(context.args[0].lstrip("#")))
     if lead is None:
-        await _answer(update, context, "staff/not_found")
+        await staff_answer(update, context, "staff/not_found")
         return
     text, markup = staff_post(context.texts, lead, lang)
     # Buttons act only in the staff chat, so a private copy shows none.
@@ -160,20 +160,20 @@ async def retry_command(update: Update, context: BotContext) -> None:
     args = context.args or []
     item = args[0].lstrip("#") if args else None
     if len(args) > 1 or (item is not None and not item.isdigit()):
-        await _answer(update, context, "staff/retry_usage")
+        await staff_answer(update, context, "staff/retry_usage")
         return
     item_id = int(item) if item is not None else None
     count = await context.store.retry_stuck(item_id)
     if count:
         kick_delivery(context)
-    await _answer(update, context, "staff/retried", count=count, item_id=item_id)
+    await staff_answer(update, context, "staff/retried", count=count, item_id=item_id)
 
 
 async def reload_command(update: Update, context: BotContext) -> None:
     """/reload: load the knowledge base again (every worker follows); say what is wrong
     with it if it was refused."""
     outcome = await reload_knowledge(context.services)
-    await _answer(update, context, "staff/reload", outcome=outcome)
+    await staff_answer(update, context, "staff/reload", outcome=outcome)
 
 
 async def _send(
@@ -190,7 +190,9 @@ async def _send(
     )
 
 
-async def _answer(update: Update, context: BotContext, template: str, **values: object) -> None:
+async def staff_answer(
+    update: Update, context: BotContext, template: str, **values: object
+) -> None:
     """Render a staff template in the staff language, in the chat (and topic) asked from."""
     lang = context.config.telegram.staff_language
     await _send(update, context, context.texts.render(template, lang, **values))
