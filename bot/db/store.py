@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Delete, delete, event, func, select
+from sqlalchemy import CursorResult, Delete, delete, event, func, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -144,17 +144,17 @@ class Store(
     async def record_unanswered(
         self, user_id: int | None, text: str, language: str, outcome: str, score: float
     ) -> None:
-        async with self.session.begin() as session:
-            session.add(
-                UnansweredQuestion(
-                    user_id=user_id,
-                    text=text[:500],
-                    normalized=fold(text)[:500],
-                    language=language,
-                    outcome=outcome,
-                    score=score,
-                )
-            )
+        statement = insert(UnansweredQuestion).values(
+            user_id=user_id,
+            text=text[:500],
+            normalized=fold(text)[:500],
+            language=language,
+            outcome=outcome,
+            score=score,
+            created_at=utcnow(),
+        )
+        async with self.autocommit.connect() as connection:  # Core: one row, one round trip
+            await connection.execute(statement)
 
     async def top_unanswered(self, limit: int = 20) -> list[tuple[str, int]]:
         """(an example wording, count) per normalised question, most frequent first."""

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import BigInteger, Select, bindparam, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.dialect import upsert_insert
@@ -39,6 +39,27 @@ class UserState:
     banned: bool  # staff banned the user from the relay
 
 
+def _user_state_query() -> Select[Any]:
+    user_id = bindparam("user_id", type_=BigInteger())
+
+    def of(column: Any, key: Any) -> Any:
+        return select(column).where(key == user_id).scalar_subquery()
+
+    return select(
+        of(FormState.state, FormState.user_id),
+        of(UserProfile.language, UserProfile.user_id),
+        of(UserProfile.written_language, UserProfile.user_id),
+        of(UserProfile.source, UserProfile.user_id),
+        of(RelayConversation.status, RelayConversation.user_id),
+        of(RelayBan.user_id, RelayBan.user_id),
+    )
+
+
+# Built once, like the inbox's statements: every partner message runs it, and building
+# it cost more CPU than running it.
+_USER_STATE = _user_state_query()
+
+
 class UserQueries:
     engine: AsyncEngine
     autocommit: AsyncEngine  # one statement, one round trip: no BEGIN, COMMIT or ROLLBACK
@@ -60,20 +81,9 @@ class UserQueries:
     async def user_state(self, user_id: int) -> UserState:
         """The open form, the profile's language and source, and the relay's state, in one
         round trip."""
-
-        def of(column: Any, key: Any) -> Any:
-            return select(column).where(key == user_id).scalar_subquery()
-
-        query = select(
-            of(FormState.state, FormState.user_id),
-            of(UserProfile.language, UserProfile.user_id),
-            of(UserProfile.written_language, UserProfile.user_id),
-            of(UserProfile.source, UserProfile.user_id),
-            of(RelayConversation.status, RelayConversation.user_id),
-            of(RelayBan.user_id, RelayBan.user_id),
-        )
         async with self.autocommit.connect() as connection:
-            form, language, written, source, relay, ban = (await connection.execute(query)).one()
+            row = (await connection.execute(_USER_STATE, {"user_id": user_id})).one()
+        form, language, written, source, relay, ban = row
         return UserState(form, language, written, source, relay == OPEN, ban is not None)
 
     async def profile(self, user_id: int) -> UserProfile | None:
