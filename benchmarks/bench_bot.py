@@ -29,7 +29,9 @@ work on the machine skews every figure), the staff posts' delay, the webhook POS
 
 Caveats: the stand-in posts webhook updates one at a time (Telegram opens up to 40
 connections), so (b) cannot go faster than one update per POST round trip; the echo bot
-has no flood limiter, partnerbot has one unless ``--no-flood-control``.
+has no flood limiter, partnerbot has one unless ``--no-flood-control``. With it, partnerbot's
+updates/s and latency are Telegram's limit (about 30 messages a second for the token, which
+(b)'s two workers share), not its capacity: ``--no-flood-control`` measures the capacity.
 
 ``--profile`` (or BENCH_PROFILE=1) runs partnerbot under cProfile during the load phase only
 and prints where (a) and one (b) worker spent their time (profiled runs are slower);
@@ -969,6 +971,8 @@ async def bench_webhook(args: argparse.Namespace, plans: list[UserPlan], tmp: Pa
                     "PARTNERBOT_WEBHOOK_URL": f"http://127.0.0.1:{forwarder.port}/telegram",
                     "PARTNERBOT_WEBHOOK_SECRET": SECRET,
                     "PARTNERBOT_WEBHOOK_PORT": str(port),
+                    # Two processes on one token share Telegram's limits, as deployed.
+                    "PARTNERBOT_WORKERS": str(len(ports)),
                 }
                 name = f"webhook{i + 1}"
                 argv = partnerbot_argv(workdir, name, args.profile, "--webhook")

@@ -96,8 +96,12 @@ async def _deliver(bot: ExtBot[None], services: Services, claim: Claim, now: dat
         return 0
     relay = is_relay(item.kind)
     try:
-        # The lease outlives this cap (config validation), so no send outlives the lease.
-        async with asyncio.timeout(delivery.request_timeout_seconds):
+        # No send outlives the lease just renewed: the cap leaves request_timeout_seconds
+        # of it to spare. Within the cap, the flood limiter may hold the call (a burst into
+        # the staff group waits its turn); the HTTP request itself gives up after
+        # request_timeout_seconds (the Bot API client's own timeouts). A cap as short as
+        # the request timeout cut calls off while they were still queued in the limiter.
+        async with asyncio.timeout(delivery.lease_seconds - delivery.request_timeout_seconds):
             if relay:
                 made = await relay_delivery.perform(bot, services, claim)
             else:
