@@ -15,6 +15,7 @@ Three keys of decreasing precision, all taking a folded word (see ``normalize.fo
 
 from __future__ import annotations
 
+import functools
 import re
 
 _ARABIC_LETTER = re.compile("[\u0621-\u064a]")
@@ -83,6 +84,12 @@ def is_arabic(word: str) -> bool:
     return bool(_ARABIC_LETTER.match(word))
 
 
+# Stems are pure functions of the word, and questions reuse a small vocabulary: caching
+# them made matching about a fifth faster. Bounded, so a flood of odd words cannot grow it.
+WORD_CACHE = 1 << 16
+
+
+@functools.lru_cache(maxsize=WORD_CACHE)
 def stem(token: str) -> str:
     """Light stemming: enough to join plurals and attached articles, never aggressive."""
     if is_arabic(token):
@@ -143,6 +150,7 @@ def _english(token: str) -> str:
     return token
 
 
+@functools.lru_cache(maxsize=WORD_CACHE)
 def readings(word: str) -> tuple[str, ...]:
     """Stems of the other ways the folded Arabic ``word`` may split, most likely first.
 
@@ -192,6 +200,7 @@ def _restored_feminine(word: str) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=WORD_CACHE)
 def deep_stem(word: str) -> str:
     """A coarser key than ``stem`` for an Arabic word: clitics, verb prefixes and endings off.
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 
 from bot.lexicon import Lexicon
 from bot.normalize import fold, is_content, readings, stem, words
+from bot.stemming import WORD_CACHE
 
 
 def starts_arabic(word: str) -> bool:
@@ -36,6 +37,7 @@ class Terms:
             for word in words(text, lexicon)
             if is_content(word, lexicon)
         ) | frozenset(self.synonyms.values())
+        self._terms: dict[str, str] = {}  # word -> term, for this base (see ``term``)
 
     def word_terms(self, text: str | list[str]) -> list[tuple[str, str]]:
         """(folded word, index term) for every content word of ``text`` (or its words)."""
@@ -48,7 +50,18 @@ class Terms:
 
     def term(self, word: str) -> str:
         """The index term of a folded word: its synonym group's head or its stem, or the
-        term of another reading of its clitics when only that one is a known word."""
+        term of another reading of its clitics when only that one is a known word.
+
+        Remembered per word (a bounded table): every question's words go through here."""
+        term = self._terms.get(word)
+        if term is None:
+            term = self._read(word)
+            if len(self._terms) >= WORD_CACHE:
+                self._terms.clear()
+            self._terms[word] = term
+        return term
+
+    def _read(self, word: str) -> str:
         term = self.plain_term(word)
         if not self.known or term in self.known or not starts_arabic(word):
             return term
