@@ -5,8 +5,10 @@ Beside each, a naive baseline measured in the same run: rapidfuzz
 
 Queries are a realistic mix, all distinct: variants with typos injected, variants
 with words dropped and unseen words added, questions of the test set (Arabic and
-English), and questions made only of unseen words. The matcher keeps no cache
-between queries, so every query is computed from scratch.
+English), and questions made only of unseen words. No query's result is cached; the
+matcher remembers words' stems and terms (bounded tables), as the running bot does.
+Last, the batch path end to end: ``partnerbot ask --json -`` on 20,000 questions of the
+regression sets (start-up included) in a process of its own.
 
     python benchmarks/bench_matcher.py [--queries N] [--seed S]
 
@@ -22,9 +24,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import random
 import statistics
 import string
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -187,7 +191,21 @@ def main() -> int:
             print(
                 f"{name:<16}{len(matcher):>8}{len(pairs):>9}  {method:<30}{qps:>11,.0f}{p50:>9.3f}{p99:>9.3f}"
             )
+    print(f"\n'partnerbot ask --json -', end to end: {batch_rate(questions):,.0f} questions/s")
     return 0
+
+
+def batch_rate(questions: list[str], count: int = 20_000) -> float:
+    """Questions per second of ``partnerbot ask --json -`` on ``count`` lines, start-up
+    included, in a process of its own (as a maintainer runs it)."""
+    lines = "\n".join(itertools.islice(itertools.cycle(questions), count)) + "\n"
+    command = [sys.executable, "-m", "bot.cli", "ask", "--json", "-"]
+    started = time.perf_counter()
+    done = subprocess.run(command, input=lines, capture_output=True, text=True, cwd=ROOT)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0 or done.stdout.count("\n") != count:
+        raise SystemExit(f"ask failed: {done.stderr[-500:]}")
+    return count / elapsed
 
 
 def parse_sweep(spec: str) -> tuple[str, list[float | int]]:
