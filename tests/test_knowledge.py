@@ -186,3 +186,18 @@ def test_cue_offer_must_name_an_entry(tmp_path: Path) -> None:
     assert found == [
         f"{tmp_path / 'out_of_scope.yaml'}:2: file, field 'offer': unknown entry id 'gamma'"
     ]
+
+
+def test_a_name_made_a_synonym_of_a_common_word_is_reported(tmp_path: Path) -> None:
+    """'Lyon' in the group of 'premises' made "what is Lyon famous for" a premises question."""
+    answers = GOOD.replace(
+        "answer: {en: Alpha is first.",
+        "answer: {en: Alpha experts work on our premises in Lyon and Singapore.",
+    )
+    write(tmp_path, "groups:\n  - [premises, lyon]\n  - [singapore, سنغافورة]\n", "synonyms.yaml")
+    found = problems(tmp_path, answers)
+    assert found == [
+        f"{tmp_path / 'synonyms.yaml'}:2: file, field 'groups': 'lyon' is a name (written "
+        "capitalised in the answers) in the group of the common word 'premises': a name "
+        "should only join other names for the same thing"
+    ]  # a name with its Arabic spelling is one name: not reported

@@ -3,6 +3,7 @@ every file has been read: problems that no single file shows."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from bot.knowledge.model import Entry, OutOfScopeCue, Problem
@@ -48,6 +49,7 @@ def cross_check(
                     f"'unless' ({where['cues']}:{cues[number].line}); give the cue an 'unless'",
                 )
             )
+    out += _names_as_topic_words(entries, synonyms, where["synonyms"], synonym_lines)
     phrasings = {fold(v): entry for entry in entries.values() for v in entry.variants()}
     for idiom in lx.idioms:
         owner = phrasings.get(" ".join(idiom))
@@ -76,6 +78,42 @@ def cross_check(
                     )
                 )
     return out
+
+
+# A word in the middle of an English sentence: capitalised there, it is a name.
+_MID_SENTENCE_WORD = re.compile(r"(?<![.!?:\n•]\s)(?<!^)\b([A-Za-z][A-Za-z-]+)\b", re.MULTILINE)
+
+
+def _names_as_topic_words(
+    entries: Mapping[str, Entry],
+    synonyms: Mapping[str, str],
+    synonyms_file: str,
+    synonym_lines: Mapping[str, int | None],
+) -> list[Problem]:
+    """A proper noun made a synonym of a common topic word ("Singapore" -> "premises")
+    makes every question naming it look like that topic. Names are read from the
+    answers' and titles' English: words capitalised mid-sentence and never written in
+    lower case; common words are the ones written in lower case there."""
+    capitalised: set[str] = set()
+    lower: set[str] = set()
+    for entry in entries.values():
+        for text in (entry.title.get("en", ""), entry.answer.get("en", "")):
+            for match in _MID_SENTENCE_WORD.finditer(text):
+                word = match.group(1)
+                (lower if word.islower() else capitalised).add(word.lower())
+    names = capitalised - lower
+    return [
+        Problem(
+            synonyms_file,
+            synonym_lines.get(word),
+            None,
+            "groups",
+            f"'{word}' is a name (written capitalised in the answers) in the group of the "
+            f"common word '{head}': a name should only join other names for the same thing",
+        )
+        for word, head in synonyms.items()
+        if word.lower() in names and head.lower() in lower
+    ]
 
 
 def check_offers(
