@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from bot.config import Config
 from bot.context import Services
 from bot.form_replies import ReplyWords
-from bot.knowledge import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
+from bot.knowledge import APPLY_INTENT, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from bot.matching import Matcher, Thresholds
 from bot.sectors import SectorLexicon
 
 log = logging.getLogger("partnerbot.knowledge")
-APPLY_INTENT = "apply"
 GENERATION = "knowledge_generation"
 
 

@@ -12,8 +12,7 @@ from telegram import Update
 
 from bot.arabizi import is_arabizi
 from bot.context import BotContext
-from bot.knowledge import Entry
-from bot.knowledge_reload import APPLY_INTENT
+from bot.knowledge import APPLY_INTENT, Entry
 from bot.matching import MatchResult
 from bot.normalize import Lang, has_letters
 from bot.views import choices_keyboard, entry_keyboard, fallback_keyboard

@@ -29,6 +29,7 @@ from bot.knowledge.loader import (
     load_lexicon,
 )
 from bot.knowledge.model import (
+    APPLY_INTENT,
     LANGS,
     Entry,
     KnowledgeBase,
@@ -38,6 +39,7 @@ from bot.knowledge.model import (
 )
 
 __all__ = [
+    "APPLY_INTENT",
     "ARABIZI_FILE",
     "INTENTS_FILE",
     "LANGS",

@@ -14,6 +14,8 @@ from bot.lexicon import Lexicon
 from bot.normalize import Lang
 
 LANGS: tuple[Lang, ...] = ("en", "ar")
+# The intent (knowledge/intents.yaml) that opens the partnership form before any answer.
+APPLY_INTENT = "apply"
 
 
 @dataclass(frozen=True)
