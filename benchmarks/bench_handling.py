@@ -20,8 +20,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import event
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -30,20 +29,13 @@ from bot.app import build_application, build_services  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.db.migrate import upgrade_database  # noqa: E402
 from bot.local_api import LOCAL_TOKEN, LocalBotApi, LocalUser, UpdateFactory  # noqa: E402
+from tests.conftest import _reset_postgres  # noqa: E402  (the schema reset the tests use)
 
 QUESTIONS = {
     "en": ["what is information sharing?", "how do we become a partner", "what training do you offer?"],
     "ar": ["ما هي مزايا الشراكة؟", "كيف نتواصل معكم؟", "ما هي إعارة الخبراء؟"],
 }  # fmt: skip
 USERS, WARM_UP, MEASURED = 50, 100, 1000
-
-
-async def reset_postgres(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
 
 
 async def measure(url: str) -> None:
@@ -92,7 +84,7 @@ def main() -> None:
     if len(sys.argv) > 1:
         url = sys.argv[1]
         if url.startswith("postgresql"):
-            asyncio.run(reset_postgres(url))
+            asyncio.run(_reset_postgres(url))
     else:
         url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
     upgrade_database(url)
