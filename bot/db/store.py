@@ -40,21 +40,21 @@ from bot.db.outbox_queries import EXPIRED, FORGOTTEN, OutboxQueries, delete_lead
 from bot.db.relay_admin_queries import RelayAdminQueries, delete_conversations
 from bot.db.relay_delivery_queries import RelayDeliveryQueries
 from bot.db.relay_queries import RelayQueries
+from bot.db.sqlite_inline import inline_creator
 from bot.db.user_queries import UserQueries
 from bot.normalize import fold
 
 # SQLite takes one writer at a time, so more connections only add memory (each has its
-# own page cache and thread): 20 of them cost a polling worker 17 MB at peak (bench_bot).
+# own page cache): 20 of them cost a polling worker 17 MB at peak (bench_bot).
 SQLITE_POOL = 5
 
 
 def _sqlite_pragmas(connection: Any, _record: object) -> None:
-    """Write-ahead logging, so readers never wait for a writer and a writer waits for
-    another writer in SQLite's lock rather than failing: the workers of one process
-    share the file through several connections."""
+    """Write-ahead logging, so readers never wait for a writer: the workers of one
+    process share the file through several connections. (A writer waits for another
+    writer without blocking the event loop: bot/db/sqlite_inline.py.)"""
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
@@ -111,14 +111,16 @@ class Store(
         database restart fails its query, which the inbox treats as an outage and tries
         again, so the ping's round trip on every checkout buys nothing."""
         if url.startswith("sqlite"):
-            # A file's pool without overflow: a connection opened past the pool is closed
-            # when returned, and each aiosqlite connection is a thread to start; workers
-            # beyond the pool wait for a connection. (An in-memory database is one anyway.)
-            in_memory = make_url(url).database in (None, "", ":memory:")
+            # A file's pool without overflow: workers beyond the pool wait for a connection.
+            # (An in-memory database is one connection anyway.) Statements run inline on
+            # the event loop, not on aiosqlite's threads: see bot/db/sqlite_inline.py.
+            database = make_url(url).database or ":memory:"
             sizing = (
-                {} if in_memory else {"pool_size": min(pool_size, SQLITE_POOL), "max_overflow": 0}
+                {}
+                if database == ":memory:"
+                else {"pool_size": min(pool_size, SQLITE_POOL), "max_overflow": 0}
             )
-            engine = create_async_engine(url, **sizing)
+            engine = create_async_engine(url, async_creator=inline_creator(database), **sizing)
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
             return cls(engine)
         return cls(
