@@ -120,22 +120,30 @@ class InboxWorkers:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Claim as many updates as there are free workers, in one query, until stopped.
+        """Claim updates for the workers, many in one query, until stopped.
 
         One claimer and a queue, rather than every worker polling the database: an
         empty claim costs a round trip, and idle workers would make them by the dozen.
+        Up to twice ``concurrency`` updates are in hand (being handled or queued), and
+        a claim waits until a whole ``concurrency`` of them is free: under load each
+        claim then takes a batch, not the one update a worker just finished making
+        room for (the claim query cost as much as handling a question). A queued
+        update's lease runs while it waits, for about one update's handling time.
         """
+        batch = self.config.concurrency
         queue: asyncio.Queue[InboxClaim] = asyncio.Queue()
-        free = asyncio.Semaphore(self.config.concurrency)
+        free = asyncio.Semaphore(2 * batch)
         workers = [
             asyncio.create_task(self._work(queue, free), name=f"inbox-worker-{i}")
-            for i in range(self.config.concurrency)
+            for i in range(batch)
         ]
         lease = timedelta(seconds=self.config.lease_seconds)
         while not stop.is_set():
-            await free.acquire()  # at least one worker is free
-            slots = 1
-            while not free.locked() and slots < self.config.concurrency:
+            slots = 0
+            while slots < batch:  # room for a whole batch
+                await free.acquire()
+                slots += 1
+            while not free.locked():  # and whatever else is free
                 await free.acquire()
                 slots += 1
             try:

@@ -176,9 +176,12 @@ class InboxQueries:
             self._finish = (
                 update(InboxUpdate)
                 .where(
+                    # The ids alone as well: SQLite scans the whole table for a list of
+                    # pairs, but finds a list of keys by the primary key's index.
+                    InboxUpdate.update_id.in_(bindparam("ids", expanding=True)),
                     tuple_(InboxUpdate.update_id, InboxUpdate.lease_token).in_(
                         bindparam("leases", expanding=True)
-                    )
+                    ),
                 )
                 .values(
                     status=bindparam("status", type_=String()),
@@ -190,7 +193,8 @@ class InboxQueries:
         recorded = 0
         async with self.autocommit.connect() as connection:
             for status, leases in by_status.items():
-                values = {"leases": leases, "status": status, "now": utcnow()}
+                ids = [update_id for update_id, _ in leases]
+                values = {"ids": ids, "leases": leases, "status": status, "now": utcnow()}
                 result = await connection.execute(self._finish, values)
                 recorded += cast(CursorResult[Any], result).rowcount or 0
         return recorded
