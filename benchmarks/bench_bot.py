@@ -207,8 +207,8 @@ def cpu_seconds(pid: int, tid: int | None = None) -> float:
 
 
 def main_thread_cpu(pid: int) -> float:
-    """CPU seconds of a process's main thread (its event loop); the rest is other threads,
-    such as aiosqlite's, one per connection, which come and go with the pool."""
+    """CPU seconds of a process's main thread (its event loop); the rest is other threads
+    (the resolver's, a database driver's where it has them; SQLite statements run inline)."""
     return cpu_seconds(pid, pid)
 
 
@@ -1287,7 +1287,7 @@ PROFILE_COUNTS = {
     "pre-ping round trips": ("sqlalchemy/engine/default.py", "_do_ping_w_event"),
     "commits": ("sqlalchemy/engine/default.py", "do_commit"),
     "rollbacks (incl. reset on return)": ("sqlalchemy/engine/default.py", "do_rollback"),
-    "aiosqlite thread hops": ("aiosqlite/core.py", "_execute"),
+    "SQLite statements (inline)": ("bot/db/sqlite_inline.py", "execute"),
     "Bot API requests built": ("httpx/_client.py", "build_request"),
     "knowledge-base matches": ("bot/matching/__init__.py", "match"),
     "templates rendered": ("jinja2/environment.py", "render"),
