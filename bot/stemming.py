@@ -8,6 +8,8 @@ Three keys of decreasing precision, all taking a folded word (see ``normalize.fo
 - ``readings``: the other ways a word may split when a one-letter clitic stands before
   a bare word (ف ب ك ل و: فكينيا، لشركتنا), a dialect verb prefix (ب- بنشتغل، ح- حنشارك),
   negation wrapped around it (ما...ش), or a ت that was a ة before a pronoun (شركتنا).
+  A verb also reads as its verbal noun (masdar), which is how the knowledge base names
+  what partners do: ندرب -> تدريب, نشارك -> مشاركة, نتعاون -> تعاون (``verb_readings``).
   Such a split is often wrong (بيانات is not ب + يانات), so the matcher keeps a reading
   only when its stem is a word the knowledge base knows: that is the guard.
 - ``deep_stem``: a coarse fallback key, verb prefixes and endings off.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 _ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 
@@ -60,6 +63,7 @@ _AR_SUFFIXES: tuple[str, ...] = (
     "يات", "هما", "كما", "ون", "ين", "يه", "ها", "هم", "هن", "كم", "كن", "كو", "نا", "وا", "ي",
 )  # fmt: skip
 _AR_FEMININE_PLURAL = "ات"
+_NISBA_ENDINGS = ("ي", "يه")
 # Shortest stem an affix may leave: a three-letter root survives every rule.
 _AR_MIN_STEM = 3
 # One-letter clitics before a word without the article: و ف (and, so), ب ك ل (with,
@@ -78,6 +82,21 @@ _AR_DEEP_SUFFIXES: tuple[str, ...] = (
 # Only a reading: ش ends many words (بلّش "to start", منبلّش "we start").
 _WRAPPED_NEGATION = re.compile("^(?:ما|م(?=[يتب]))([\u0621-\u064a]{3,})ش$")
 
+# For ``verb_readings``: what may stand around an imperfect verb. Before it, one
+# conjunction or the ل of purpose (وندرب، فنشارك، لنطور), then one dialect tense marker:
+# ب (بندرب), ح (حنشارك), ع (عنشتغل, short for عم), and the Maghrebi ك (كنشاركو).
+_VERB_CLITICS = "وفل"
+_VERB_TENSE_MARKERS = "بحعك"
+# Letters that may be a long vowel rather than a root consonant (see ``_form_ii``).
+_WEAK_LETTERS = "وي"
+# After it: a subject ending (plural -وا/-ون/-و, feminine -ين), an object pronoun, or
+# both (ندربوكم), or a pronoun after the dative ل (ندربلكم). At most one of these is taken
+# off, and each is only tried: the core left must still fit a pattern below exactly.
+_VERB_ENDINGS: tuple[str, ...] = (
+    "ولكم", "ولنا", "ولهم", "وكم", "وهم", "وها", "لكم", "لنا", "لهم", "لها",
+    "وا", "ون", "ين", "كم", "كو", "هم", "ها", "نا", "و", "ه",
+)  # fmt: skip
+
 
 def is_arabic(word: str) -> bool:
     """Whether ``word`` starts with an Arabic letter."""
@@ -93,7 +112,9 @@ WORD_CACHE = 1 << 16
 def stem(token: str) -> str:
     """Light stemming: enough to join plurals and attached articles, never aggressive."""
     if is_arabic(token):
-        return _arabic_endings(_without_article(token))
+        bare = _without_article(token)
+        # Every article prefix has two letters or more (ال, لل, وبال); a lone و has one.
+        return _arabic_endings(bare, with_article=len(token) - len(bare) >= 2)
     if token.isascii() and len(token) > 4:
         return _english(token)
     return token
@@ -130,7 +151,13 @@ def _without_article(word: str) -> str:
     return word
 
 
-def _arabic_endings(word: str) -> str:
+def _arabic_endings(word: str, *, with_article: bool = False) -> str:
+    if with_article and word.endswith(_NISBA_ENDINGS):
+        # The article and a possessive pronoun never stand on one noun, so after the
+        # article a final ي or يه is the adjective ending (nisba) of a word of its own:
+        # الرقمي, الرقمية (digital) are not رقم (a number) with "my" or "his". Both
+        # genders meet in the ي.
+        return word[:-1] if word.endswith("يه") else word
     for suffix in _SUFFIXES_BY_LETTER.get(word[-1:], ()):
         if word.endswith(suffix) and len(word) - len(suffix) >= _AR_MIN_STEM:
             word = word[: -len(suffix)]
@@ -168,8 +195,17 @@ def readings(word: str) -> tuple[str, ...]:
                 out.append(candidate)
 
     add(word)
-    if word[0] not in _READING_STARTS:
-        return tuple(out)
+    if word[0] in _READING_STARTS:
+        _clitic_readings(word, add)
+    # Last, the least literal: the word read as a verb in another person or as its masdar.
+    for candidate in verb_readings(word):
+        if candidate != plain and candidate not in out:
+            out.append(candidate)
+    return tuple(out)
+
+
+def _clitic_readings(word: str, add: Callable[[str], None]) -> None:
+    """``add`` each split of a clitic, tense marker or negation off ``word``."""
     negated = _WRAPPED_NEGATION.match(word)
     if negated:
         add(negated.group(1))
@@ -185,7 +221,101 @@ def readings(word: str) -> tuple[str, ...]:
         add(rest)
     if word[0] in _AR_TENSE_MARKERS and len(word) >= 5 and word[1] in _AR_IMPERFECT:
         add(word[1:])
+
+
+@functools.lru_cache(maxsize=WORD_CACHE)
+def verb_readings(word: str) -> tuple[str, ...]:
+    """What the folded ``word`` reads as when it is an imperfect verb, most literal first:
+    a form V or VI verb in the other persons, then the verbal nouns (masdars) of the
+    derived forms it fits; empty when it fits none.
+
+    Partners write verbs where the knowledge base names the activity by its masdar:
+    بدنا ندرب موظفينا, كيف نشارك, نتدرب against تدريب, مشاركة, تدرب. The derived forms
+    have regular masdars, so the verb's core (clitic, tense marker, person prefix and
+    ending off) gives them by pattern, with no word list (see ``_masdars``). Unvoweled,
+    many words fit a pattern by chance, so these are only readings: the matcher keeps one
+    only when it is a word the knowledge base knows.
+
+    A form V or VI verb (يتدرب, نتشارك) first reads as itself in the other persons: its
+    masdar (تدرب, تشارك) is also how a plainer verb looks in the second person ("you
+    share"), and the base may hold that word as that other verb. The prefix pair (تت نت
+    يت) leaves no doubt that these are verbs. Persons are stemmed, as the base's own
+    verbs are; a masdar is returned whole, since it is a noun by construction and the
+    stemmer would take its last letters for an ending (تعدين, mining, is not تعد).
+    """
+    if not is_arabic(word) or len(word) < 4:
+        return ()
+    out: list[str] = []
+    cores = _verb_cores(word)
+    for person, core in cores:
+        if core[0] != "ت":
+            continue
+        for other in _AR_IMPERFECT:
+            if other != person:
+                candidate = stem(other + core)
+                if candidate not in out:
+                    out.append(candidate)
+    for _, core in cores:
+        for noun in _masdars(core):
+            if noun not in out:
+                out.append(noun)
     return tuple(out)
+
+
+def _verb_cores(word: str) -> list[tuple[str, str]]:
+    """(person prefix, core) for each way ``word`` splits as an imperfect verb: an
+    optional clitic and tense marker, the person prefix (ن ي ت ا, required), then the
+    rest with and without one ending."""
+    starts = [word]
+    if word[0] in _VERB_CLITICS:
+        starts.append(word[1:])
+    for start in list(starts):
+        if len(start) > 1 and start[0] in _VERB_TENSE_MARKERS and start[1] in _AR_IMPERFECT:
+            starts.append(start[1:])
+    cores: list[tuple[str, str]] = []
+    for start in starts:
+        if len(start) < 4 or start[0] not in _AR_IMPERFECT:
+            continue
+        person, body = start[0], start[1:]
+        cores.append((person, body))
+        for ending in _VERB_ENDINGS:
+            if body.endswith(ending) and len(body) - len(ending) >= 3:
+                cores.append((person, body[: -len(ending)]))
+    return cores
+
+
+def _masdars(core: str) -> tuple[str, ...]:
+    """The masdars of the derived forms whose imperfect stem is ``core``, folded as
+    ``normalize.fold`` writes them (ة as ه). Form I has no regular masdar: not guessed.
+
+    C1 C2 C3 is form II (درب -> تدريب, see ``_form_ii``); C1 ا C2 C3 form III
+    (شارك -> مشاركه); ت C1 C2 C3 form V (تدرب -> تدرب, and تدريب of the same root);
+    ت C1 ا C2 C3 form VI (تعاون -> تعاون); ست C1 C2 C3 form X (ستخدم -> استخدام).
+    """
+    size = len(core)
+    if size == 3:
+        return _form_ii(core)
+    if size == 4 and core[1] == "ا":
+        return ("م" + core + "ه",)
+    if size == 4 and core[0] == "ت":
+        return (core, *_form_ii(core[1:]))
+    if size == 5 and core[0] == "ت" and core[2] == "ا":
+        return (core,)
+    if size == 5 and core.startswith("ست"):
+        return ("است" + core[2:4] + "ا" + core[4],)
+    return ()
+
+
+def _form_ii(root: str) -> tuple[str, ...]:
+    """The form II masdar تفعيل of a three-letter root, if it is one to offer.
+
+    Not with a weak middle letter: يكون، يقول، يزور are far more often hollow verbs of
+    form I, whose masdar is irregular, and يتكون (consists of) is not formed by someone;
+    their form II masdar would name something else (تكوين is training, تزوير forgery).
+    """
+    if root[1] in _WEAK_LETTERS:
+        return ()
+    return ("ت" + root[:2] + "ي" + root[2],)
 
 
 def _restored_feminine(word: str) -> str:

@@ -362,3 +362,24 @@ def test_two_questions_without_context_name_the_other_topic(matcher: Matcher) ->
     assert result.also == ("expert-secondment",)
     # A greeting is not a second question: it has no words of its own to match.
     assert matcher.match("hello? what is expert secondment?").also == ()
+
+
+def test_dialect_verbs_meet_the_masdar_of_the_base() -> None:
+    m = Matcher([("train", "دعم التدريب للشرطة"), ("share", "مشاركة المعلومات مع الشركاء")])
+    assert m.match("بدنا ندرب الشرطة").entry_id == "train"
+    assert m.match("كيف نشاركو المعلومات").entry_id == "share"
+
+
+def test_a_verb_reading_must_be_a_known_word(matcher: Matcher) -> None:
+    # ندرب reads as تدريب, a word of the base; a verb whose masdar the base does not
+    # know stays what it is.
+    assert matcher.terms.term(fold("ندرب")) == matcher.terms.term(fold("تدريب"))
+    assert matcher.terms.term(fold("نلعب")) == fold("نلعب")
+
+
+def test_digital_is_not_a_number_cue() -> None:
+    variants = [("digital", "التحقيق الرقمي"), ("train", "دعم التدريب")]
+    m = Matcher(variants, out_of_scope=[OutOfScopeCue(("رقم",))])
+    assert m.cue_hits(fold("التدريب الرقمي").split()) == []
+    assert m.cue_hits(fold("رقم التحقيق").split())
+    assert m.match("التحقيقات الرقمية").entry_id == "digital"

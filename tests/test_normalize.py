@@ -149,3 +149,66 @@ def test_ambiguous_letters_stay_in_the_stem() -> None:
     assert stem(fold("عالمية")) == "عالم"  # global, not ع + ال + مية
     assert stem(fold("فريق")) == "فريق"
     assert "نبل" not in readings(fold("منبلش"))  # «we start», not a negation
+
+
+@pytest.mark.parametrize(
+    ("word", "masdar"),
+    [
+        ("ندرب", "تدريب"),  # form II: C1 C2 C3 -> تفعيل
+        ("بنحلل", "تحليل"),  # dialect tense marker ب
+        ("ندربلكم", "تدريب"),  # a pronoun after the dative ل
+        ("وننظم", "تنظيم"),  # the conjunction و
+        ("نشارك", "مشاركه"),  # form III: C1 ا C2 C3 -> مفاعلة
+        ("كنشاركو", "مشاركه"),  # Maghrebi ك and plural -و
+        ("تكافحوا", "مكافحه"),  # plural -وا
+        ("يتدربوا", "تدرب"),  # form V: the masdar تفعّل
+        ("يتدربوا", "تدريب"),  # and form II of the same root
+        ("نتعاون", "تعاون"),  # form VI
+        ("بنستخدم", "استخدام"),  # form X
+    ],
+)
+def test_a_verb_reads_as_its_masdar(word: str, masdar: str) -> None:
+    assert masdar in readings(fold(word))
+    assert stem(fold(word)) != masdar  # only a reading: the matcher checks it is a known word
+
+
+def test_a_form_v_or_vi_verb_reads_as_itself_in_another_person() -> None:
+    # Its masdar تشارك is also "you share" (form III): the same verb comes first.
+    found = readings(fold("تتشارك"))
+    assert found.index("نتشارك") < found.index("تشارك")
+
+
+def test_masdar_readings_keep_their_last_letters() -> None:
+    """A masdar is a whole noun: تعدين (mining) is not cut to تعد (is considered)."""
+    assert "تعدين" in readings(fold("اعدن"))
+    assert "تعد" not in readings(fold("اعدن"))
+
+
+@pytest.mark.parametrize(
+    ("word", "not_meant"),
+    [
+        ("يكونوا", "تكوين"),
+        ("بيكون", "تكوين"),
+        ("يتكون", "تكوين"),
+        ("نزور", "تزوير"),
+        ("يقوموا", "تقويم"),
+    ],
+)
+def test_a_weak_middle_letter_gets_no_form_ii_masdar(word: str, not_meant: str) -> None:
+    """يكون is form I of كان, not form II: it is not تكوين (training); نزور (we visit)
+    is not تزوير (forgery)."""
+    assert not_meant not in readings(fold(word))
+
+
+def test_nouns_fit_no_verb_pattern_they_do_not_have() -> None:
+    assert "مشاركه" not in readings(fold("مشاكل"))
+    assert all(not r.startswith("تب") for r in readings(fold("بيانات")))
+
+
+def test_after_the_article_a_final_ya_is_the_adjective_ending() -> None:
+    """The article and "my" never stand on one noun: الرقمي (digital) is not رقم (a number)."""
+    assert stem(fold("الرقمي")) == stem(fold("الرقمية")) == "رقمي"
+    assert stem(fold("الرقمي")) != stem(fold("رقم"))
+    assert stem(fold("الدوليين")) == stem(fold("الدولي"))
+    # Without the article the ي may be "my", and still comes off.
+    assert stem(fold("بياناتي")) == stem(fold("بيانات"))
