@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from typing import Any, TypeVar
 
 BUSY_WAIT = 10.0  # seconds a statement waits for another writer before failing
@@ -63,8 +63,11 @@ class InlineCursor:
     def __init__(self, cursor: sqlite3.Cursor) -> None:
         self._cursor = cursor
 
-    async def __aenter__(self) -> InlineCursor:  # SQLAlchemy enters aiosqlite's cursors
+    async def __aenter__(self) -> InlineCursor:  # SQLAlchemy 2.1 enters aiosqlite's cursors
         return self
+
+    def __await__(self) -> Generator[Any, None, InlineCursor]:  # earlier versions await them
+        return self.__aenter__().__await__()
 
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> InlineCursor:
         await _when_unlocked(self._cursor.execute, sql, () if parameters is None else parameters)
