@@ -47,6 +47,14 @@ from bot.normalize import fold
 # SQLite takes one writer at a time, so more connections only add memory (each has its
 # own page cache): 20 of them cost a polling worker 17 MB at peak (bench_bot).
 SQLITE_POOL = 5
+SQLITE_SESSION_POOL = 3
+SESSION_POOL_MIN = 4  # PostgreSQL connections kept for sessions, at the least
+
+
+def _sqlite_engine(url: str, database: str, **options: Any) -> AsyncEngine:
+    engine = create_async_engine(url, async_creator=inline_creator(database), **options)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 def _sqlite_pragmas(connection: Any, _record: object) -> None:
@@ -97,38 +105,56 @@ class Store(
     RelayDeliveryQueries,
     RelayAdminQueries,
 ):
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, autocommit: AsyncEngine | None = None) -> None:
         super().__init__()
         self.engine = engine
-        # The same pool, for single statements: each is its own transaction anyway, and
-        # BEGIN ... COMMIT around it tripled its round trips.
-        self.autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # For single statements: each is its own transaction anyway, and BEGIN ... COMMIT
+        # around it tripled its round trips. Best an engine of its own, whose connections
+        # stay in autocommit; on the sessions' pool each checkout switches a connection to
+        # autocommit and back (on SQLite a PRAGMA each way).
+        self.autocommit = autocommit or engine.execution_options(isolation_level="AUTOCOMMIT")
         self.session = async_sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
     def from_url(cls, url: str, pool_size: int = 20) -> Store:
-        """An engine sized for the worker pool. No pre-ping: a connection that died with a
-        database restart fails its query, which the inbox treats as an outage and tries
-        again, so the ping's round trip on every checkout buys nothing."""
+        """Engines sized for the worker pool: most of its statements are single ones, on the
+        autocommit engine; sessions (forms, leads, the outbox) need fewer connections.
+        No pre-ping: a connection that died with a database restart fails its query, which
+        the inbox treats as an outage and tries again, so the ping's round trip on every
+        checkout buys nothing."""
         if url.startswith("sqlite"):
-            # A file's pool without overflow: workers beyond the pool wait for a connection.
-            # (An in-memory database is one connection anyway.) Statements run inline on
-            # the event loop, not on aiosqlite's threads: see bot/db/sqlite_inline.py.
+            # Statements run inline on the event loop, not on aiosqlite's threads: see
+            # bot/db/sqlite_inline.py. An in-memory database is one connection, shared.
             database = make_url(url).database or ":memory:"
-            sizing = (
-                {}
-                if database == ":memory:"
-                else {"pool_size": min(pool_size, SQLITE_POOL), "max_overflow": 0}
+            if database == ":memory:":
+                return cls(_sqlite_engine(url, database))
+            # Pools without overflow: workers beyond the pool wait for a connection.
+            return cls(
+                _sqlite_engine(url, database, pool_size=SQLITE_SESSION_POOL, max_overflow=0),
+                _sqlite_engine(
+                    url,
+                    database,
+                    pool_size=min(pool_size, SQLITE_POOL),
+                    max_overflow=0,
+                    isolation_level="AUTOCOMMIT",
+                ),
             )
-            engine = create_async_engine(url, async_creator=inline_creator(database), **sizing)
-            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-            return cls(engine)
+        sessions = max(SESSION_POOL_MIN, pool_size // 4)
         return cls(
-            create_async_engine(url, pool_size=pool_size, max_overflow=10, pool_recycle=1800)
+            create_async_engine(url, pool_size=sessions, max_overflow=4, pool_recycle=1800),
+            create_async_engine(
+                url,
+                pool_size=pool_size,
+                max_overflow=10,
+                pool_recycle=1800,
+                isolation_level="AUTOCOMMIT",
+            ),
         )
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.autocommit.sync_engine.pool is not self.engine.sync_engine.pool:
+            await self.autocommit.dispose()
 
     async def count_hit(self, user_id: int, window: int) -> int:
         """Count one message in the user's current rate-limit window; the count so far."""
