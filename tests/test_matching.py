@@ -383,3 +383,16 @@ def test_digital_is_not_a_number_cue() -> None:
     assert m.cue_hits(fold("التدريب الرقمي").split()) == []
     assert m.cue_hits(fold("رقم التحقيق").split())
     assert m.match("التحقيقات الرقمية").entry_id == "digital"
+
+
+@pytest.mark.parametrize("text", ["who are interpol's partners", "مين شركاء الانتربول؟"])
+def test_who_carries_the_question(matcher: Matcher, text: str) -> None:
+    # "who" weighs lightly (a weak word): it asks for names, so the list of partners
+    # ranks first rather than how to become one.
+    result = matcher.match(text)
+    assert result.entry_id != "how-to-contribute"
+    assert (result.entry_id or result.suggestions[0]) == "partner-list"
+
+
+def test_dialect_who_asks_for_the_partner_list(matcher: Matcher) -> None:
+    assert matcher.match("شكون هوما الشركاء؟").entry_id == "partner-list"

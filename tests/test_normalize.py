@@ -115,6 +115,18 @@ def test_iraqi_gaf_and_dialect_stop_words() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("تدريب الضباط بتوعكم", ["تدريب", "الضباط"]),  # a possessive particle with a pronoun
+        ("بالفلوس ولا مجانا", ["بالفلوس", "مجانا"]),  # the spoken "or"
+        ("نساعد بيها ونتعاون معه", ["نساعد", "ونتعاون"]),  # prepositions with a pronoun
+    ],
+)
+def test_dialect_particles_are_stop_words(text: str, expected: list[str]) -> None:
+    assert content_words(text) == expected
+
+
+@pytest.mark.parametrize(
     ("word", "same_as"),
     [
         ("فبالتدريب", "التدريب"),  # so + with + the
