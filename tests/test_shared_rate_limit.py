@@ -56,3 +56,34 @@ async def test_memory_limit_is_per_process(make_bot: Any, english_user: LocalUse
     b: Harness = await make_bot(settings)
     replies = await _alternate(a, b, english_user, 6)
     assert TEXTS.render("rate_limited", "en") not in replies  # 3 each: why shared stores exist
+
+
+async def test_a_state_read_with_the_hit_is_fresh_after_a_change(make_bot: Any) -> None:
+    """On PostgreSQL the hit also reads the partner's state, kept for the update's handlers:
+    a change this process makes in between is never hidden by the kept copy."""
+    bot: Harness = await make_bot({"bot": {"rate_limit_store": "database"}})
+    store = bot.store
+    await store.update_profile(42, language="ar")
+    assert [await store.count_hit(42, 7), await store.count_hit(42, 7)] == [1, 2]
+    assert (await store.user_state(42)).language == "ar"
+    await store.count_hit(42, 7)
+    await store.update_profile(42, language="en")
+    assert (await store.user_state(42)).language == "en"
+    assert await store.count_hit(42, 8) == 1  # a new window starts at one
+
+
+async def test_two_workers_with_a_shared_limit_follow_the_chosen_language(
+    make_bot: Any, english_user: LocalUser
+) -> None:
+    settings = {"bot": {"rate_limit_store": "database", "rate_limit_messages": 100}}
+    a: Harness = await make_bot(settings)
+    b: Harness = await make_bot(settings)
+    await a.send(english_user, "/language")
+    await a.press(english_user, "lang:ar")
+    await b.send(english_user, "what are the partnership options?")
+    await a.send(english_user, "/help")
+    assert a.last_text(english_user.id) == TEXTS.render("help", "ar")
+    await b.send(english_user, "/language")
+    await b.press(english_user, "lang:en")
+    await a.send(english_user, "/help")
+    assert a.last_text(english_user.id) == TEXTS.render("help", "en")

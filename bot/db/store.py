@@ -158,6 +158,14 @@ class Store(
 
     async def count_hit(self, user_id: int, window: int) -> int:
         """Count one message in the user's current rate-limit window; the count so far."""
+        if self.engine.dialect.name == "postgresql":
+            hits = await self.hit_with_state(user_id, window)
+            if hits == 1:  # a new window: the user's older ones go now, once
+                async with self.autocommit.connect() as connection:
+                    await connection.execute(
+                        delete(RateHit).where(RateHit.user_id == user_id, RateHit.window < window)
+                    )
+            return hits
         statement = (
             upsert_insert(self.engine)(RateHit)
             .values(user_id=user_id, window=window, hits=1)

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import BigInteger, Select, bindparam, delete, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.dialect import upsert_insert
-from bot.db.models import FormState, RelayBan, RelayConversation, UserProfile, utcnow
+from bot.db.models import FormState, RateHit, RelayBan, RelayConversation, UserProfile, utcnow
 from bot.db.relay_queries import OPEN
 
 WRITTEN_TTL = 60.0  # seconds a noted written language is not written again
@@ -37,6 +38,11 @@ class UserState:
     # As the update arrived (only the relay gate, first in line, reads them):
     relay_open: bool  # a conversation with staff is open
     banned: bool  # staff banned the user from the relay
+
+
+def _state(row: Any) -> UserState:
+    form, language, written, source, relay, ban = row
+    return UserState(form, language, written, source, relay == OPEN, ban is not None)
 
 
 def _user_state_query() -> Select[Any]:
@@ -60,6 +66,29 @@ def _user_state_query() -> Select[Any]:
 _USER_STATE = _user_state_query()
 
 
+def _hit_and_state_query() -> Select[Any]:
+    """PostgreSQL: count a rate-limit hit (parameters ``user_id``, ``window``) and read
+    the user's state, in one statement (a data-modifying WITH)."""
+    hit = (
+        postgresql_insert(RateHit)
+        .values(
+            user_id=bindparam("user_id", type_=BigInteger()),
+            window=bindparam("window", type_=BigInteger()),
+            hits=1,
+        )
+        .on_conflict_do_update(
+            index_elements=["user_id", "window"], set_={"hits": RateHit.hits + 1}
+        )
+        .returning(RateHit.hits)
+        .cte("hit")
+    )
+    return select(select(hit.c.hits).scalar_subquery(), *_USER_STATE.selected_columns)
+
+
+_HIT_AND_STATE = _hit_and_state_query()
+PREFETCH_SECONDS = 1.0  # how long a state read with the rate-limit hit waits to be used
+
+
 class UserQueries:
     engine: AsyncEngine
     autocommit: AsyncEngine  # one statement, one round trip: no BEGIN, COMMIT or ROLLBACK
@@ -68,6 +97,9 @@ class UserQueries:
         super().__init__()
         self._written: dict[int, tuple[str, float]] = {}
         self._versions: dict[int, int] = {}
+        # States read together with a rate-limit hit, for the user_state() call that
+        # follows in the same update: (user_version then, when, state).
+        self._prefetched: dict[int, tuple[int, float, UserState]] = {}
 
     def user_version(self, user_id: int) -> int:
         """Changes whenever this process writes the user's form or profile."""
@@ -80,11 +112,30 @@ class UserQueries:
 
     async def user_state(self, user_id: int) -> UserState:
         """The open form, the profile's language and source, and the relay's state, in one
-        round trip."""
+        round trip (none when it came with this update's rate-limit hit)."""
+        kept = self._prefetched.pop(user_id, None)
+        if (
+            kept is not None
+            and kept[0] == self.user_version(user_id)
+            and time.monotonic() - kept[1] < PREFETCH_SECONDS
+        ):
+            return kept[2]
         async with self.autocommit.connect() as connection:
             row = (await connection.execute(_USER_STATE, {"user_id": user_id})).one()
-        form, language, written, source, relay, ban = row
-        return UserState(form, language, written, source, relay == OPEN, ban is not None)
+        return _state(row)
+
+    async def hit_with_state(self, user_id: int, window: int) -> int:
+        """PostgreSQL: count one message in the user's rate-limit window and read their
+        state in the same round trip; the count so far. The state is kept for the
+        ``user_state`` call that follows (every partner message makes both)."""
+        async with self.autocommit.connect() as connection:
+            row = (
+                await connection.execute(_HIT_AND_STATE, {"user_id": user_id, "window": window})
+            ).one()
+        if len(self._prefetched) >= CACHE_SIZE:
+            self._prefetched.clear()  # updates stopped by the limit never collect theirs
+        self._prefetched[user_id] = (self.user_version(user_id), time.monotonic(), _state(row[1:]))
+        return int(row[0])
 
     async def profile(self, user_id: int) -> UserProfile | None:
         async with self.autocommit.connect() as connection:
