@@ -18,6 +18,7 @@ import contextlib
 import logging
 import time
 import traceback
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -72,8 +73,9 @@ class FinishBatch:
     finished while the previous statement ran (a group commit). Under load that is one
     round trip for many updates; alone, an update waits for nobody."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, written: Callable[[], None] = lambda: None) -> None:
         self.store = store
+        self._written = written  # called after each write: a user's next update is free
         self._waiting: list[tuple[InboxClaim, str, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -96,6 +98,7 @@ class FinishBatch:
                         if not done.done():  # its worker may have been cancelled
                             done.set_exception(exc)
                 else:
+                    self._written()
                     for *_, done in batch:
                         if not done.done():
                             done.set_result(None)
@@ -111,8 +114,10 @@ class InboxWorkers:
         self.store = store
         self.config = config
         self.database = Outage("database", log)
-        self._finished = FinishBatch(store)
         self._wake = asyncio.Event()
+        # A finished update may have held up its user's next one, which a claim made
+        # meanwhile passed over: look again rather than after IDLE_WAIT.
+        self._finished = FinishBatch(store, written=self.wake)
         app.bot_data.setdefault(POSTPONED, set())
 
     def wake(self) -> None:

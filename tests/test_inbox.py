@@ -188,3 +188,41 @@ async def test_health_readiness_and_metrics(bot: Harness) -> None:
         assert "partnerbot_inbox_pending 0.0" in body and "partnerbot_outbox_stuck" in body
         no_route = await client.post("/telegram", json={})
         assert no_route.status_code in (404, 405)  # polling mode: no webhook route
+
+
+async def test_a_users_next_update_is_taken_as_soon_as_the_previous_is_finished(
+    bot: Harness, english_user: LocalUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second message arrives while the first is handled, so the claim made for it
+    passes it over; finishing the first must wake the claimer (not its idle timer)."""
+    monkeypatch.setattr("bot.inbox.IDLE_WAIT", 3600.0)
+    workers = InboxWorkers(bot.app, bot.store, bot.services.config.serving)
+    first_running, release_first = asyncio.Event(), asyncio.Event()
+    real_handle = workers.handle
+
+    async def handle(claim: Any) -> str:
+        if claim.update_id == 31:
+            first_running.set()
+            await release_first.wait()
+        return await real_handle(claim)
+
+    monkeypatch.setattr(workers, "handle", handle)
+    stop = asyncio.Event()
+    await store(bot, text_update(31, english_user, "what is expert secondment?"))
+    running = asyncio.create_task(workers.run(stop))
+    workers.wake()
+    await asyncio.wait_for(first_running.wait(), 10)
+    await store(bot, text_update(32, english_user, "what is information sharing?"))
+    workers.wake()  # as the webhook does: the claim finds 32 held up by 31
+    await asyncio.sleep(0.2)
+    release_first.set()
+    try:
+        async with asyncio.timeout(10):  # without the wake: the 3600 s idle timer
+            while (await bot.store.inbox_lag()).pending:  # noqa: ASYNC110 (a database row)
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        workers.wake()
+        await asyncio.wait_for(running, 10)
+    texts = bot.texts(english_user.id)
+    assert "secondment" in texts[0].lower() and "sharing" in texts[1].lower()
