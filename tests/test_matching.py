@@ -347,6 +347,15 @@ def test_long_message_weighs_the_question_over_the_context(matcher: Matcher) -> 
     assert result.also == ("information-sharing",)  # the second question, as a button
 
 
+def test_a_question_mark_asks_more_surely_than_an_opening_word(matcher: Matcher) -> None:
+    """A closing remark that opens with a question word ("would") is not the question."""
+    text = (
+        "We run a small security consultancy with several certified instructors. "
+        "Do you take help with training for investigators? Would be glad to hear more."
+    )
+    assert matcher.question_clauses(text)[0].strip().startswith("Do you take help")
+
+
 def test_a_short_message_is_read_whole(matcher: Matcher) -> None:
     assert matcher.question_clauses("Hello. What is expert secondment?") == []
     assert matcher.match("Hello. What is expert secondment?").also == ()

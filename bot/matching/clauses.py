@@ -23,7 +23,8 @@ ScoreFn = Callable[[str], tuple[list[Scored], tuple[str, ...]]]
 
 
 def question_clauses(text: str, lexicon: Lexicon, params: MatchParameters) -> list[str]:
-    """The clauses of a long message that ask something, last first; [] for a short one,
+    """The clauses of a long message that ask something, last first (those that end with a
+    question mark before those that only open with a question word); [] for a short one,
     and for one made only of questions (see ``separate_questions``).
 
     A clause asks when it ends with a question mark or opens with a question word
@@ -34,7 +35,15 @@ def question_clauses(text: str, lexicon: Lexicon, params: MatchParameters) -> li
     if len(clauses) < 2 or _content_words(text, lexicon) < params.long_message_words:
         return []
     asking = [c for c in clauses if _asks(c, lexicon)]
-    return asking[::-1] if len(asking) < len(clauses) else []
+    if len(asking) == len(clauses):
+        return []
+    # A clause that ends with a question mark asks more surely than one that only opens
+    # with a question word ("... for its courses? Would love to hear how it works.").
+    return sorted(asking[::-1], key=lambda c: not _marked(c))
+
+
+def _marked(clause: str) -> bool:
+    return "?" in clause or "؟" in clause
 
 
 def separate_questions(text: str, lexicon: Lexicon) -> list[str]:
