@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 _ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 # What may stand before an Arabic stop word that is still one ("الطريقة", "وحابين").
 ARABIC_ATTACHED: tuple[str, ...] = ("وال", "ال", "و")
+# Conjunctions that may stand before a question opener ("ونرغب في معرفة", "فحاب اعرف").
+_CONJUNCTIONS = frozenset("وف")
 
 
 @dataclass(frozen=True)
@@ -31,11 +33,17 @@ class Lexicon:
     excluders: frozenset[str] = frozenset()
     conjunctions: frozenset[str] = frozenset()
     negators: frozenset[str] = frozenset()
+    # Phrases that introduce a question ("i need to know", «حاب اعرف»), as folded word
+    # tuples: they mark the question clause of a long message.
+    question_openers: frozenset[tuple[str, ...]] = frozenset()
     # Derived, for speed: Arabic stop words that stay stop words behind the article,
     # the lengths of the idioms (longest first) and their first words.
     long_stop_words: frozenset[str] = field(init=False)
     idiom_sizes: tuple[int, ...] = field(init=False)
     idiom_starts: frozenset[str] = field(init=False)
+    opener_sizes: tuple[int, ...] = field(init=False)
+    opener_starts: frozenset[str] = field(init=False)
+    _opener_firsts: frozenset[str] = field(init=False)  # also behind و and ف
 
     def __post_init__(self) -> None:
         long_stop_words = frozenset(
@@ -48,3 +56,31 @@ class Lexicon:
             self, "idiom_sizes", tuple(sorted({len(k) for k in self.idioms}, reverse=True))
         )
         object.__setattr__(self, "idiom_starts", frozenset(k[0] for k in self.idioms))
+        object.__setattr__(
+            self,
+            "opener_sizes",
+            tuple(sorted({len(k) for k in self.question_openers}, reverse=True)),
+        )
+        starts = frozenset(k[0] for k in self.question_openers)
+        object.__setattr__(self, "opener_starts", starts)
+        object.__setattr__(
+            self, "_opener_firsts", starts | {c + w for c in _CONJUNCTIONS for w in starts}
+        )
+
+    def may_open(self, found: list[str]) -> bool:
+        """Whether a question opener may start at one of the folded words ``found``."""
+        return not self._opener_firsts.isdisjoint(found)
+
+    def opener_at(self, found: list[str], i: int) -> int:
+        """The length of the question opener that starts at ``found[i]`` (longest), or 0.
+
+        An Arabic opener may carry the conjunction و or ف ("ونرغب في معرفة")."""
+        first = found[i]
+        if first not in self.opener_starts:
+            first = first[1:] if first[:1] in _CONJUNCTIONS else ""
+            if first not in self.opener_starts:
+                return 0
+        for size in self.opener_sizes:
+            if (first, *found[i + 1 : i + size]) in self.question_openers:
+                return size
+        return 0

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.knowledge import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
+from bot.normalize import fold
 
 REQUIRED_IDS = {
     "why-partnerships", "how-to-contribute", "partnership-options", "partner-sectors",
@@ -201,3 +202,32 @@ def test_a_name_made_a_synonym_of_a_common_word_is_reported(tmp_path: Path) -> N
         "capitalised in the answers) in the group of the common word 'premises': a name "
         "should only join other names for the same thing"
     ]  # a name with its Arabic spelling is one name: not reported
+
+
+def test_question_openers_are_checked_with_their_line(tmp_path: Path) -> None:
+    """A question opener of one word, listed twice, or that is also an idiom is reported."""
+    write(
+        tmp_path,
+        'idioms:\n  "lend a hand": "help"\n'
+        "question_openers:\n"
+        "  en:\n"
+        '    - ["i need to know", wondering]\n'
+        '    - ["I need to know", "lend a hand"]\n',
+        "phrases.yaml",
+    )
+    found = problems(tmp_path, GOOD)
+    where = f"{tmp_path / 'phrases.yaml'}"
+    assert any(
+        p.startswith(f"{where}:5:") and "'wondering' must have two words" in p for p in found
+    )
+    assert any(
+        p.startswith(f"{where}:6:") and "'I need to know' is listed twice" in p for p in found
+    )
+    assert any(p.startswith(f"{where}:6:") and "'lend a hand' is also an idiom" in p for p in found)
+
+
+def test_shipped_question_openers_are_folded_phrases(kb: KnowledgeBase) -> None:
+    openers = kb.lexicon.question_openers
+    assert ("i", "need", "to", "know") in openers
+    assert ("حاب", "اعرف") in openers
+    assert all(len(o) >= 2 and o == tuple(fold(" ".join(o)).split()) for o in openers)

@@ -405,3 +405,15 @@ def test_who_carries_the_question(matcher: Matcher, text: str) -> None:
 
 def test_dialect_who_asks_for_the_partner_list(matcher: Matcher) -> None:
     assert matcher.match("شكون هوما الشركاء؟").entry_id == "partner-list"
+
+
+def test_a_question_opener_marks_the_question_of_a_long_message(matcher: Matcher) -> None:
+    """No question word, no question mark: "I need to know whether" says what is asked,
+    and starts a clause of its own."""
+    text = (
+        "We are a small non-profit lab that lives on grants and donations. Before going "
+        "further I need to know whether partners pay a fee."
+    )
+    assert matcher.question_clauses(text)[0] == "whether partners pay a fee."
+    arabic = "نحن شركة ناشئة صغيرة في عمان ولدينا فريق من المحللين، وحابين نعرف كم تكلفة الشراكة"
+    assert matcher.question_clauses(arabic + ". شكرا لكم مقدما على الرد") == ["كم تكلفة الشراكة."]

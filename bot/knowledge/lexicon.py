@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.knowledge.model import LANGS, Problem
-from bot.knowledge.yaml_lines import LINE
+from bot.knowledge.yaml_lines import LINE, line_of
 from bot.lexicon import Lexicon
 from bot.normalize import fold
 
@@ -69,6 +69,8 @@ def parse_lexicon(data: Mapping[str, tuple[str, Any]], problems: list[Problem]) 
             problems.append(
                 Problem(phrase_file, None, None, "shorthand", f"'{' '.join(key)}' is not one word")
             )
+    idioms = mapping(phrase_file, phrases.get("idioms"), "idioms")
+    openers = parse_openers(phrase_file, phrases.get("question_openers"), idioms, problems)
     return Lexicon(
         stop_words=stop_words,
         keep_after_article=word_set(
@@ -78,8 +80,69 @@ def parse_lexicon(data: Mapping[str, tuple[str, Any]], problems: list[Problem]) 
         question_words=word_set(stop_file, stop.get("question_words", []), "question_words"),
         shorthand={k[0]: tuple(v.split()) for k, v in shorthand.items() if len(k) == 1},
         compounds={(k[0], k[1]): v for k, v in compounds.items() if len(k) == 2},
-        idioms=mapping(phrase_file, phrases.get("idioms"), "idioms"),
+        idioms=idioms,
+        question_openers=openers,
         excluders=word_set(phrase_file, phrases.get("excluders", []), "excluders"),
         conjunctions=word_set(phrase_file, phrases.get("conjunctions", []), "conjunctions"),
         negators=word_set(phrase_file, phrases.get("negators", []), "negators"),
     )
+
+
+def parse_openers(
+    file: str, value: Any, idioms: Mapping[tuple[str, ...], str], problems: list[Problem]
+) -> frozenset[tuple[str, ...]]:
+    """``question_openers``: per language, lists of phrases of two words or more, folded.
+
+    A phrase in two lists, or that is also an idiom, is a problem (one reading would win
+    silently); so is a phrase that folds to fewer than two words."""
+    name = "question_openers"
+    if value is None:
+        return frozenset()
+    if not isinstance(value, dict) or set(value) - {*LANGS, LINE}:
+        problems.append(
+            Problem(file, None, None, name, "must map en and ar to lists of phrase lists")
+        )
+        return frozenset()
+    seen: dict[tuple[str, ...], int | None] = {}
+    for lang in LANGS:
+        lists = value.get(lang, [])
+        if not isinstance(lists, list):
+            problems.append(Problem(file, None, None, f"{name}.{lang}", "must be a list of lists"))
+            continue
+        for group in lists:
+            line = line_of(group) or line_of(lists)
+            if not isinstance(group, list) or not all(
+                isinstance(p, str) and p.strip() for p in group
+            ):
+                problems.append(
+                    Problem(file, line, None, f"{name}.{lang}", f"bad phrase list {group!r}")
+                )
+                continue
+            for phrase in group:
+                key = tuple(fold(phrase).split())
+                if len(key) < 2:
+                    problems.append(
+                        Problem(
+                            file,
+                            line,
+                            None,
+                            f"{name}.{lang}",
+                            f"'{phrase}' must have two words or more (one word is a "
+                            "question word: stop_words.yaml's question_words)",
+                        )
+                    )
+                elif key in idioms:
+                    problems.append(
+                        Problem(file, line, None, f"{name}.{lang}", f"'{phrase}' is also an idiom")
+                    )
+                elif key in seen:
+                    first = seen[key]
+                    where = f" (line {first})" if first else ""
+                    problems.append(
+                        Problem(
+                            file, line, None, f"{name}.{lang}", f"'{phrase}' is listed twice{where}"
+                        )
+                    )
+                else:
+                    seen[key] = line
+    return frozenset(seen)

@@ -7,6 +7,7 @@ question about another topic is offered as a button.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 
@@ -28,22 +29,31 @@ def question_clauses(text: str, lexicon: Lexicon, params: MatchParameters) -> li
     and for one made only of questions (see ``separate_questions``).
 
     A clause asks when it ends with a question mark or opens with a question word
-    (``question_words`` in knowledge/stop_words.yaml). A message of one clause, or of
+    (``question_words`` in knowledge/stop_words.yaml) or a question opener ("I need to
+    know whether", «حاب أعرف»: ``question_openers`` in knowledge/phrases.yaml), which
+    also starts a clause of its own. A message of one clause, or of
     fewer than ``long_message_words`` content words, is read whole.
     """
-    clauses = _clauses(text)
+    clauses = _clauses(text, lexicon)
     if len(clauses) < 2 or _content_words(text, lexicon) < params.long_message_words:
         return []
     asking = [c for c in clauses if _asks(c, lexicon)]
     if len(asking) == len(clauses):
         return []
-    # A clause that ends with a question mark asks more surely than one that only opens
-    # with a question word ("... for its courses? Would love to hear how it works.").
-    return sorted(asking[::-1], key=lambda c: not _marked(c))
+    # A clause that ends with a question mark, or opens with a phrase that says it asks,
+    # asks more surely than one that only opens with a question word ("... for its
+    # courses? Would love to hear how it works.").
+    ranked = sorted(asking[::-1], key=lambda c: not (_marked(c) or _opens(c, lexicon)))
+    return [_after_opener(c, lexicon) for c in ranked]
 
 
 def _marked(clause: str) -> bool:
     return "?" in clause or "؟" in clause
+
+
+def _opens(clause: str, lexicon: Lexicon) -> bool:
+    found = fold(clause).split()
+    return bool(found) and lexicon.opener_at(found, 0) > 0
 
 
 def separate_questions(text: str, lexicon: Lexicon) -> list[str]:
@@ -51,14 +61,56 @@ def separate_questions(text: str, lexicon: Lexicon) -> list[str]:
     ("What is secondment? And do you fund training?"), in order; [] otherwise. Nothing
     there is context to weigh down: the message is matched whole, and its questions
     only name the other topics it asks about."""
-    clauses = _clauses(text)
+    clauses = _clauses(text, lexicon)
     if len(clauses) < 2 or not all(_asks(c, lexicon) for c in clauses):
         return []
     return clauses if all(_content_words(c, lexicon) >= 2 for c in clauses) else []
 
 
-def _clauses(text: str) -> list[str]:
-    return [c for c in _CLAUSE.findall(text) if fold(c)]
+def _clauses(text: str, lexicon: Lexicon) -> list[str]:
+    return [
+        piece for c in _CLAUSE.findall(text) if fold(c) for piece in _split_at_openers(c, lexicon)
+    ]
+
+
+def _after_opener(clause: str, lexicon: Lexicon) -> str:
+    """``clause`` without the question opener it starts with, if any: the opener says that
+    something is asked, not what (its words, often unknown to the base, would weigh
+    against every entry). Only the question clause loses it; the whole message keeps it."""
+    tokens, found, token_of = _folded_tokens(clause)
+    size = lexicon.opener_at(found, 0) if found else 0
+    if not size or size >= len(found):
+        return clause
+    return " ".join(tokens[token_of[size] :])
+
+
+def _folded_tokens(clause: str) -> tuple[list[str], list[str], list[int]]:
+    """The clause's raw tokens, its folded words and, for each folded word, its token."""
+    tokens = clause.split()
+    found: list[str] = []
+    token_of: list[int] = []
+    for t, token in enumerate(tokens):
+        for word in fold(token).split():
+            found.append(word)
+            token_of.append(t)
+    return tokens, found, token_of
+
+
+def _split_at_openers(clause: str, lexicon: Lexicon) -> list[str]:
+    """``clause`` cut before every question opener that does not start it ("Before we go
+    further I need to know whether ..." is context, then a question)."""
+    if not lexicon.opener_starts:
+        return [clause]
+    tokens, found, token_of = _folded_tokens(clause)
+    if not lexicon.may_open(found):
+        return [clause]
+    cuts = [0]
+    for i in range(len(found)):
+        t = token_of[i]
+        if t > cuts[-1] and lexicon.opener_at(found, i):
+            cuts.append(t)
+    cuts.append(len(tokens))
+    return [" ".join(tokens[a:b]) for a, b in itertools.pairwise(cuts) if a < b]
 
 
 def _content_words(text: str, lexicon: Lexicon) -> int:
@@ -66,8 +118,12 @@ def _content_words(text: str, lexicon: Lexicon) -> int:
 
 
 def _asks(clause: str, lexicon: Lexicon) -> bool:
-    first = fold(clause).split()[:1]
-    return "?" in clause or "؟" in clause or bool(first and first[0] in lexicon.question_words)
+    found = fold(clause).split()
+    return (
+        "?" in clause
+        or "؟" in clause
+        or bool(found and (found[0] in lexicon.question_words or lexicon.opener_at(found, 0)))
+    )
 
 
 def other_topics(score: ScoreFn, questions: list[str], thresholds: Thresholds) -> tuple[str, ...]:
