@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import threading
@@ -130,6 +131,8 @@ class BotApiServer:
     updates not yet fetched; ``max_poll_seconds`` how long a getUpdates is held (lower it so a
     polling subprocess stops quickly); webhook updates are retried every ``webhook_retry_delay``
     seconds, ``webhook_max_attempts`` times, then dropped as Telegram does.
+    ``webhook_connections`` POSTs may be in flight at once (Telegram's ``max_connections``,
+    40 by default; 1 here unless asked, one update after the other), never two of one chat.
     """
 
     def __init__(
@@ -141,6 +144,7 @@ class BotApiServer:
         max_pending: int = 10_000,
         webhook_retry_delay: float = 0.1,
         webhook_max_attempts: int = 50,
+        webhook_connections: int = 1,
         max_poll_seconds: float = 50.0,
     ) -> None:
         self.token, self.host, self.port = token, "127.0.0.1", port
@@ -148,6 +152,7 @@ class BotApiServer:
         self.max_poll_seconds = max_poll_seconds  # Telegram holds getUpdates at most 50 s
         self.webhook_retry_delay = webhook_retry_delay
         self.webhook_max_attempts = webhook_max_attempts
+        self.webhook_connections = webhook_connections
         self.redeliver_on_success = False  # deliver each webhook update twice (idempotency)
         self._calls: deque[Call] = deque(maxlen=keep)
         self._sent: deque[Sent] = deque(maxlen=keep)
@@ -675,6 +680,9 @@ class BotApiServer:
         return {"message_id": sent["message_id"]}
 
     async def _deliver_loop(self) -> None:
+        if self.webhook_connections > 1:
+            await self._deliver_concurrently()
+            return
         head, tries = 0, 0  # the update being delivered, and its attempts so far
         while True:
             await self._kick.wait()
@@ -694,6 +702,48 @@ class BotApiServer:
                         self._pending.popleft()
                 else:
                     await asyncio.sleep(self.webhook_retry_delay)
+
+    async def _deliver_concurrently(self) -> None:
+        """Up to ``webhook_connections`` POSTs at once, oldest updates first, one per chat."""
+        busy_chats: set[int] = set()
+        in_flight: set[int] = set()
+
+        def done(update_id: int, chat: int, _task: object) -> None:
+            in_flight.discard(update_id)
+            busy_chats.discard(chat)
+            self._kick.set()
+
+        while True:
+            if self._webhook is not None and not self._down:
+                for update in list(self._pending):
+                    if len(in_flight) >= self.webhook_connections:
+                        break
+                    update_id, chat = update["update_id"], _chat_of(update)
+                    if update_id in in_flight or chat in busy_chats:
+                        continue
+                    in_flight.add(update_id)
+                    busy_chats.add(chat)
+                    task = asyncio.create_task(self._deliver_one(update))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+                    task.add_done_callback(functools.partial(done, update_id, chat))
+            await self._kick.wait()
+            self._kick.clear()
+
+    async def _deliver_one(self, update: Json) -> None:
+        """POST one update until it is taken (or given up on), while a webhook is set."""
+        for _ in range(self.webhook_max_attempts):
+            webhook = self._webhook
+            if webhook is None or self._down:
+                return  # it stays pending, for the next webhook or for getUpdates
+            status = await self._post(webhook, update)
+            if status is not None and 200 <= status < 300:
+                if self.redeliver_on_success:
+                    await self._post(webhook, update)
+                break
+            await asyncio.sleep(self.webhook_retry_delay)
+        with contextlib.suppress(ValueError):
+            self._pending.remove(update)
 
     async def _post(self, webhook: Json, update: Json) -> int | None:
         assert self._client is not None
@@ -716,6 +766,15 @@ class BotApiServer:
             self._webhook_error = (int(time.time()), reason)
         self._changed.set()
         return status
+
+
+def _chat_of(update: Json) -> int:
+    """The chat an update belongs to (its sender's, for a button), for per-chat order."""
+    for key, value in update.items():
+        if key != "update_id" and isinstance(value, dict):
+            chat = value.get("chat") or (value.get("message") or {}).get("chat") or {}
+            return int(chat.get("id") or (value.get("from") or {}).get("id") or 0)
+    return 0
 
 
 @contextlib.contextmanager

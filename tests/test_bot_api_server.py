@@ -146,6 +146,46 @@ async def test_webhook_posts_with_the_secret_and_retries(server: BotApiServer, b
         await runner.cleanup()
 
 
+async def test_webhook_posts_several_at_once_but_one_chat_at_a_time() -> None:
+    """As Telegram with max_connections: chats overlap, one chat's updates stay in order."""
+    in_flight: list[int] = []
+    overlap: list[int] = []
+    order: list[tuple[int, str]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        body = await request.json()
+        chat = body["message"]["chat"]["id"]
+        assert chat not in in_flight  # never two POSTs of one chat at once
+        in_flight.append(chat)
+        overlap.append(len(in_flight))
+        await asyncio.sleep(0.05)
+        in_flight.remove(chat)
+        order.append((chat, body["message"]["text"]))
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        async with (
+            BotApiServer(webhook_connections=4) as server,
+            Bot(server.token, base_url=server.base_url) as bot,
+        ):
+            await bot.set_webhook(f"http://127.0.0.1:{runner.addresses[0][1]}/hook")
+            for n in range(3):
+                for chat in (1, 2, 3, 4, 5, 6):
+                    server.user_text(chat, f"{chat}-{n}")
+            await server.wait_for(lambda _: len(order) >= 18)
+            assert (await bot.get_webhook_info()).pending_update_count == 0
+    finally:
+        await runner.cleanup()
+    assert max(overlap) == 4  # four connections busy at once, never more
+    for chat in (1, 2, 3, 4, 5, 6):
+        assert [text for c, text in order if c == chat] == [f"{chat}-{n}" for n in range(3)]
+
+
 @pytest.mark.parametrize(
     ("kind", "error", "match"),
     [
