@@ -18,7 +18,6 @@ import contextlib
 import logging
 import time
 import traceback
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +29,7 @@ from bot.config import ServingConfig
 from bot.context import BotApplication
 from bot.db.inbox_queries import InboxClaim
 from bot.db.store import Store
+from bot.group_commit import GroupCommit
 from bot.logs import Outage
 from bot.metrics import HANDLING, UPDATES
 
@@ -68,44 +68,6 @@ def routing(data: dict[str, Any]) -> tuple[int, str]:
     return 0, "unknown"
 
 
-class FinishBatch:
-    """Marks handled updates in the inbox together: one statement for every update
-    finished while the previous statement ran (a group commit). Under load that is one
-    round trip for many updates; alone, an update waits for nobody."""
-
-    def __init__(self, store: Store, written: Callable[[], None] = lambda: None) -> None:
-        self.store = store
-        self._written = written  # called after each write: a user's next update is free
-        self._waiting: list[tuple[InboxClaim, str, asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
-
-    async def finish(self, claim: InboxClaim, status: str) -> None:
-        """Return once the update is recorded; raise what the database raised."""
-        done = asyncio.get_running_loop().create_future()
-        self._waiting.append((claim, status, done))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write(), name="inbox-finish")
-        await done
-
-    async def _write(self) -> None:
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting, []
-                try:
-                    await self.store.finish_updates([(claim, status) for claim, status, _ in batch])
-                except Exception as exc:
-                    for *_, done in batch:
-                        if not done.done():  # its worker may have been cancelled
-                            done.set_exception(exc)
-                else:
-                    self._written()
-                    for *_, done in batch:
-                        if not done.done():
-                            done.set_result(None)
-        finally:
-            self._writer = None
-
-
 class InboxWorkers:
     """A pool of workers taking updates from the inbox and handing them to ``app``."""
 
@@ -115,10 +77,25 @@ class InboxWorkers:
         self.config = config
         self.database = Outage("database", log)
         self._wake = asyncio.Event()
-        # A finished update may have held up its user's next one, which a claim made
-        # meanwhile passed over: look again rather than after IDLE_WAIT.
-        self._finished = FinishBatch(store, written=self.wake)
+        # Webhook requests arrive at once (Telegram opens up to 40 connections): their
+        # updates are stored together, one INSERT for all, as a getUpdates batch is.
+        self._stored: GroupCommit[tuple[int, int, str, dict[str, Any]], set[int]] = GroupCommit(
+            store.store_updates
+        )
+        # Finished updates are marked together too. A finished update may have held up
+        # its user's next one, which a claim made meanwhile passed over: look again
+        # rather than after IDLE_WAIT.
+        self._finished: GroupCommit[tuple[InboxClaim, str], int] = GroupCommit(
+            store.finish_updates, written=self.wake
+        )
         app.bot_data.setdefault(POSTPONED, set())
+
+    async def store_update(
+        self, update_id: int, user_key: int, kind: str, payload: dict[str, Any]
+    ) -> bool:
+        """Keep a webhook update until handled (with those arriving meanwhile); False if
+        it was stored before (a repeat)."""
+        return update_id in await self._stored.submit((update_id, user_key, kind, payload))
 
     def wake(self) -> None:
         """New updates are in: stop waiting."""
@@ -235,7 +212,7 @@ class InboxWorkers:
 
     async def _finish(self, claim: InboxClaim, status: str) -> None:
         try:
-            await self._finished.finish(claim, status)
+            await self._finished.submit((claim, status))
         except Exception as exc:
             if not is_database_outage(exc):
                 raise

@@ -50,7 +50,7 @@ def build_web_app(
             return Response(status_code=400)
         user_key, kind = routing(data)
         try:
-            stored = await store.store_update(update_id, user_key, kind, data)
+            stored = await workers.store_update(update_id, user_key, kind, data)
         except Exception as exc:
             if not is_database_outage(exc):
                 raise

@@ -180,6 +180,25 @@ async def test_webhook_refuses_a_wrong_secret_and_stores_nothing(
     assert (await bot.store.inbox_lag()).pending == 1  # Telegram's re-delivery stored once
 
 
+async def test_webhook_requests_arriving_together_are_all_stored_once(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    """As Telegram opens many connections: concurrent POSTs share one INSERT, none lost."""
+    users = [LocalUser(id=5000 + n, first_name=f"P{n}") for n in range(30)]
+    updates = [text_update(100 + n, user, "hello") for n, user in enumerate(users)]
+    headers = {SECRET_HEADER: SECRET}
+    async with _client(bot) as client:
+        first = await client.post("/telegram", json=updates[0], headers=headers)
+        answers = await asyncio.gather(
+            *(client.post("/telegram", json=data, headers=headers) for data in updates)
+        )
+    assert first.status_code == 200
+    assert [a.status_code for a in answers] == [200] * 30
+    assert (await bot.store.inbox_lag()).pending == 30  # the repeat of the first stored once
+    claims = await bot.store.claim_updates(LEASE, 100)
+    assert sorted(c.update_id for c in claims) == [100 + n for n in range(30)]
+
+
 async def test_health_readiness_and_metrics(bot: Harness) -> None:
     async with _client(bot, secret=None) as client:
         assert (await client.get("/healthz")).text == "ok"
