@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -112,6 +113,22 @@ async def test_set_webhook_makes_get_updates_conflict(server: BotApiServer, bot:
     assert await bot.get_updates() == ()
 
 
+@contextlib.asynccontextmanager
+async def _webhook_receiver(
+    hook: Callable[[web.Request], Awaitable[web.Response]],
+) -> AsyncIterator[str]:
+    """A local HTTP server answering POST /hook with ``hook``; yields its URL."""
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    finally:
+        await runner.cleanup()
+
+
 async def test_webhook_posts_with_the_secret_and_retries(server: BotApiServer, bot: Bot) -> None:
     received: list[tuple[str | None, dict[str, Any]]] = []
 
@@ -121,13 +138,7 @@ async def test_webhook_posts_with_the_secret_and_retries(server: BotApiServer, b
         )
         return web.Response(status=500 if len(received) == 1 else 200)
 
-    app = web.Application()
-    app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    async with _webhook_receiver(hook) as url:
         await bot.set_webhook(url, secret_token="s3cret", allowed_updates=["message"])
         update_id = server.user_text(7, "via webhook")["update_id"]
         await server.wait_for(lambda _: len(received) >= 2)
@@ -142,8 +153,6 @@ async def test_webhook_posts_with_the_secret_and_retries(server: BotApiServer, b
         assert [body["update_id"] for _, body in received[2:]] == [again, again]
         assert [d.status for d in server.deliveries] == [500, 200, 200, 200]
         assert (await bot.get_webhook_info()).pending_update_count == 0
-    finally:
-        await runner.cleanup()
 
 
 async def test_webhook_posts_several_at_once_but_one_chat_at_a_time() -> None:
@@ -163,24 +172,17 @@ async def test_webhook_posts_several_at_once_but_one_chat_at_a_time() -> None:
         order.append((chat, body["message"]["text"]))
         return web.Response(status=200)
 
-    app = web.Application()
-    app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        async with (
-            BotApiServer(webhook_connections=4) as server,
-            Bot(server.token, base_url=server.base_url) as bot,
-        ):
-            await bot.set_webhook(f"http://127.0.0.1:{runner.addresses[0][1]}/hook")
-            for n in range(3):
-                for chat in (1, 2, 3, 4, 5, 6):
-                    server.user_text(chat, f"{chat}-{n}")
-            await server.wait_for(lambda _: len(order) >= 18)
-            assert (await bot.get_webhook_info()).pending_update_count == 0
-    finally:
-        await runner.cleanup()
+    async with (
+        _webhook_receiver(hook) as url,
+        BotApiServer(webhook_connections=4) as server,
+        Bot(server.token, base_url=server.base_url) as bot,
+    ):
+        await bot.set_webhook(url)
+        for n in range(3):
+            for chat in (1, 2, 3, 4, 5, 6):
+                server.user_text(chat, f"{chat}-{n}")
+        await server.wait_for(lambda _: len(order) >= 18)
+        assert (await bot.get_webhook_info()).pending_update_count == 0
     assert max(overlap) == 4  # four connections busy at once, never more
     for chat in (1, 2, 3, 4, 5, 6):
         assert [text for c, text in order if c == chat] == [f"{chat}-{n}" for n in range(3)]

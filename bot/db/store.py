@@ -159,24 +159,20 @@ class Store(
     async def count_hit(self, user_id: int, window: int) -> int:
         """Count one message in the user's current rate-limit window; the count so far."""
         if self.engine.dialect.name == "postgresql":
-            hits = await self.hit_with_state(user_id, window)
-            if hits == 1:  # a new window: the user's older ones go now, once
-                async with self.autocommit.connect() as connection:
-                    await connection.execute(
-                        delete(RateHit).where(RateHit.user_id == user_id, RateHit.window < window)
-                    )
-            return hits
-        statement = (
-            upsert_insert(self.engine)(RateHit)
-            .values(user_id=user_id, window=window, hits=1)
-            .on_conflict_do_update(
-                index_elements=["user_id", "window"], set_={"hits": RateHit.hits + 1}
+            hits = await self.hit_with_state(user_id, window)  # the state comes along
+        else:
+            statement = (
+                upsert_insert(self.engine)(RateHit)
+                .values(user_id=user_id, window=window, hits=1)
+                .on_conflict_do_update(
+                    index_elements=["user_id", "window"], set_={"hits": RateHit.hits + 1}
+                )
+                .returning(RateHit.hits)
             )
-            .returning(RateHit.hits)
-        )
-        async with self.autocommit.connect() as connection:
-            hits = int((await connection.execute(statement)).scalar_one())
-            if hits == 1:  # a new window: the user's older ones go now, once
+            async with self.autocommit.connect() as connection:
+                hits = int((await connection.execute(statement)).scalar_one())
+        if hits == 1:  # a new window: the user's older ones go now, once
+            async with self.autocommit.connect() as connection:
                 await connection.execute(
                     delete(RateHit).where(RateHit.user_id == user_id, RateHit.window < window)
                 )

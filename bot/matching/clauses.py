@@ -120,9 +120,9 @@ def _content_words(text: str, lexicon: Lexicon) -> int:
 def _asks(clause: str, lexicon: Lexicon) -> bool:
     found = fold(clause).split()
     return (
-        "?" in clause
-        or "؟" in clause
-        or bool(found and (found[0] in lexicon.question_words or lexicon.opener_at(found, 0)))
+        _marked(clause)
+        or bool(found and found[0] in lexicon.question_words)
+        or _opens(clause, lexicon)
     )
 
 
