@@ -11,6 +11,7 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
+from bot.bot_api_request import AiohttpRequest
 from bot.config import Config
 from bot.context import SERVICES, BotApplication, BotContext, Services
 from bot.db.migrate import upgrade_database
@@ -106,12 +107,9 @@ def build_application(
         # Every Bot API call gives up within this; the outbox's lease is validated to
         # outlive it, so a slow send cannot outlast the lease it was made under.
         timeout = config.delivery.request_timeout_seconds
-        builder = (
-            builder.connect_timeout(timeout)
-            .read_timeout(timeout)
-            .write_timeout(timeout)
-            .pool_timeout(timeout)
-        )
+        # One client for both: the inbox's poller calls getUpdates through the main one.
+        client = AiohttpRequest(timeout=timeout)
+        builder = builder.request(client).get_updates_request(client)
     app: BotApplication = builder.build()
     app.bot_data[SERVICES] = services
 

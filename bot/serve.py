@@ -81,11 +81,13 @@ async def _serve(config: Config, token: str, secret: str | None) -> None:
     try:
         await _until_up("Bot API", app.initialize, stop, _is_network)
     except InvalidToken:
+        await app.bot.request.shutdown()  # its connections, opened for getMe
         raise StartupError(
             "Bot API refused the token: check TELEGRAM_BOT_TOKEN (or telegram.token) "
             "and telegram.api_base_url"
         ) from None
     if stop.is_set():
+        await app.bot.request.shutdown()
         return
     log.info("Bot API OK: @%s", app.bot.username)
     await _serve_updates(app, config, services.store, kb, secret, stop)

@@ -1,0 +1,119 @@
+"""The Bot API's HTTP client: python-telegram-bot's request interface on aiohttp.
+
+PTB's own client (httpx over httpcore and anyio) spent about a third of a serving
+worker's CPU on each sendMessage (bench_bot's profile, 2026-12-06), partly because its
+pool checks every idle connection on every request. aiohttp's client parses HTTP in C and
+keeps one pool per session. Parameters travel as PTB encodes them (a form, or multipart
+with files), and failures become PTB's own errors, so nothing above this layer changes.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+# As python-telegram-bot's client: one connection per concurrent call, up to this many.
+CONNECTION_POOL_SIZE = 256
+# Uploads (sendDocument) may take longer to write than a message.
+MEDIA_WRITE_TIMEOUT = 20.0
+
+
+class AiohttpRequest(BaseRequest):
+    """Bot API calls over one aiohttp session, with PTB's four timeouts.
+
+    ``timeout`` is the default for each phase: waiting for a free connection, connecting,
+    writing and reading. aiohttp has no write timeout of its own, so a call's total is
+    capped at the sum of the phases, the same bound httpx gives: the outbox's leases are
+    validated against it.
+    """
+
+    def __init__(self, *, timeout: float, connection_pool_size: int = CONNECTION_POOL_SIZE) -> None:
+        self._timeout = timeout
+        self._pool_size = connection_pool_size
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float:
+        return self._timeout
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._pool_size),
+                headers={"User-Agent": self.USER_AGENT},
+                # No proxies or .netrc from the environment: with them aiohttp reads
+                # .netrc on a thread for every request.
+                trust_env=False,
+            )
+
+    async def shutdown(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        session = self._session
+        if session is None or session.closed:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        files = request_data.multipart_data if request_data else None
+        write_default = MEDIA_WRITE_TIMEOUT if files else self._timeout
+        pool = self._seconds(pool_timeout, self._timeout)
+        connect = self._seconds(connect_timeout, self._timeout)
+        write = self._seconds(write_timeout, write_default)
+        read = self._seconds(read_timeout, self._timeout)
+        phases = (pool, connect, write, read)
+        timeout = aiohttp.ClientTimeout(
+            total=None if None in phases else sum(p for p in phases if p is not None),
+            connect=None if pool is None or connect is None else pool + connect,
+            sock_connect=connect,
+            sock_read=read,
+        )
+        try:
+            async with session.request(
+                method, url, data=_body(request_data), timeout=timeout
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError as err:  # aiohttp's timeouts are TimeoutErrors too
+            raise TimedOut from err
+        except aiohttp.ClientError as err:
+            # The class name says what failed when the message is empty. The URL, which
+            # holds the token, is never part of the message.
+            raise NetworkError(f"aiohttp.{type(err).__name__}: {_safe(err)}") from err
+
+    @staticmethod
+    def _seconds(value: object, default: float) -> float | None:
+        if isinstance(value, type(BaseRequest.DEFAULT_NONE)):  # PTB's "not given"
+            return default
+        return value  # type: ignore[return-value]
+
+
+def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
+    """PTB's parameters as httpx would send them: a form, or multipart when files go too."""
+    if request_data is None:
+        return None
+    fields = request_data.json_parameters
+    files = request_data.multipart_data
+    if not files:
+        return fields
+    form = aiohttp.FormData(quote_fields=False)
+    for name, value in fields.items():
+        form.add_field(name, value)
+    for name, (filename, content, mime_type) in files.items():
+        form.add_field(name, content, filename=filename, content_type=mime_type)
+    return form
+
+
+def _safe(err: aiohttp.ClientError) -> str:
+    """The error's text without a URL (Bot API URLs carry the token)."""
+    if isinstance(err, aiohttp.ClientResponseError | aiohttp.InvalidURL):
+        return ""
+    return str(err)
