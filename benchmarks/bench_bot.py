@@ -1290,7 +1290,7 @@ PROFILE_COUNTS = {
     "commits": ("sqlalchemy/engine/default.py", "do_commit"),
     "rollbacks (incl. reset on return)": ("sqlalchemy/engine/default.py", "do_rollback"),
     "SQLite statements (inline)": ("bot/db/sqlite_inline.py", "execute"),
-    "Bot API requests built": ("httpx/_client.py", "build_request"),
+    "Bot API requests": ("bot/bot_api_request.py", "do_request"),
     "knowledge-base matches": ("bot/matching/__init__.py", "match"),
     "templates rendered": ("jinja2/environment.py", "render"),
 }

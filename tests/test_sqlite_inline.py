@@ -136,5 +136,5 @@ def test_an_error_that_waiting_cannot_clear_is_raised_at_once() -> None:
         raise sqlite3.OperationalError("disk I/O error")
 
     with pytest.raises(sqlite3.OperationalError, match="I/O"):
-        asyncio.run(sqlite_inline._when_unlocked(corrupt))
+        asyncio.run(sqlite_inline.when_unlocked(corrupt))
     assert calls == 1

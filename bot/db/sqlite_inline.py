@@ -32,7 +32,7 @@ _FIRST_RETRY, _LONGEST_RETRY = 0.001, 0.05
 T = TypeVar("T")
 
 
-async def _when_unlocked(call: Callable[..., T], *args: Any) -> T:
+async def when_unlocked(call: Callable[..., T], *args: Any) -> T:
     """``call(*args)``, tried again while another connection holds the write lock.
 
     Only plain SQLITE_BUSY is waited out: its extended codes (a stale snapshot in a
@@ -70,12 +70,12 @@ class InlineCursor:
         return self.__aenter__().__await__()
 
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> InlineCursor:
-        await _when_unlocked(self._cursor.execute, sql, () if parameters is None else parameters)
+        await when_unlocked(self._cursor.execute, sql, () if parameters is None else parameters)
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> InlineCursor:
         rows = list(parameters)  # a retry must see every row again
-        await _when_unlocked(self._cursor.executemany, sql, rows)
+        await when_unlocked(self._cursor.executemany, sql, rows)
         return self
 
     async def fetchone(self) -> Any:
@@ -146,7 +146,7 @@ class InlineConnection:
         return InlineCursor(self._conn.cursor())
 
     async def commit(self) -> None:
-        await _when_unlocked(self._conn.commit)
+        await when_unlocked(self._conn.commit)
 
     async def rollback(self) -> None:
         self._conn.rollback()
@@ -170,7 +170,7 @@ def inline_creator(database: str) -> Callable[[], Awaitable[InlineConnection]]:
         # check_same_thread off: the garbage collector may close a connection from
         # another thread; every statement still runs on the event loop's thread.
         connection = sqlite3.connect(database, check_same_thread=False)
-        connection.execute("PRAGMA busy_timeout=0")  # waits happen in _when_unlocked
+        connection.execute("PRAGMA busy_timeout=0")  # waits happen in when_unlocked
         return InlineConnection(connection)
 
     return connect

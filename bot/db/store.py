@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Delete, delete, event, func, insert, select
+from sqlalchemy import CursorResult, Delete, bindparam, delete, event, func, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.db.dialect import upsert_insert
+from bot.db.direct import DirectStatements, EngineStatements, PostgresStatements, SqliteStatements
 from bot.db.inbox_queries import InboxQueries
 from bot.db.models import (
     FormState,
@@ -49,6 +50,7 @@ from bot.normalize import fold
 SQLITE_POOL = 5
 SQLITE_SESSION_POOL = 3
 SESSION_POOL_MIN = 4  # PostgreSQL connections kept for sessions, at the least
+DIRECT_POOL_MIN = 4  # and for the hot path's direct statements (bot/db/direct.py)
 
 
 def _sqlite_engine(url: str, database: str, **options: Any) -> AsyncEngine:
@@ -97,6 +99,15 @@ class Stats:
     top_unanswered: list[tuple[str, int]]
 
 
+# Built once: every unanswered question runs it (bot/db/direct.py).
+_RECORD_UNANSWERED = insert(UnansweredQuestion).values(
+    {
+        name: bindparam(name, type_=UnansweredQuestion.__table__.c[name].type)
+        for name in ("user_id", "text", "normalized", "language", "outcome", "score", "created_at")
+    }
+)
+
+
 class Store(
     UserQueries,
     OutboxQueries,
@@ -105,7 +116,12 @@ class Store(
     RelayDeliveryQueries,
     RelayAdminQueries,
 ):
-    def __init__(self, engine: AsyncEngine, autocommit: AsyncEngine | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        autocommit: AsyncEngine | None = None,
+        direct: DirectStatements | None = None,
+    ) -> None:
         super().__init__()
         self.engine = engine
         # For single statements: each is its own transaction anyway, and BEGIN ... COMMIT
@@ -113,6 +129,8 @@ class Store(
         # stay in autocommit; on the sessions' pool each checkout switches a connection to
         # autocommit and back (on SQLite a PRAGMA each way).
         self.autocommit = autocommit or engine.execution_options(isolation_level="AUTOCOMMIT")
+        # The few statements every partner message runs skip the engine (bot/db/direct.py).
+        self.direct: DirectStatements = direct or EngineStatements(self.autocommit)
         self.session = async_sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
@@ -129,8 +147,9 @@ class Store(
             if database == ":memory:":
                 return cls(_sqlite_engine(url, database))
             # Pools without overflow: workers beyond the pool wait for a connection.
+            engine = _sqlite_engine(url, database, pool_size=SQLITE_SESSION_POOL, max_overflow=0)
             return cls(
-                _sqlite_engine(url, database, pool_size=SQLITE_SESSION_POOL, max_overflow=0),
+                engine,
                 _sqlite_engine(
                     url,
                     database,
@@ -138,10 +157,12 @@ class Store(
                     max_overflow=0,
                     isolation_level="AUTOCOMMIT",
                 ),
+                SqliteStatements(database, engine.dialect),
             )
         sessions = max(SESSION_POOL_MIN, pool_size // 4)
+        pg_engine = create_async_engine(url, pool_size=sessions, max_overflow=4, pool_recycle=1800)
         return cls(
-            create_async_engine(url, pool_size=sessions, max_overflow=4, pool_recycle=1800),
+            pg_engine,
             create_async_engine(
                 url,
                 pool_size=pool_size,
@@ -149,9 +170,11 @@ class Store(
                 pool_recycle=1800,
                 isolation_level="AUTOCOMMIT",
             ),
+            PostgresStatements(url, pg_engine.dialect, max(DIRECT_POOL_MIN, pool_size // 2)),
         )
 
     async def close(self) -> None:
+        await self.direct.close()
         await self.engine.dispose()
         if self.autocommit.sync_engine.pool is not self.engine.sync_engine.pool:
             await self.autocommit.dispose()
@@ -182,17 +205,18 @@ class Store(
     async def record_unanswered(
         self, user_id: int | None, text: str, language: str, outcome: str, score: float
     ) -> None:
-        statement = insert(UnansweredQuestion).values(
-            user_id=user_id,
-            text=text[:500],
-            normalized=fold(text)[:500],
-            language=language,
-            outcome=outcome,
-            score=score,
-            created_at=utcnow(),
+        await self.direct.execute(
+            _RECORD_UNANSWERED,
+            {
+                "user_id": user_id,
+                "text": text[:500],
+                "normalized": fold(text)[:500],
+                "language": language,
+                "outcome": outcome,
+                "score": score,
+                "created_at": utcnow(),
+            },
         )
-        async with self.autocommit.connect() as connection:  # Core: one row, one round trip
-            await connection.execute(statement)
 
     async def top_unanswered(self, limit: int = 20) -> list[tuple[str, int]]:
         """(an example wording, count) per normalised question, most frequent first."""

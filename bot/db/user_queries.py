@@ -15,11 +15,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, bindparam, delete, or_, select
+from sqlalchemy import BigInteger, DateTime, Select, String, bindparam, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.dialect import upsert_insert
+from bot.db.direct import DirectStatements
 from bot.db.models import FormState, RateHit, RelayBan, RelayConversation, UserProfile, utcnow
 from bot.db.relay_queries import OPEN
 
@@ -86,11 +88,39 @@ def _hit_and_state_query() -> Select[Any]:
 
 
 _HIT_AND_STATE = _hit_and_state_query()
+
+
+def _note_written_statement(insert: Any) -> Any:
+    """The user's written language (parameters ``user_id``, ``language``, ``now``), set
+    only when it changed."""
+    language = bindparam("language", type_=String())
+    now = bindparam("now", type_=DateTime())
+    return (
+        insert(UserProfile)
+        .values(
+            user_id=bindparam("user_id", type_=BigInteger()),
+            written_language=language,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={"written_language": language, "updated_at": now},
+            where=or_(
+                UserProfile.written_language.is_(None), UserProfile.written_language != language
+            ),
+        )
+    )
+
+
+# By "is it PostgreSQL?": each dialect's INSERT has its own ON CONFLICT.
+_NOTE_WRITTEN = (_note_written_statement(sqlite_insert), _note_written_statement(postgresql_insert))
 PREFETCH_SECONDS = 1.0  # how long a state read with the rate-limit hit waits to be used
 
 
 class UserQueries:
     engine: AsyncEngine
+    direct: DirectStatements  # the hot path's statements, without the engine
     autocommit: AsyncEngine  # one statement, one round trip: no BEGIN, COMMIT or ROLLBACK
 
     def __init__(self) -> None:
@@ -120,18 +150,14 @@ class UserQueries:
             and time.monotonic() - kept[1] < PREFETCH_SECONDS
         ):
             return kept[2]
-        async with self.autocommit.connect() as connection:
-            row = (await connection.execute(_USER_STATE, {"user_id": user_id})).one()
-        return _state(row)
+        return _state(await self.direct.fetchone(_USER_STATE, {"user_id": user_id}))
 
     async def hit_with_state(self, user_id: int, window: int) -> int:
         """PostgreSQL: count one message in the user's rate-limit window and read their
         state in the same round trip; the count so far. The state is kept for the
         ``user_state`` call that follows (every partner message makes both)."""
-        async with self.autocommit.connect() as connection:
-            row = (
-                await connection.execute(_HIT_AND_STATE, {"user_id": user_id, "window": window})
-            ).one()
+        row = await self.direct.fetchone(_HIT_AND_STATE, {"user_id": user_id, "window": window})
+        assert row is not None  # a SELECT without FROM has one row
         if len(self._prefetched) >= CACHE_SIZE:
             self._prefetched.clear()  # updates stopped by the limit never collect theirs
         self._prefetched[user_id] = (self.user_version(user_id), time.monotonic(), _state(row[1:]))
@@ -174,25 +200,10 @@ class UserQueries:
             self._written.clear()
         self._written[user_id] = (language, now)
         self._changed(user_id)
-        statement = (
-            upsert_insert(self.engine)(UserProfile)
-            .values(
-                user_id=user_id,
-                written_language=language,
-                created_at=utcnow(),
-                updated_at=utcnow(),
-            )
-            .on_conflict_do_update(
-                index_elements=["user_id"],
-                set_={"written_language": language, "updated_at": utcnow()},
-                where=or_(
-                    UserProfile.written_language.is_(None),
-                    UserProfile.written_language != language,
-                ),
-            )
+        await self.direct.execute(
+            _NOTE_WRITTEN[self.engine.dialect.name == "postgresql"],
+            {"user_id": user_id, "language": language, "now": utcnow()},
         )
-        async with self.autocommit.connect() as connection:
-            await connection.execute(statement)
 
     # Form state ------------------------------------------------------------
     async def load_form(self, user_id: int) -> FormState | None:

@@ -1,0 +1,127 @@
+"""The hot path's statements without the engine (bot/db/direct.py), on SQLite and PostgreSQL.
+
+The direct forms must read and write exactly what the engine would: same values, same
+types, the same SQLAlchemy errors (the inbox tells an outage from a bug by them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import exc, select
+
+from bot.db import sqlite_inline
+from bot.db.direct import EngineStatements, PostgresStatements, SqliteStatements
+from bot.db.models import UnansweredQuestion, UserProfile
+from bot.db.store import Store
+from bot.db.user_queries import _USER_STATE
+from bot.inbox import is_database_outage
+
+FORM = {"step": "email", "answers": {"name": "<b>منى</b>", "consent": True}, "n": [1, 2.5]}
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    store = Store.from_url(database_url)
+    yield store
+    await store.close()
+
+
+async def test_a_file_database_runs_them_on_the_driver(store: Store) -> None:
+    assert isinstance(store.direct, SqliteStatements | PostgresStatements)
+
+
+async def test_the_state_reads_as_the_engine_reads_it(store: Store) -> None:
+    await store.save_form(7, FORM)
+    await store.update_profile(7, language="en", source="expo")
+    await store.note_written_language(7, "ar")
+    engine = EngineStatements(store.autocommit)
+    for user in (7, 8):
+        direct = await store.direct.fetchone(_USER_STATE, {"user_id": user})
+        assert direct == await engine.fetchone(_USER_STATE, {"user_id": user})
+    state = await store.user_state(7)
+    assert state.form == FORM
+    assert (state.language, state.written_language, state.source) == ("en", "ar", "expo")
+
+
+async def test_what_they_write_reads_back_through_the_orm(store: Store) -> None:
+    await store.note_written_language(9, "ar")
+    await store.record_unanswered(9, "  Do you fund <i>start-ups</i>?", "en", "fallback", 41.5)
+    async with store.session() as session:
+        profile = await session.get(UserProfile, 9)
+        question = (await session.execute(select(UnansweredQuestion))).scalar_one()
+    assert profile is not None and profile.written_language == "ar"
+    assert profile.created_at == profile.updated_at  # a datetime, as the ORM stores it
+    assert question.text == "  Do you fund <i>start-ups</i>?" and question.score == 41.5
+    assert question.created_at.year >= 2026 and question.user_id == 9
+
+
+async def test_the_written_language_is_written_only_when_it_changes(store: Store) -> None:
+    await store.note_written_language(5, "en")
+    async with store.session() as session:
+        first = (await session.get(UserProfile, 5)).updated_at  # type: ignore[union-attr]
+    store._written.clear()  # as another process would, without this one's memory
+    await store.note_written_language(5, "en")
+    async with store.session() as session:
+        assert (await session.get(UserProfile, 5)).updated_at == first  # type: ignore[union-attr]
+
+
+async def test_concurrent_writes_all_land(store: Store) -> None:
+    await asyncio.gather(
+        *(store.record_unanswered(u, f"q{u}", "en", "fallback", 1.0) for u in range(40)),
+        *(store.note_written_language(u, "ar" if u % 2 else "en") for u in range(40)),
+    )
+    assert (await store.top_unanswered(100)).__len__() == 40
+    states = await asyncio.gather(*(store.user_state(u) for u in range(40)))
+    assert [s.written_language for s in states] == ["ar" if u % 2 else "en" for u in range(40)]
+
+
+async def test_postgres_hits_count_once_each_under_overlap(store: Store) -> None:
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("the hit and the state in one statement is PostgreSQL's")
+    counts = await asyncio.gather(*(store.hit_with_state(3, 100) for _ in range(25)))
+    assert sorted(counts) == list(range(1, 26))
+
+
+async def test_a_missing_parameter_is_an_error_not_a_null(store: Store) -> None:
+    with pytest.raises(KeyError):
+        await store.direct.fetchone(_USER_STATE, {})
+
+
+async def test_a_locked_sqlite_file_is_an_outage_after_the_wait(
+    store: Store, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write lock")
+    monkeypatch.setattr(sqlite_inline, "BUSY_WAIT", 0.2)
+    holder = sqlite3.connect(database_url.split("///", 1)[1], isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(exc.OperationalError) as error:
+            await store.record_unanswered(1, "q", "en", "fallback", 1.0)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert is_database_outage(error.value)
+    await store.record_unanswered(1, "q", "en", "fallback", 1.0)  # the lock is gone: it works
+
+
+async def test_an_unreachable_postgres_is_an_outage() -> None:
+    from sqlalchemy.dialects.postgresql.asyncpg import dialect
+
+    direct = PostgresStatements("postgresql+asyncpg://nobody@127.0.0.1:1/none", dialect(), 2)
+    with pytest.raises(exc.OperationalError) as error:
+        await direct.fetchone(_USER_STATE, {"user_id": 1})
+    assert is_database_outage(error.value)
+    await direct.close()
+
+
+async def test_a_store_that_is_never_used_creates_no_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "absent.sqlite3"
+    store = Store.from_url(f"sqlite+aiosqlite:///{path}")
+    await store.close()
+    assert not path.exists()  # read-only commands must not leave an empty database behind
