@@ -45,3 +45,32 @@ def test_kb_unanswered_never_creates_or_migrates_the_database(
     assert "partnerbot db upgrade" in capsys.readouterr().err
     tables = sqlite3.connect(path).execute("SELECT name FROM sqlite_master").fetchall()
     assert tables == []
+
+
+def test_the_newest_revision_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from bot.db.migrate import alembic_config, newest_revision
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert newest_revision() == head
+
+
+async def test_an_up_to_date_database_is_not_handed_to_alembic(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from alembic import command
+
+    from bot.db.migrate import current_revision, newest_revision, upgrade_database
+
+    assert await current_revision(database_url) == newest_revision()
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("Alembic was run on an up-to-date database")
+
+    monkeypatch.setattr(command, "upgrade", refuse)
+    await asyncio.to_thread(upgrade_database, database_url)  # reads the revision, stops
+    fresh = f"sqlite+aiosqlite:///{tmp_path / 'fresh.sqlite3'}"
+    assert await current_revision(fresh) is None
+    with pytest.raises(AssertionError):  # a new database does need Alembic
+        await asyncio.to_thread(upgrade_database, fresh)
