@@ -198,7 +198,11 @@ def main() -> int:
 def batch_rate(questions: list[str], count: int = 20_000) -> float:
     """Questions per second of ``partnerbot ask --json -`` on ``count`` lines, start-up
     included, in a process of its own (as a maintainer runs it)."""
-    lines = "\n".join(itertools.islice(itertools.cycle(questions), count)) + "\n"
+    # Every line distinct (a round number after the first round), as in a maintainer's file:
+    # repeated lines would measure the matcher's memory of texts (fold's cache), not matching.
+    rounds = itertools.count()
+    distinct = (q if r == 0 else f"{q} {r}" for r in rounds for q in questions)
+    lines = "\n".join(itertools.islice(distinct, count)) + "\n"
     command = [sys.executable, "-m", "bot.cli", "ask", "--json", "-"]
     started = time.perf_counter()
     done = subprocess.run(command, input=lines, capture_output=True, text=True, cwd=ROOT)
