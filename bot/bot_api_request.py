@@ -24,8 +24,10 @@ class AiohttpRequest(BaseRequest):
 
     ``timeout`` is the default for each phase: waiting for a free connection, connecting,
     writing and reading. aiohttp has no write timeout of its own, so a call's total is
-    capped at the sum of the phases, the same bound httpx gives: the outbox's leases are
-    validated against it.
+    capped at the sum of the phases. (What keeps a send within the outbox's lease is the
+    outbox's own deadline around each call; this is the backstop for every other call.)
+    Redirects are not followed, as python-telegram-bot's own client does not: one would
+    turn a POST into a GET and carry the token's URL to another host.
     """
 
     def __init__(self, *, timeout: float, connection_pool_size: int = CONNECTION_POOL_SIZE) -> None:
@@ -79,15 +81,16 @@ class AiohttpRequest(BaseRequest):
         )
         try:
             async with session.request(
-                method, url, data=_body(request_data), timeout=timeout
+                method, url, data=_body(request_data), timeout=timeout, allow_redirects=False
             ) as response:
                 return response.status, await response.read()
+        # aiohttp's errors may carry the URL, which holds the token, in their text and
+        # attributes: they are not chained (a traceback would print them unredacted).
         except TimeoutError as err:  # aiohttp's timeouts are TimeoutErrors too
-            raise TimedOut from err
+            raise TimedOut(f"Timed out: aiohttp.{type(err).__name__}") from None
         except aiohttp.ClientError as err:
-            # The class name says what failed when the message is empty. The URL, which
-            # holds the token, is never part of the message.
-            raise NetworkError(f"aiohttp.{type(err).__name__}: {_safe(err)}") from err
+            # The class name says what failed when the message is empty.
+            raise NetworkError(f"aiohttp.{type(err).__name__}: {_safe(err)}") from None
 
     @staticmethod
     def _seconds(value: object, default: float) -> float | None:
@@ -113,7 +116,8 @@ def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str]
 
 
 def _safe(err: aiohttp.ClientError) -> str:
-    """The error's text without a URL (Bot API URLs carry the token)."""
-    if isinstance(err, aiohttp.ClientResponseError | aiohttp.InvalidURL):
+    """The error's text, unless it holds a URL (Bot API URLs carry the token)."""
+    text = str(err)
+    if isinstance(err, aiohttp.ClientResponseError | aiohttp.InvalidURL) or "/bot" in text:
         return ""
-    return str(err)
+    return text

@@ -72,13 +72,27 @@ _LATIN_LETTER = re.compile("[a-zA-Z]")
 _EXCLUDED_SPAN = 4
 
 
-@lru_cache(maxsize=2048)
 def fold(text: str) -> str:
     """Lower-case and fold the orthographic variants that users type interchangeably.
 
-    Remembered: matching one message folds it, each of its clauses and their words several
-    times over (scoring, clause splitting, question openers), and common words recur
-    across messages."""
+    Short texts are remembered: matching one message folds each of its clauses and their
+    words several times over (scoring, clause splitting, question openers), and common
+    words recur across messages. Longer ones (most whole messages) are not: the memory
+    stays small (at most 4,096 texts of 80 characters)."""
+    if len(text) <= FOLD_REMEMBERED_LENGTH:
+        return _fold_remembered(text)
+    return _fold(text)
+
+
+FOLD_REMEMBERED_LENGTH = 80
+
+
+@lru_cache(maxsize=4096)
+def _fold_remembered(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
     text = _ARABIC_MARKS.sub("", text)

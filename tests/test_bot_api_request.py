@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import traceback
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
@@ -92,3 +95,54 @@ async def test_an_uninitialised_client_refuses_to_send() -> None:
     request = AiohttpRequest(timeout=1)
     with pytest.raises(RuntimeError):
         await request.do_request("http://127.0.0.1:9/bot1:x/getMe", "POST")
+
+
+async def test_a_timeout_waiting_for_a_connection_never_carries_the_token(
+    server: BotApiServer,
+) -> None:
+    # One connection, held by a call the stand-in answers late: the second call waits for
+    # the pool and gives up. aiohttp words that error with the whole URL, token included.
+    server.fail("getMe", "slow", delay=1.5)
+    request = AiohttpRequest(timeout=5, connection_pool_size=1)
+    await request.initialize()
+    url = f"{server.base_url}{server.token}/getMe"
+    try:
+        held = asyncio.ensure_future(request.do_request(url, "POST"))
+        await asyncio.sleep(0.3)  # the first call has the connection
+        with pytest.raises(TimedOut) as error:
+            await request.do_request(url, "POST", pool_timeout=0.2, connect_timeout=0.2)
+        assert (await held)[0] == 200
+    finally:
+        await request.shutdown()
+    secret = server.token.split(":", 1)[1]
+    printed = "".join(traceback.format_exception(error.value))
+    assert "ConnectionTimeoutError" in printed  # the pool's timeout, not a read's
+    assert secret not in printed and "/bot1" not in printed
+
+
+async def test_a_redirect_is_not_followed() -> None:
+    elsewhere: list[str] = []
+
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/elsewhere")
+
+    async def other(request: web.Request) -> web.Response:
+        elsewhere.append(request.method)
+        return web.json_response({"ok": True, "result": True})
+
+    app = web.Application()
+    app.router.add_route("*", "/bot1:secret/getMe", moved)
+    app.router.add_route("*", "/elsewhere", other)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    request = AiohttpRequest(timeout=2)
+    await request.initialize()
+    try:
+        status, _ = await request.do_request(f"http://127.0.0.1:{port}/bot1:secret/getMe", "POST")
+    finally:
+        await request.shutdown()
+        await runner.cleanup()
+    assert status == 302 and elsewhere == []

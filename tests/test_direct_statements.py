@@ -7,6 +7,7 @@ types, the same SQLAlchemy errors (the inbox tells an outage from a bug by them)
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from bot.db.models import UnansweredQuestion, UserProfile
 from bot.db.store import Store
 from bot.db.user_queries import _USER_STATE
 from bot.inbox import is_database_outage
+from tests.conftest import _reset_postgres
 
 FORM = {"step": "email", "answers": {"name": "<b>منى</b>", "consent": True}, "n": [1, 2.5]}
 
@@ -125,3 +127,34 @@ async def test_a_store_that_is_never_used_creates_no_sqlite_file(tmp_path: Path)
     store = Store.from_url(f"sqlite+aiosqlite:///{path}")
     await store.close()
     assert not path.exists()  # read-only commands must not leave an empty database behind
+
+
+async def test_a_closed_store_refuses_statements(store: Store) -> None:
+    await store.user_state(1)
+    await store.close()
+    with pytest.raises(RuntimeError):
+        await store.direct.fetchone(_USER_STATE, {"user_id": 1})
+
+
+async def test_the_urls_options_reach_the_driver_as_the_engine_reads_them(
+    database_url: str,
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("asyncpg's connection options")
+    # An option of SQLAlchemy's adapter, not a server setting: the server would refuse it.
+    store = Store.from_url(database_url + "?prepared_statement_cache_size=0")
+    try:
+        assert (await store.user_state(1)).form is None
+    finally:
+        await store.close()
+
+
+async def test_a_database_before_its_first_migration_has_no_revision(database_url: str) -> None:
+    from bot.db.migrate import current_revision
+
+    if database_url.startswith("postgresql"):
+        await _reset_postgres(database_url)  # PostgreSQL says so by code, in any language
+        assert await current_revision(database_url) is None
+    else:
+        os.remove(database_url.split("///", 1)[1])
+        assert await current_revision(database_url) is None

@@ -121,8 +121,11 @@ class SqliteStatements(_Compiling):
         self._database = database
         self._connection: sqlite3.Connection | None = None  # opened at first use, as the
         # engine's are: a command that never touches the database must not create the file
+        self._closed = False
 
     def _connected(self) -> sqlite3.Connection:
+        if self._closed:
+            raise RuntimeError("the store is closed")
         if self._connection is None:
             # Autocommit; check_same_thread off only so the garbage collector may close it.
             connection = sqlite3.connect(
@@ -153,16 +156,23 @@ class SqliteStatements(_Compiling):
             raise _translated(error, prepared.sql, sqlite3.Error) from error
 
     async def close(self) -> None:
+        self._closed = True
         if self._connection is not None:
             self._connection.close()
             self._connection = None
 
 
-# asyncpg's errors that mean the server is gone or going, not that the statement is wrong.
+STATEMENT_TIMEOUT = 10.0  # seconds to get a connection, and for a statement's answer
+# Options of SQLAlchemy's asyncpg adapter, which asyncpg's connect() does not take.
+_ENGINE_ONLY_OPTIONS = ("prepared_statement_cache_size", "prepared_statement_name_func")
+
+# asyncpg's errors that mean the server is gone or going, not that the statement is wrong
+# (as SQLAlchemy's asyncpg adapter classes them: its client errors are interface errors).
 _PG_OUTAGE = (
     OSError,
     TimeoutError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # a prepared statement outdated by a migration, and such
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
     asyncpg.exceptions.InsufficientResourcesError,  # too many connections
@@ -176,17 +186,32 @@ class PostgresStatements(_Compiling):
 
     def __init__(self, url: str, dialect: Dialect, size: int) -> None:
         super().__init__(dialect)
-        self._dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
+        # The URL read as SQLAlchemy's asyncpg dialect reads it (ssl=..., and so on), less
+        # the options that are SQLAlchemy's own rather than asyncpg's.
+        _, connect = dialect.create_connect_args(make_url(url))
+        for option in _ENGINE_ONLY_OPTIONS:
+            connect.pop(option, None)
+        self._connect = connect
         self._size = size
         self._pool: asyncpg.Pool | None = None
         self._creating = asyncio.Lock()  # two first statements at once make one pool
+        self._closed = False
 
     async def _ready_pool(self) -> asyncpg.Pool:
         if self._pool is None:
             async with self._creating:
+                if self._closed:
+                    raise RuntimeError("the store is closed")
                 if self._pool is None:  # connections are opened as statements need them
                     self._pool = await asyncpg.create_pool(
-                        self._dsn, min_size=0, max_size=self._size, init=_json_codec, reset=_keep
+                        min_size=0,
+                        max_size=self._size,
+                        init=_json_codec,
+                        reset=_keep,
+                        # A server that stops answering (a failover, a half-open
+                        # connection) is an outage after this, not a hung handler.
+                        command_timeout=STATEMENT_TIMEOUT,
+                        **self._connect,
                     )
         return self._pool
 
@@ -194,7 +219,7 @@ class PostgresStatements(_Compiling):
         prepared = self.prepared(statement)
         try:
             pool = await self._ready_pool()
-            async with pool.acquire() as connection:
+            async with pool.acquire(timeout=STATEMENT_TIMEOUT) as connection:
                 raw = await connection.fetchrow(prepared.sql, *prepared.arguments(parameters))
         except _PG_OUTAGE as error:
             raise exc.OperationalError(prepared.sql, None, error) from error
@@ -206,7 +231,7 @@ class PostgresStatements(_Compiling):
         prepared = self.prepared(statement)
         try:
             pool = await self._ready_pool()
-            async with pool.acquire() as connection:
+            async with pool.acquire(timeout=STATEMENT_TIMEOUT) as connection:
                 await connection.execute(prepared.sql, *prepared.arguments(parameters))
         except _PG_OUTAGE as error:
             raise exc.OperationalError(prepared.sql, None, error) from error
@@ -214,9 +239,14 @@ class PostgresStatements(_Compiling):
             raise _pg_error(error, prepared.sql) from error
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        async with self._creating:  # not while a pool is being made
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            try:
+                await asyncio.wait_for(pool.close(), STATEMENT_TIMEOUT)
+            except TimeoutError:  # a statement still hangs: do not hang shutdown with it
+                pool.terminate()
 
 
 class EngineStatements:

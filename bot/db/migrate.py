@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(str(resources.files("bot.db") / "migrations"))
+UNDEFINED_TABLE = "42P01"  # PostgreSQL's SQLSTATE
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -57,8 +58,11 @@ async def current_revision(url: str) -> str | None:
 
 
 def _is_missing_table(error: DBAPIError) -> bool:
-    message = str(error.orig).lower()
-    return "no such table" in message or "does not exist" in message
+    """PostgreSQL's undefined_table (by code: the text is in the server's language), or
+    SQLite's "no such table"."""
+    if getattr(error.orig, "sqlstate", None) == UNDEFINED_TABLE:
+        return True
+    return "no such table" in str(error.orig)
 
 
 def upgrade_database(url: str) -> None:

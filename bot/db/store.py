@@ -99,12 +99,15 @@ class Stats:
     top_unanswered: list[tuple[str, int]]
 
 
-# Built once: every unanswered question runs it (bot/db/direct.py).
-_RECORD_UNANSWERED = insert(UnansweredQuestion).values(
-    {
-        name: bindparam(name, type_=UnansweredQuestion.__table__.c[name].type)
-        for name in ("user_id", "text", "normalized", "language", "outcome", "score", "created_at")
-    }
+# Built once: every unanswered question runs it (bot/db/direct.py). Inline: no RETURNING of
+# the new row's id, which nothing reads.
+_UNANSWERED_FIELDS = ("user_id", "text", "normalized", "language", "outcome", "score", "created_at")
+_RECORD_UNANSWERED = (
+    insert(UnansweredQuestion)
+    .values(
+        {f: bindparam(f, type_=UnansweredQuestion.__table__.c[f].type) for f in _UNANSWERED_FIELDS}
+    )
+    .inline()
 )
 
 
