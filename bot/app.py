@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
@@ -14,7 +13,6 @@ from telegram.request import BaseRequest
 from bot.bot_api_request import AiohttpRequest
 from bot.config import Config
 from bot.context import SERVICES, BotApplication, BotContext, Services
-from bot.db.migrate import upgrade_database
 from bot.db.store import Store
 from bot.inbox import is_database_outage
 from bot.knowledge import LANGS, KnowledgeBase
@@ -191,8 +189,3 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     services: Services = app.bot_data[SERVICES]
     await services.store.close()
-
-
-async def upgrade_in_thread(url: str) -> None:
-    """Alembic runs its own event loop, so from async code it goes to a thread."""
-    await asyncio.to_thread(upgrade_database, url)

@@ -14,8 +14,9 @@ import re
 import sys
 from typing import Any, TextIO
 
-from bot.app import build_application, upgrade_in_thread
+from bot.app import build_application
 from bot.config import Config
+from bot.db.migrate import upgrade_in_child
 from bot.local_api import LOCAL_TOKEN, ApiCall, LocalBotApi, LocalUser, UpdateFactory, buttons
 
 LOCAL_USER = LocalUser(id=1, first_name="Local", username="local_user")
@@ -86,7 +87,7 @@ class Terminal:
 
 
 async def chat(config: Config, lines: TextIO, out: TextIO, *, interactive: bool) -> int:
-    await upgrade_in_thread(config.database.url)
+    await upgrade_in_child(config.database.url)
     telegram = config.telegram.model_copy(
         update={
             "staff_chat_id": config.telegram.staff_chat_id or LOCAL_STAFF_CHAT,

@@ -18,9 +18,10 @@ from typing import Any, TypeVar
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
-from bot.app import build_application, build_services, post_init, upgrade_in_thread
+from bot.app import build_application, build_services, post_init
 from bot.config import Config, ConfigError
 from bot.context import SERVICES, BotApplication, Services
+from bot.db.migrate import MigrationError, upgrade_in_child
 from bot.db.store import Store
 from bot.inbox import ALLOWED_UPDATES, InboxWorkers, is_database_outage, poll_into_inbox
 from bot.knowledge import KnowledgeBase, load_knowledge_base
@@ -74,7 +75,10 @@ async def _serve(config: Config, token: str, secret: str | None) -> None:
     kb = load_knowledge_base(config.bot.knowledge_path)
     log.info("knowledge base OK: %d entries", len(kb))
     url = config.database.url
-    await _until_up("database", lambda: upgrade_in_thread(url), stop, is_database_outage)
+    try:
+        await _until_up("database", lambda: upgrade_in_child(url), stop, is_database_outage)
+    except MigrationError as exc:
+        raise StartupError(str(exc)) from None
     log.info("database OK: %s, migrated", url.split(":", 1)[0])
     services = build_services(config, kb=kb)
     app = build_application(config, services=services, token=token, serving=True)

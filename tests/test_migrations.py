@@ -74,3 +74,37 @@ async def test_an_up_to_date_database_is_not_handed_to_alembic(
     assert await current_revision(fresh) is None
     with pytest.raises(AssertionError):  # a new database does need Alembic
         await asyncio.to_thread(upgrade_database, fresh)
+
+
+async def test_a_worker_upgrades_through_a_child_and_never_loads_alembic(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'new.sqlite3'}"
+    script = (
+        "import asyncio, sys\n"
+        "from bot.db.migrate import current_revision, newest_revision, upgrade_in_child\n"
+        "asyncio.run(upgrade_in_child(sys.argv[1]))\n"
+        "assert asyncio.run(current_revision(sys.argv[1])) == newest_revision()\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    done = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-c", script, url], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
+async def test_an_unreachable_database_is_an_outage_to_wait_out() -> None:
+    from bot.db.migrate import upgrade_in_child
+    from bot.inbox import is_database_outage
+
+    with pytest.raises(Exception) as error:
+        await upgrade_in_child("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    assert is_database_outage(error.value)
+
+
+async def test_a_failing_upgrade_says_why_in_one_line(tmp_path: Path) -> None:
+    from bot.db.migrate import MigrationError, upgrade_in_child
+
+    path = tmp_path / "not-a-database.sqlite3"
+    await asyncio.to_thread(path.write_bytes, b"this is not SQLite " * 100)
+    with pytest.raises(MigrationError, match="not a database"):
+        await upgrade_in_child(f"sqlite+aiosqlite:///{path}")

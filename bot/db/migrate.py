@@ -1,19 +1,23 @@
 """Alembic, driven from code: ``partnerbot db upgrade`` and the upgrade on start.
 
-A worker starts against a database that is usually up to date already. It reads the
-revision first and loads Alembic only when there is something to upgrade: Alembic and
-what it brings (Mako, Pygments, Click) are about 10 MB of every worker's memory.
+A worker never loads Alembic itself: Alembic and what it brings (Mako, Pygments, Click)
+would stay in its memory for good, about 10 MB. On start it reads the schema's revision;
+when there is something to upgrade, a short-lived process of its own does it
+(``upgrade_in_child``, which runs this module).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -22,6 +26,12 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(str(resources.files("bot.db") / "migrations"))
 UNDEFINED_TABLE = "42P01"  # PostgreSQL's SQLSTATE
+URL_VARIABLE = "PARTNERBOT_MIGRATE_URL"  # the child's database (not in argv: ps shows argv)
+OUTAGE_EXIT = 75  # the child could not reach the database (EX_TEMPFAIL)
+
+
+class MigrationError(RuntimeError):
+    """The upgrade failed for a reason other than an unreachable database."""
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -73,3 +83,49 @@ def upgrade_database(url: str) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url), "head")
+
+
+async def upgrade_in_child(url: str) -> None:
+    """Bring the schema to the newest revision, in a process of its own when it is not there
+    yet. An unreachable database raises SQLAlchemy's OperationalError (the caller waits
+    and tries again); any other failure, ``MigrationError`` with the child's last line."""
+    try:
+        if await current_revision(url) == newest_revision():
+            return
+    except DBAPIError as error:
+        if isinstance(error, OperationalError | InterfaceError):
+            raise  # unreachable: the caller waits
+        first = (str(error.orig).splitlines() or [""])[0]
+        raise MigrationError(f"cannot read the schema's revision: {first}") from None
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.db.migrate",
+        env={**os.environ, URL_VARIABLE: url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _, stderr = await child.communicate()
+    if child.returncode == 0:
+        return
+    lines = stderr.decode(errors="replace").strip().splitlines()
+    reason = lines[-1] if lines else f"exit status {child.returncode}"
+    if child.returncode == OUTAGE_EXIT:
+        raise OperationalError("schema upgrade", None, ConnectionError(reason))
+    raise MigrationError(f"schema upgrade failed: {reason}")
+
+
+def _upgrade_from_environment() -> int:
+    """The child: one line on stderr and an exit status that says whether to try again."""
+    try:
+        upgrade_database(os.environ[URL_VARIABLE])
+    except Exception as error:
+        first = (str(error).splitlines() or [""])[0]
+        print(f"{type(error).__name__}: {first}", file=sys.stderr)
+        outage = isinstance(error, OperationalError | InterfaceError | OSError | TimeoutError)
+        return OUTAGE_EXIT if outage else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_upgrade_from_environment())
