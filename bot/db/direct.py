@@ -30,6 +30,7 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.selectable import ReturnsRows
 
 from bot.db.sqlite_inline import when_unlocked
 
@@ -60,9 +61,8 @@ class Prepared:
             compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
             for name in names
         )
-        columns = getattr(statement, "selected_columns", None)
-        if columns is None:  # INSERT ... RETURNING
-            columns = getattr(statement, "_returning", None) or ()
+        # A SELECT's columns, or what an INSERT returns (none without RETURNING).
+        columns = cast(ReturnsRows, statement).exported_columns
         results = tuple(
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
         )
@@ -97,19 +97,25 @@ class DirectStatements(Protocol):
 
 
 class _Compiling:
+    """What both driver forms share: statements compiled once each (they are module
+    constants, hashed by identity), and ``execute`` as a fetch whose row nobody reads."""
+
     def __init__(self, dialect: Dialect) -> None:
         self._dialect = dialect
-        self._prepared: dict[int, tuple[Executable, Prepared]] = {}
+        self._prepared: dict[Executable, Prepared] = {}
 
     def prepared(self, statement: Executable) -> Prepared:
-        # Statements are module constants; keeping the statement beside its compiled form
-        # keeps its id from being reused by another object.
-        kept = self._prepared.get(id(statement))
-        if kept is None:
+        prepared = self._prepared.get(statement)
+        if prepared is None:
             assert isinstance(statement, ClauseElement)
-            kept = (statement, Prepared.compile(statement, self._dialect))
-            self._prepared[id(statement)] = kept
-        return kept[1]
+            prepared = self._prepared[statement] = Prepared.compile(statement, self._dialect)
+        return prepared
+
+    async def fetchone(self, statement: Executable, parameters: Mapping[str, Any]) -> Row | None:
+        raise NotImplementedError
+
+    async def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> None:
+        await self.fetchone(statement, parameters)  # no RETURNING: no row, same round trip
 
 
 class SqliteStatements(_Compiling):
@@ -145,15 +151,6 @@ class SqliteStatements(_Compiling):
         except sqlite3.Error as error:
             raise _translated(error, prepared.sql, sqlite3.Error) from error
         return prepared.row(raw)
-
-    async def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> None:
-        prepared = self.prepared(statement)
-        try:
-            await when_unlocked(
-                self._connected().execute, prepared.sql, prepared.arguments(parameters)
-            )
-        except sqlite3.Error as error:
-            raise _translated(error, prepared.sql, sqlite3.Error) from error
 
     async def close(self) -> None:
         self._closed = True
@@ -226,17 +223,6 @@ class PostgresStatements(_Compiling):
         except asyncpg.PostgresError as error:
             raise _pg_error(error, prepared.sql) from error
         return prepared.row(raw)
-
-    async def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> None:
-        prepared = self.prepared(statement)
-        try:
-            pool = await self._ready_pool()
-            async with pool.acquire(timeout=STATEMENT_TIMEOUT) as connection:
-                await connection.execute(prepared.sql, *prepared.arguments(parameters))
-        except _PG_OUTAGE as error:
-            raise exc.OperationalError(prepared.sql, None, error) from error
-        except asyncpg.PostgresError as error:
-            raise _pg_error(error, prepared.sql) from error
 
     async def close(self) -> None:
         async with self._creating:  # not while a pool is being made

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Select, String, bindparam, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.dialect import upsert_insert
@@ -90,6 +90,7 @@ def _hit_and_state_query() -> Select[Any]:
 _HIT_AND_STATE = _hit_and_state_query()
 
 
+@cache  # built once per dialect's INSERT: building it cost more CPU than running it
 def _note_written_statement(insert: Any) -> Any:
     """The user's written language (parameters ``user_id``, ``language``, ``now``), set
     only when it changed."""
@@ -113,8 +114,6 @@ def _note_written_statement(insert: Any) -> Any:
     )
 
 
-# By "is it PostgreSQL?": each dialect's INSERT has its own ON CONFLICT.
-_NOTE_WRITTEN = (_note_written_statement(sqlite_insert), _note_written_statement(postgresql_insert))
 PREFETCH_SECONDS = 1.0  # how long a state read with the rate-limit hit waits to be used
 
 
@@ -201,7 +200,7 @@ class UserQueries:
         self._written[user_id] = (language, now)
         self._changed(user_id)
         await self.direct.execute(
-            _NOTE_WRITTEN[self.engine.dialect.name == "postgresql"],
+            _note_written_statement(upsert_insert(self.engine)),
             {"user_id": user_id, "language": language, "now": utcnow()},
         )
 
