@@ -17,7 +17,7 @@ from sqlalchemy import exc, select
 
 from bot.db import sqlite_inline
 from bot.db.direct import EngineStatements, PostgresStatements, SqliteStatements
-from bot.db.models import UnansweredQuestion, UserProfile
+from bot.db.models import InboxUpdate, UnansweredQuestion, UserProfile
 from bot.db.store import Store
 from bot.db.user_queries import _USER_STATE
 from bot.inbox import is_database_outage
@@ -48,6 +48,23 @@ async def test_the_state_reads_as_the_engine_reads_it(store: Store) -> None:
     state = await store.user_state(7)
     assert state.form == FORM
     assert (state.language, state.written_language, state.source) == ("en", "ar", "expo")
+
+
+async def test_every_row_reads_as_the_engine_reads_it(store: Store) -> None:
+    """fetchall (the inbox's claim): several rows, JSON and datetimes converted alike."""
+    payloads: dict[int, dict[str, object]] = {
+        n: {"update_id": n, "message": {"text": f"<b>سؤال</b> {n}", "n": [n, 2.5]}} for n in (1, 3)
+    }
+    payloads |= {n + 1: {"update_id": n + 1} for n in list(payloads)}
+    await store.store_updates([(n, n, "message", data) for n, data in payloads.items()])
+    query = select(InboxUpdate.update_id, InboxUpdate.payload, InboxUpdate.received_at).order_by(
+        InboxUpdate.update_id
+    )
+    direct = await store.direct.fetchall(query, {})
+    assert direct == await EngineStatements(store.autocommit).fetchall(query, {})
+    assert [(n, data) for n, data, _ in direct] == sorted(payloads.items())
+    assert all(received.year >= 2026 for _, _, received in direct)
+    assert await store.direct.fetchall(query.where(InboxUpdate.update_id < 0), {}) == []
 
 
 async def test_what_they_write_reads_back_through_the_orm(store: Store) -> None:

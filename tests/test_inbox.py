@@ -10,9 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
+from bot.db.inbox_queries import InboxClaim
 from bot.db.models import InboxUpdate
 from bot.inbox import InboxWorkers, routing
 from bot.local_api import LocalUser
@@ -116,6 +117,39 @@ async def test_a_lost_lease_is_taken_again_and_the_first_worker_writes_nothing(
     assert (second.update_id, second.attempts) == (1, 2)
     assert not await bot.store.finish_update(first)
     assert await bot.store.finish_update(second)
+
+
+async def test_one_update_and_a_batch_are_stored_and_finished_alike(
+    bot: Harness, english_user: LocalUser, arabic_user: LocalUser
+) -> None:
+    """A lone update takes the driver's single-row statements, a batch the engine's
+    multi-row ones: the same rows either way, repeats and stale leases included."""
+    one = text_update(1, english_user, "hello")
+    batch = [text_update(2, arabic_user, "مرحبا"), text_update(3, english_user, "again")]
+    assert await bot.store.store_updates([(1, *routing(one), one)]) == {1}
+    assert await bot.store.store_updates([(1, *routing(one), one)]) == set()
+    rows = [(u["update_id"], *routing(u), u) for u in batch]
+    assert await bot.store.store_updates(rows) == {2, 3}
+    assert await bot.store.store_updates(rows) == set()
+    claims = {c.update_id: c for c in await bot.store.claim_updates(LEASE, 10)}
+    assert sorted(claims) == [1, 2]  # 3 waits for 1, its user's older update
+    assert claims[2].payload["message"]["text"] == "مرحبا"
+    stale = InboxClaim(1, {}, 1, "not-the-lease")
+    assert await bot.store.finish_updates([(stale, "done")]) == 0
+    assert await bot.store.finish_updates([(stale, "done"), (claims[2], "failed")]) == 1
+    assert await bot.store.finish_updates([(claims[1], "done")]) == 1
+    [third] = await bot.store.claim_updates(LEASE, 10)
+    assert await bot.store.finish_updates([(third, "done")]) == 1
+    async with bot.store.session() as session:
+        got = {
+            row.update_id: (row.status, row.payload, row.lease_token, row.done_at is not None)
+            for row in (await session.execute(select(InboxUpdate))).scalars()
+        }
+    assert got == {
+        1: ("done", None, None, True),
+        2: ("failed", None, None, True),
+        3: ("done", None, None, True),
+    }
 
 
 async def test_a_worker_handles_an_update_and_drops_its_text(

@@ -1,10 +1,11 @@
 """The hot path's single statements, run on the database driver without SQLAlchemy's engine.
 
-Every partner message runs one or two single statements: the partner's state (with the
-rate-limit hit on PostgreSQL), the language they wrote in, the question left unanswered.
-Through the async engine each cost 0.25 ms of CPU on SQLite and 0.35 ms on PostgreSQL,
-around a driver call of 0.01 and 0.09 ms (measured 2026-12-06): pool checkout, execution
-context, result objects and the hop into a greenlet and back. The statements stay
+Every partner message runs a few single statements: the partner's state (with the
+rate-limit hit on PostgreSQL), the language they wrote in, the question left unanswered,
+and the inbox's claim and, one update at a time, its store and finish. Through the async
+engine each cost 0.25 ms of CPU on SQLite and 0.35 ms on PostgreSQL, around a driver call
+of 0.01 and 0.09 ms (measured 2026-12-06): pool checkout, execution context, result
+objects and the hop into a greenlet and back. The statements stay
 SQLAlchemy constructs, compiled once per database with SQLAlchemy's own conversions for
 their column types; only that per-call machinery is skipped.
 
@@ -76,8 +77,9 @@ class Prepared:
         return values
 
     def row(self, raw: Sequence[Any] | None) -> Row | None:
-        if raw is None:
-            return None
+        return None if raw is None else self.converted(raw)
+
+    def converted(self, raw: Sequence[Any]) -> Row:
         return tuple(
             value if convert is None or value is None else convert(value)
             for value, convert in zip(raw, self.results, strict=True)
@@ -89,6 +91,10 @@ class DirectStatements(Protocol):
 
     async def fetchone(self, statement: Executable, parameters: Mapping[str, Any]) -> Row | None:
         """The first row of a SELECT or a RETURNING, converted; None when there is none."""
+        ...
+
+    async def fetchall(self, statement: Executable, parameters: Mapping[str, Any]) -> list[Row]:
+        """Every row of a SELECT or a RETURNING, converted."""
         ...
 
     async def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> None: ...
@@ -112,6 +118,9 @@ class _Compiling:
         return prepared
 
     async def fetchone(self, statement: Executable, parameters: Mapping[str, Any]) -> Row | None:
+        raise NotImplementedError
+
+    async def fetchall(self, statement: Executable, parameters: Mapping[str, Any]) -> list[Row]:
         raise NotImplementedError
 
     async def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> None:
@@ -151,6 +160,17 @@ class SqliteStatements(_Compiling):
         except sqlite3.Error as error:
             raise _translated(error, prepared.sql, sqlite3.Error) from error
         return prepared.row(raw)
+
+    async def fetchall(self, statement: Executable, parameters: Mapping[str, Any]) -> list[Row]:
+        prepared = self.prepared(statement)
+        try:
+            cursor = await when_unlocked(
+                self._connected().execute, prepared.sql, prepared.arguments(parameters)
+            )
+            raws = cursor.fetchall()
+        except sqlite3.Error as error:
+            raise _translated(error, prepared.sql, sqlite3.Error) from error
+        return [prepared.converted(raw) for raw in raws]
 
     async def close(self) -> None:
         self._closed = True
@@ -224,6 +244,18 @@ class PostgresStatements(_Compiling):
             raise _pg_error(error, prepared.sql) from error
         return prepared.row(raw)
 
+    async def fetchall(self, statement: Executable, parameters: Mapping[str, Any]) -> list[Row]:
+        prepared = self.prepared(statement)
+        try:
+            pool = await self._ready_pool()
+            async with pool.acquire(timeout=STATEMENT_TIMEOUT) as connection:
+                raws = await connection.fetch(prepared.sql, *prepared.arguments(parameters))
+        except _PG_OUTAGE as error:
+            raise exc.OperationalError(prepared.sql, None, error) from error
+        except asyncpg.PostgresError as error:
+            raise _pg_error(error, prepared.sql) from error
+        return [prepared.converted(raw) for raw in raws]
+
     async def close(self) -> None:
         async with self._creating:  # not while a pool is being made
             self._closed = True
@@ -245,6 +277,11 @@ class EngineStatements:
         async with self._engine.connect() as connection:
             row = (await connection.execute(statement, dict(parameters))).first()
         return None if row is None else tuple(row)
+
+    async def fetchall(self, statement: Executable, parameters: Mapping[str, Any]) -> list[Row]:
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(statement, dict(parameters))).all()
+        return [tuple(row) for row in rows]
 
     async def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> None:
         async with self._engine.connect() as connection:
