@@ -56,7 +56,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -1379,25 +1379,41 @@ async def main_async(args: argparse.Namespace) -> None:
             tmp = args.keep
             tmp.mkdir(parents=True, exist_ok=False)
         started = time.monotonic()
-        phases = {
-            "echo": lambda: bench_echo(args, plans, tmp),
-            "polling": lambda: bench_polling(args, plans, tmp),
-            "webhook": lambda: bench_webhook(args, plans, tmp),
-            "slow": lambda: bench_polling(
-                args, slow_plans(args), tmp, name="slow", slow=args.slow_delay
-            ),
-        }
-        done: dict[str, BotFigures] = {}
+
+        def phases_in(folder: Path) -> dict[str, Callable[[], Awaitable[BotFigures]]]:
+            return {
+                "echo": lambda: bench_echo(args, plans, folder),
+                "polling": lambda: bench_polling(args, plans, folder),
+                "webhook": lambda: bench_webhook(args, plans, folder),
+                "slow": lambda: bench_polling(
+                    args, slow_plans(args), folder, name="slow", slow=args.slow_delay
+                ),
+            }
+
+        runs: dict[str, list[BotFigures]] = {name: [] for name in phases_in(tmp)}
         try:
-            for name, phase in phases.items():
-                if name in args.only:
-                    done[name] = await phase()
-                    print(f"  {name} done ({time.monotonic() - started:.0f} s)", flush=True)
-                else:
-                    done[name] = BotFigures(name, failure="not run (--only)")
+            # Rounds alternate the bots, so that a slow spell of the machine (it happens on
+            # shared hosts) falls on all of them rather than on one.
+            for round_ in range(args.rounds):
+                folder = tmp if args.rounds == 1 else tmp / f"round{round_ + 1}"
+                folder.mkdir(exist_ok=True)
+                for name, phase in phases_in(folder).items():
+                    if name not in args.only:
+                        continue
+                    figures = await phase()
+                    runs[name].append(figures)
+                    print(
+                        f"  {name} done ({time.monotonic() - started:.0f} s)"
+                        + (f": {round_summary(figures)}" if args.rounds > 1 else ""),
+                        flush=True,
+                    )
         finally:
             for proc in list(BotProcess.running):
                 await proc.stop()
+        done = {
+            name: median_run(found) if found else BotFigures(name, failure="not run (--only)")
+            for name, found in runs.items()
+        }
         echo, polling, webhook, slow = done["echo"], done["polling"], done["webhook"], done["slow"]
         report(args, echo, polling, webhook, slow, args.users, forms)
         for figures in (polling, webhook):
@@ -1405,6 +1421,19 @@ async def main_async(args: argparse.Namespace) -> None:
                 print_profile(
                     path, figures.load.replies // len(figures.profiles) if figures.load else 0
                 )
+
+
+def round_summary(figures: BotFigures) -> str:
+    if not figures.ok:
+        return f"failed: {figures.failure}"
+    return f"{figures.ups:.1f} updates/s, {figures.cpu_ms:.2f} ms CPU per update"
+
+
+def median_run(runs: list[BotFigures]) -> BotFigures:
+    """The run of median throughput (the lower middle of an even count); a failed run
+    counts as the slowest, so that failures are not hidden by rounds."""
+    ranked = sorted(runs, key=lambda f: f.ups if f.ok else -1.0)
+    return ranked[(len(ranked) - 1) // 2]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -1418,6 +1447,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--phase-timeout", type=float, default=150.0, help="seconds per load phase (default 150)"
     )
     parser.add_argument("--slow-delay", type=float, default=0.5)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run the bots this many times, alternating; report each bot's median run",
+    )
     parser.add_argument(
         "--webhook-connections",
         type=int,
