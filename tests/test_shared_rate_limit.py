@@ -7,7 +7,9 @@ import socket
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from bot.db.models import RateHit
 from bot.local_api import LocalUser
 from tests.conftest import Harness
 from tests.test_lead_form import TEXTS
@@ -87,3 +89,13 @@ async def test_two_workers_with_a_shared_limit_follow_the_chosen_language(
     await b.press(english_user, "lang:en")
     await a.send(english_user, "/help")
     assert a.last_text(english_user.id) == TEXTS.render("help", "en")
+
+
+async def test_a_new_window_forgets_only_that_users_older_ones(make_bot: Any) -> None:
+    bot: Harness = await make_bot({"bot": {"rate_limit_store": "database"}})
+    store = bot.store
+    for user, window in ((42, 7), (42, 7), (43, 7), (42, 8)):
+        await store.count_hit(user, window)
+    async with store.session() as session:
+        rows = (await session.execute(select(RateHit).order_by(RateHit.user_id))).scalars()
+        assert [(r.user_id, r.window, r.hits) for r in rows] == [(42, 8, 1), (43, 7, 1)]

@@ -11,7 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Delete, bindparam, delete, event, func, insert, select
+from sqlalchemy import (
+    BigInteger,
+    CursorResult,
+    Delete,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -110,6 +120,13 @@ _RECORD_UNANSWERED = (
     .inline()
 )
 
+# A user's rate-limit windows before the current one (parameters ``user_id``, ``window``):
+# run on each user's first message of a window (bot/db/direct.py).
+_FORGET_OLD_WINDOWS = delete(RateHit).where(
+    RateHit.user_id == bindparam("user_id", type_=BigInteger()),
+    RateHit.window < bindparam("window", type_=BigInteger()),
+)
+
 
 class Store(
     UserQueries,
@@ -198,10 +215,7 @@ class Store(
             async with self.autocommit.connect() as connection:
                 hits = int((await connection.execute(statement)).scalar_one())
         if hits == 1:  # a new window: the user's older ones go now, once
-            async with self.autocommit.connect() as connection:
-                await connection.execute(
-                    delete(RateHit).where(RateHit.user_id == user_id, RateHit.window < window)
-                )
+            await self.direct.execute(_FORGET_OLD_WINDOWS, {"user_id": user_id, "window": window})
         return hits
 
     # Unanswered questions -------------------------------------------------
