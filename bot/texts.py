@@ -41,6 +41,9 @@ class Texts:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            # Templates change only with a new version of the bot: no stat() of the file
+            # on every render (a third of a short template's render time).
+            auto_reload=False,
         )
         self.env.globals["label"] = self.label
         self.env.filters["user_value"] = user_value
