@@ -8,7 +8,8 @@ question covers) with how much of the question the entry's whole vocabulary expl
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from operator import itemgetter
 
 from bot.matching.cues import Cues
 from bot.matching.index import Index
@@ -70,21 +71,41 @@ class Scorer:
         if not strong:
             return [], ()
         query_weight = sum(weight for weight, _ in weighted)
-        explained: dict[int, float] = defaultdict(float)
-        covered: dict[int, float] = defaultdict(float)
-        entry_explained: dict[int, float] = defaultdict(float)
+        idf = index.idf
+        # Per candidate variant, [question weight it explains, its own weight the question
+        # covers]: one dict of two-slot lists costs a third of two dicts of floats, and
+        # its order (first word to reach a variant, first) is what ties are broken by.
+        gains: dict[int, list[float]] = {}
+        entry_explained: dict[int, float] = {}
+        # Bound once: these run for every posting of every word.
+        slots_of = gains.get
+        add_entry = entry_explained.get
         # Rare words first, so that common words only add to candidates already found.
         for weight, expansions in sorted(weighted, key=lambda item: -item[0]):
+            if len(expansions) == 1:
+                # Most words stand for one term: every variant gains the same, so no
+                # per-variant best is needed.
+                term, similarity = expansions[0]
+                q_gain = similarity * weight
+                v_gain = similarity * idf[term]
+                postings, entries = self._candidates(term, gains, entry_explained)
+                for vid in postings:
+                    slots = slots_of(vid)
+                    if slots is None:
+                        gains[vid] = [q_gain, v_gain]
+                    else:
+                        slots[0] += q_gain
+                        slots[1] += v_gain
+                for entry in entries:
+                    entry_explained[entry] = add_entry(entry, 0.0) + q_gain
+                continue
+            # A word read as several terms (or none: an unknown word adds nothing) counts
+            # once per variant, through its best term.
             best: dict[int, tuple[float, float]] = {}
             best_entry: dict[int, float] = {}
             for term, similarity in expansions:
-                gain = (similarity * weight, similarity * index.idf[term])
-                postings = index.postings[term]
-                entries = index.entry_postings[term]
-                common = index.common.get(term)
-                if common is not None:
-                    postings = tuple(v for v in explained if v in common[0])
-                    entries = tuple(e for e in entry_explained if e in common[1])
+                gain = (similarity * weight, similarity * idf[term])
+                postings, entries = self._candidates(term, gains, entry_explained)
                 for vid in postings:
                     if vid not in best or best[vid][0] < gain[0]:
                         best[vid] = gain
@@ -92,35 +113,65 @@ class Scorer:
                     if best_entry.get(entry, 0.0) < gain[0]:
                         best_entry[entry] = gain[0]
             for vid, (q_gain, v_gain) in best.items():
-                explained[vid] += q_gain
-                covered[vid] += v_gain
+                slots = slots_of(vid)
+                if slots is None:
+                    gains[vid] = [q_gain, v_gain]
+                else:
+                    slots[0] += q_gain
+                    slots[1] += v_gain
             for entry, q_gain in best_entry.items():
-                entry_explained[entry] += q_gain
-        cues = self.cues.caps(found)
-        cap = (self.thresholds.answer + self.thresholds.suggest) / 2
+                entry_explained[entry] = add_entry(entry, 0.0) + q_gain
+        # An entry's best variant. The expressions keep the original order of operations:
+        # scores are compared for equality (ties), so not one bit may change.
         by_entry: dict[int, float] = {}
+        best_of = by_entry.get
         query_side = p.query_side
-        for vid, q_gain in explained.items():
-            score = (
-                query_side * q_gain / query_weight
-                + (1 - query_side) * covered[vid] / index.variant_weight[vid]
-            )
-            entry = index.variant_entry[vid]
-            if score > by_entry.get(entry, 0.0):
+        variant_share = 1 - query_side
+        variant_weight = index.variant_weight
+        variant_entry = index.variant_entry
+        for vid, (q_sum, v_sum) in gains.items():
+            score = query_side * q_sum / query_weight + variant_share * v_sum / variant_weight[vid]
+            entry = variant_entry[vid]
+            if score > best_of(entry, 0.0):
                 by_entry[entry] = score
-        # (entry, score, score before a cue's cap): capped entries keep their order
-        final: list[tuple[int, float, float]] = []
-        offers: dict[str, None] = {}
         variant_side = p.variant_side
-        for entry, s in by_entry.items():
-            raw = 100.0 * (
-                variant_side * s + (1 - variant_side) * entry_explained[entry] / query_weight
-            )
-            score = raw
-            capping = [number for number, excused in cues if entry not in excused]
-            if capping:
-                score = min(raw, cap)
-                offers.update((o, None) for n in capping if (o := self.cues.offers[n]))
-            final.append((entry, score, raw))
-        ranked = sorted(final, key=lambda item: (-item[1], -item[2]))
-        return [Scored(index.entry_ids[e], s) for e, s, _ in ranked], tuple(offers)
+        entry_share = 1 - variant_side
+        raw = {
+            entry: 100.0 * (variant_side * s + entry_share * entry_explained[entry] / query_weight)
+            for entry, s in by_entry.items()
+        }
+        # The score after the cues' caps; a capped entry keeps its raw score for ties.
+        final = raw
+        offers: dict[str, None] = {}
+        cues = self.cues.caps(found)
+        if cues:
+            cap = (self.thresholds.answer + self.thresholds.suggest) / 2
+            final = dict(raw)
+            for entry, score in raw.items():
+                capping = [number for number, excused in cues if entry not in excused]
+                if capping:
+                    final[entry] = min(score, cap)
+                    offers.update((o, None) for n in capping if (o := self.cues.offers[n]))
+        # Best first, then by score before the cap: two stable sorts on float keys (the
+        # last key first) order as one sort on (score, raw) pairs does, and faster.
+        ranked = list(final.items())
+        if final is not raw:
+            ranked.sort(key=lambda item: raw[item[0]], reverse=True)
+        ranked.sort(key=itemgetter(1), reverse=True)
+        entry_ids = index.entry_ids
+        return [Scored(entry_ids[e], s) for e, s in ranked], tuple(offers)
+
+    def _candidates(
+        self, term: str, gains: Mapping[int, object], entry_explained: Mapping[int, float]
+    ) -> tuple[Iterable[int], Iterable[int]]:
+        """The variants and the entries that ``term`` counts for: all those using it, or,
+        for a term too common to pick candidates with, those rarer words already found."""
+        common = self.index.common.get(term)
+        if common is None:
+            return self.index.postings[term], self.index.entry_postings[term]
+        variants, entries = common
+        # filter() tests membership in C; a list, as the caller then adds to ``gains``.
+        return (
+            list(filter(variants.__contains__, gains)),
+            list(filter(entries.__contains__, entry_explained)),
+        )
