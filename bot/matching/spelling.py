@@ -136,9 +136,15 @@ class Spelling:
         return tuple(best[: p.max_fuzzy_expansions])
 
 
-def _deletes(word: str) -> set[str]:
-    """``word`` and every string one deletion away from it."""
-    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+def _deletes(word: str) -> dict[str, None]:
+    """``word`` and every string one deletion away from it, the last letter deleted first.
+
+    Ordered, not a set: the order candidates are met in breaks ties between equally near
+    spellings, and a set's order changes with each process's hash seed, so two workers
+    could rank one question differently. Last letter first: a slip is likelier late in a
+    word than in its first letter ("brand" is nearer "bran" than "rand")."""
+    deletions = (word[:i] + word[i + 1 :] for i in reversed(range(len(word))))
+    return dict.fromkeys([word, *deletions])
 
 
 def _skeleton(word: str) -> str:
