@@ -12,7 +12,8 @@ the buttons the bot sent and typing the answers. In one run, on one machine:
   echo  a bare python-telegram-bot echo bot (benchmarks/echo_bot.py), long polling;
   (a)   one ``partnerbot run`` process, polling, on a fresh SQLite file;
   (b)   two ``partnerbot run --webhook`` workers on PostgreSQL (the ``bench`` database, its
-        schema reset first), behind a round-robin forwarder started here (as nginx would be);
+        schema reset first), behind a forwarder started here that hands each connection
+        to the next worker in turn (as nginx's TCP balancing would);
   slow  (a) again, shorter, with the stand-in answering every sendMessage after 0.5 s.
 
 Printed: updates handled per second (replies / wall time of the load phase), reply latency
@@ -60,9 +61,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiohttp
 import asyncpg
-from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -71,7 +70,6 @@ from tests.bot_api_server import BotApiServer, Call  # noqa: E402
 
 STAFF_CHAT = -100500
 SECRET = "bench-webhook-secret"
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/bench"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 REPLY_TIMEOUT = 30.0  # a user without an answer this long counts as an error and gives up
@@ -553,58 +551,65 @@ async def warm_up(server: BotApiServer, real_buttons: bool, users: int = 1) -> N
 
 # The round-robin forwarder (what nginx does in front of the workers) -----------------------
 class Forwarder:
+    """Each connection the stand-in opens goes to the next worker in turn, and its bytes are
+    copied both ways, as nginx's stream (TCP) balancing does. It stands for nginx, which
+    in C costs the machine next to nothing: an HTTP proxy in Python here (each POST parsed
+    and sent again) cost this process about 0.5 ms of CPU per webhook update, taken from
+    the two workers sharing the machine with it. Telegram keeps its connections open, so
+    requests spread as the connections do (40 of them: 20 per worker)."""
+
     def __init__(self, ports: list[int]) -> None:
         self.ports = ports
-        self.counts = [0] * len(ports)
-        self.durations: list[float] = []  # seconds per forwarded POST (the worker's answer)
+        self.connections = [0] * len(ports)
         self._next = 0
-        self._runner: web.AppRunner | None = None
-        self._client: aiohttp.ClientSession | None = None
+        self._server: asyncio.Server | None = None
+        self._pipes: set[asyncio.Task[None]] = set()
         self.port = 0
 
     async def __aenter__(self) -> Forwarder:
-        app = web.Application()
-        app.router.add_post("/telegram", self._forward)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = self._runner.addresses[0][1]
-        self._client = aiohttp.ClientSession()
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._client is not None:
-            await self._client.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._server is not None:
+            self._server.close()
+        for pipe in self._pipes:
+            pipe.cancel()
+        await asyncio.gather(*self._pipes, return_exceptions=True)
 
-    async def _forward(self, request: web.Request) -> web.Response:
-        assert self._client is not None
-        body = await request.read()
-        headers = {
-            k: request.headers[k] for k in (SECRET_HEADER, "Content-Type") if k in request.headers
-        }
-        for attempt in range(len(self.ports)):  # proxy_next_upstream error timeout http_503
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for _ in self.ports:  # a worker that refuses the connection: the next one
             i = self._next
-            self._next = (self._next + 1) % len(self.ports)
-            began = time.monotonic()
+            self._next = (i + 1) % len(self.ports)
             try:
-                async with self._client.post(
-                    f"http://127.0.0.1:{self.ports[i]}/telegram",
-                    data=body,
-                    headers=headers,
-                    timeout=aiohttp.ClientTimeout(total=10),
-                ) as response:
-                    await response.read()
-                    status = response.status
-            except (aiohttp.ClientError, TimeoutError):
+                upstream_reader, upstream_writer = await asyncio.open_connection(
+                    "127.0.0.1", self.ports[i]
+                )
+            except OSError:
                 continue
-            if status == 503 and attempt < len(self.ports) - 1:
-                continue
-            self.counts[i] += 1
-            self.durations.append(time.monotonic() - began)
-            return web.Response(status=status)
-        return web.Response(status=502)
+            self.connections[i] += 1
+            break
+        else:
+            writer.close()
+            return
+        for source, sink in ((reader, upstream_writer), (upstream_reader, writer)):
+            pipe = asyncio.create_task(_copy(source, sink))
+            self._pipes.add(pipe)
+            pipe.add_done_callback(self._pipes.discard)
+
+
+async def _copy(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    """Bytes from ``source`` to ``sink`` until either side closes; then close ``sink``,
+    which ends the other direction too."""
+    try:
+        while data := await source.read(65536):
+            sink.write(data)
+            await sink.drain()
+    except OSError:
+        pass
+    finally:
+        sink.close()
 
 
 def free_port() -> int:
@@ -669,7 +674,7 @@ class BotFigures:
     lead_users: int | None = None
     staff_posts: list[int] = field(default_factory=list)
     handled_ms: list[float] = field(default_factory=list)
-    forwarded: list[int] = field(default_factory=list)
+    forwarded: list[int] = field(default_factory=list)  # connections per worker, in the phase
     post_ms: list[float] = field(default_factory=list)  # webhook POST answered by a worker
     failure: str | None = None
     profiles: list[Path] = field(default_factory=list)
@@ -985,7 +990,8 @@ async def bench_webhook(args: argparse.Namespace, plans: list[UserPlan], tmp: Pa
             for proc in procs:
                 await proc.wait_for_log("webhook set")
             await warm_up(server, real_buttons=True, users=2)
-            forwarder.counts, forwarder.durations = [0] * len(ports), []
+            forwarder.connections = [0] * len(ports)
+            posts_before = len(server.deliveries)
             await measure(
                 figures,
                 server,
@@ -996,8 +1002,8 @@ async def bench_webhook(args: argparse.Namespace, plans: list[UserPlan], tmp: Pa
                 database="bench",
                 profile=args.profile,
             )
-            figures.forwarded = list(forwarder.counts)
-            figures.post_ms = [d * 1000 for d in forwarder.durations]
+            figures.forwarded = list(forwarder.connections)
+            figures.post_ms = [d.seconds * 1000 for d in server.deliveries[posts_before:]]
             await drain_staff_posts(server, figures.load.confirmed if figures.load else 0)
             await finish(figures, server, procs)
             with contextlib.suppress(OSError, asyncpg.PostgresError):
@@ -1248,7 +1254,7 @@ def details(*all_figures: BotFigures) -> None:
             parts.append(f"updates handled per worker {f.handled_in_load}")
         if f.forwarded:
             parts.append(
-                f"webhook POSTs per worker {f.forwarded}, answered in p50 "
+                f"webhook connections opened per worker {f.forwarded}, POSTs answered in p50 "
                 f"{percentile(f.post_ms, 50):.0f} ms, p95 {percentile(f.post_ms, 95):.0f} ms"
             )
         if f.post_delays:

@@ -113,7 +113,8 @@ class Delivery:
 
     update_id: int
     status: int | None
-    at: float
+    at: float  # when the answer came (monotonic)
+    seconds: float = 0.0  # how long the receiver took to answer
 
 
 class ApiError(Exception):
@@ -751,6 +752,7 @@ class BotApiServer:
             {"X-Telegram-Bot-Api-Secret-Token": webhook["secret"]} if webhook["secret"] else {}
         )
         status: int | None = None
+        began = time.monotonic()
         with contextlib.suppress(aiohttp.ClientError, TimeoutError):
             timeout = aiohttp.ClientTimeout(total=10)
             async with self._client.post(
@@ -758,7 +760,8 @@ class BotApiServer:
             ) as response:
                 status = response.status
                 await response.read()
-        self._deliveries.append(Delivery(update["update_id"], status, time.monotonic()))
+        done = time.monotonic()
+        self._deliveries.append(Delivery(update["update_id"], status, done, done - began))
         if status is None or not 200 <= status < 300:
             reason = (
                 f"Wrong response from the webhook: {status}" if status else "Connection refused"
