@@ -1436,10 +1436,22 @@ def round_summary(figures: BotFigures) -> str:
 
 
 def median_run(runs: list[BotFigures]) -> BotFigures:
-    """The run of median throughput (the lower middle of an even count); a failed run
-    counts as the slowest, so that failures are not hidden by rounds."""
-    ranked = sorted(runs, key=lambda f: f.ups if f.ok else -1.0)
+    """The run of median throughput (the lower middle of an even count); the first failed
+    run if any failed, so that rounds never hide a failure."""
+    failed = [f for f in runs if not f.ok]
+    if failed:
+        first = failed[0]
+        first.failure = f"{len(failed)} of {len(runs)} rounds failed; the first: {first.failure}"
+        return first
+    ranked = sorted(runs, key=lambda f: f.ups)
     return ranked[(len(ranked) - 1) // 2]
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -1455,7 +1467,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--slow-delay", type=float, default=0.5)
     parser.add_argument(
         "--rounds",
-        type=int,
+        type=positive,
         default=1,
         help="run the bots this many times, alternating; report each bot's median run",
     )

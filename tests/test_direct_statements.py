@@ -162,6 +162,11 @@ async def test_the_urls_options_reach_the_driver_as_the_engine_reads_them(
     store = Store.from_url(database_url + "?prepared_statement_cache_size=0")
     try:
         assert (await store.user_state(1)).form is None
+        # ... and turned off, the driver's own cache is off too (pgbouncer).
+        assert isinstance(store.direct, PostgresStatements)
+        pool = await store.direct._ready_pool()
+        async with pool.acquire() as connection:
+            assert connection._stmt_cache.get_max_size() == 0
     finally:
         await store.close()
 

@@ -5,12 +5,13 @@ the webhook endpoint that fills it."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import OperationalError
 
 from bot.db.inbox_queries import InboxClaim
@@ -150,6 +151,21 @@ async def test_one_update_and_a_batch_are_stored_and_finished_alike(
         2: ("failed", None, None, True),
         3: ("done", None, None, True),
     }
+    # As stored, not as the ORM reads it back: the text dropped as SQL NULL (not JSON
+    # 'null'), and times written in one format by both paths (SQLite compares them as text).
+    async with bot.store.engine.connect() as connection:
+        raw = (
+            await connection.execute(
+                text(
+                    "SELECT update_id, payload IS NULL, CAST(received_at AS TEXT),"
+                    " CAST(done_at AS TEXT) FROM inbox ORDER BY update_id"
+                )
+            )
+        ).all()
+    assert [(n, bool(dropped)) for n, dropped, _, _ in raw] == [(1, True), (2, True), (3, True)]
+    if bot.store.engine.dialect.name == "sqlite":  # PostgreSQL compares timestamps
+        shapes = {re.sub(r"\d", "9", t) for _, _, got_at, done_at in raw for t in (got_at, done_at)}
+        assert shapes == {"9999-99-99 99:99:99.999999"}
 
 
 async def test_a_worker_handles_an_update_and_drops_its_text(

@@ -206,6 +206,10 @@ class PostgresStatements(_Compiling):
         # The URL read as SQLAlchemy's asyncpg dialect reads it (ssl=..., and so on), less
         # the options that are SQLAlchemy's own rather than asyncpg's.
         _, connect = dialect.create_connect_args(make_url(url))
+        # No prepared-statement cache where the URL turns the engine's off (behind
+        # pgbouncer in transaction mode a named statement may be gone on the next one).
+        if str(connect.get("prepared_statement_cache_size", "")) == "0":
+            connect["statement_cache_size"] = 0
         for option in _ENGINE_ONLY_OPTIONS:
             connect.pop(option, None)
         self._connect = connect

@@ -13,8 +13,8 @@ Outcome = Literal["answer", "suggest", "fallback"]
 
 class Scored(NamedTuple):
     """An entry's score. A named tuple, not a frozen dataclass: a question ranks every
-    candidate entry (hundreds on a large base), and a frozen dataclass is built three
-    times slower."""
+    candidate entry (hundreds on a large base), and a frozen dataclass is built about
+    twice as slowly (0.75 against 0.4 us)."""
 
     entry_id: str
     score: float

@@ -142,7 +142,8 @@ def _deletes(word: str) -> dict[str, None]:
     Ordered, not a set: the order candidates are met in breaks ties between equally near
     spellings, and a set's order changes with each process's hash seed, so two workers
     could rank one question differently. Last letter first: a slip is likelier late in a
-    word than in its first letter ("brand" is nearer "bran" than "rand")."""
+    word than in its first letter, so of "bran" and "rand", equally near "brand", the
+    first is met first."""
     deletions = (word[:i] + word[i + 1 :] for i in reversed(range(len(word))))
     return dict.fromkeys([word, *deletions])
 
