@@ -666,6 +666,7 @@ class BotFigures:
     db_sessions: int | None = None  # PostgreSQL connections opened during the load
     db_active: float | None = None  # seconds PostgreSQL spent executing statements
     others_cpu: float = 0.0  # seconds, every other process on the machine
+    steal_cpu: float = 0.0  # of which the hypervisor's (time this VM wanted but was not given)
     staff_max_per_minute: int = 0  # most posts into the staff chat in any 60 s
     bench_cpu: float = 0.0  # seconds, this process (stand-in, users, forwarder)
     rss: list[float] = field(default_factory=list)
@@ -733,7 +734,7 @@ async def measure(
     """The load phase proper: CPU and PostgreSQL counters (and the profilers) around it."""
     cpu0 = sum(cpu_seconds(p.pid) for p in procs)
     main0 = sum(main_thread_cpu(p.pid) for p in procs)
-    busy0, bench0 = machine_busy(), own_cpu()
+    (busy0, steal0), bench0 = machine_cpu(), own_cpu()
     handled0 = [len(p.handled_ms()) for p in procs]
     sampler = PostgresSampler(database) if database else None
     stats0 = await postgres_stats(database) if database else None
@@ -754,8 +755,10 @@ async def measure(
         if stats0 is not None and stats1 is not None:
             figures.db_sessions = stats1[0] - stats0[0]
             figures.db_active = (stats1[1] - stats0[1]) / 1000
+    busy, steal = machine_cpu()
+    figures.steal_cpu = steal - steal0
     figures.others_cpu = max(
-        0.0, machine_busy() - busy0 - figures.cpu - figures.bench_cpu - (figures.db_cpu or 0.0)
+        0.0, busy - busy0 - figures.cpu - figures.bench_cpu - (figures.db_cpu or 0.0)
     )
     for proc in procs:
         if proc.exited():
@@ -812,11 +815,12 @@ async def postgres_stats(database: str) -> tuple[int, float] | None:
     return (int(row[0]), float(row[1])) if row is not None else None
 
 
-def machine_busy() -> float:
-    """CPU seconds all processes on this machine have used (from /proc/stat)."""
+def machine_cpu() -> tuple[float, float]:
+    """(CPU seconds all processes on this machine have used, seconds the hypervisor took
+    from this VM), from /proc/stat; the first includes the second."""
     fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
     user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / CLK_TCK
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK, steal / CLK_TCK
 
 
 def signal_all(procs: list[BotProcess], signum: int | None) -> None:
@@ -1244,7 +1248,10 @@ def details(*all_figures: BotFigures) -> None:
                 f" {f.db_sessions} new connections, statements active"
                 f" {1000 * (f.db_active or 0) / max(f.load.replies, 1):.1f} ms/update"
             )
-        parts.append(f"other processes on the machine {100 * f.others_cpu / f.load.wall:.0f}%")
+        parts.append(
+            f"other processes on the machine {100 * f.others_cpu / f.load.wall:.0f}%"
+            f" (of which the hypervisor's steal {100 * f.steal_cpu / f.load.wall:.0f}%)"
+        )
         if f.handled_ms:
             parts.append(
                 f"in-process handling (log) p50 {percentile(f.handled_ms, 50):.0f} ms, "
@@ -1432,7 +1439,12 @@ async def main_async(args: argparse.Namespace) -> None:
 def round_summary(figures: BotFigures) -> str:
     if not figures.ok:
         return f"failed: {figures.failure}"
-    return f"{figures.ups:.1f} updates/s, {figures.cpu_ms:.2f} ms CPU per update"
+    assert figures.load is not None
+    return (
+        f"{figures.ups:.1f} updates/s, {figures.cpu_ms:.2f} ms CPU per update, other processes"
+        f" {100 * figures.others_cpu / figures.load.wall:.0f}% of a core"
+        f" (steal {100 * figures.steal_cpu / figures.load.wall:.0f}%)"
+    )
 
 
 def median_run(runs: list[BotFigures]) -> BotFigures:
