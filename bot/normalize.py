@@ -64,7 +64,8 @@ _LETTER_FOLD = str.maketrans(
 )
 _NON_WORD = re.compile(r"[^\w]+|_")
 _ARABIC_LETTER = re.compile("[\u0621-\u064a]")
-_LATIN_LETTER = re.compile("[a-zA-Z]")
+_ARABIC_LETTERS = re.compile("[\u0621-\u064a]+")
+_LATIN_LETTERS = re.compile("[a-zA-Z]+")
 
 # The lexicon (stop words, shorthand, compounds, idioms) is content: knowledge/stop_words.yaml
 # and knowledge/phrases.yaml. Functions below take one; without it, the shipped one.
@@ -112,11 +113,17 @@ def words(text: str, lexicon: Lexicon | None = None) -> list[str]:
     """Folded words of ``text``: idioms, compounds and chat shorthand rewritten, the words
     an excluder ("besides") rules out dropped, and negation suffixes off."""
     lx = lexicon or default_lexicon()
+    found = fold(text).split()
+    if _rule_words(lx).isdisjoint(found):
+        # Most messages: no idiom, and no word that a rule below rewrites or drops (one
+        # set test in C instead of a dict lookup or two per word).
+        return found
+    found = _idioms(found, lx)
     out: list[str] = []
     previous = ""
     skip = 0
     trailing = False
-    for word in _idioms(fold(text).split(), lx):
+    for word in found:
         compound = lx.compounds.get((previous, word))
         expansion = lx.shorthand.get(word)
         after_list, trailing = trailing, False
@@ -142,6 +149,29 @@ def words(text: str, lexicon: Lexicon | None = None) -> list[str]:
             out.append(word)
         previous = word
     return out
+
+
+# Per lexicon (by identity; it holds mappings, so it is not hashable), the words
+# ``_rule_words`` names. Lexicons are few (one per knowledge base loaded): bounded anyway.
+_RULE_WORDS: dict[int, tuple[Lexicon, frozenset[str]]] = {}
+_RULE_WORDS_LIMIT = 16
+
+
+def _rule_words(lexicon: Lexicon) -> frozenset[str]:
+    """The words without which ``words`` keeps every folded word as it is: the first word
+    of an idiom, the second of a compound, shorthand, excluders (conjunctions only count
+    after one) and negators."""
+    known = _RULE_WORDS.get(id(lexicon))
+    if known is not None and known[0] is lexicon:
+        return known[1]
+    found = frozenset([*(second for _, second in lexicon.compounds), *lexicon.shorthand]) | (
+        lexicon.idiom_starts | lexicon.excluders | lexicon.negators
+    )
+    if len(_RULE_WORDS) >= _RULE_WORDS_LIMIT:
+        _RULE_WORDS.clear()
+    # The lexicon is kept with its words, so that its id is not reused while it is here.
+    _RULE_WORDS[id(lexicon)] = (lexicon, found)
+    return found
 
 
 def idiom_spans(found: list[str], lexicon: Lexicon) -> list[tuple[int, int, str]]:
@@ -219,11 +249,14 @@ def detect_language(text: str, default: Lang = "en") -> Lang:
     message counts as Arabic once it has two Arabic words or more Arabic letters
     than Latin ones.
     """
-    arabic = len(_ARABIC_LETTER.findall(text))
-    latin = len(_LATIN_LETTER.findall(text))
+    # Letters counted by runs: far fewer matches than one per letter.
+    arabic = sum(map(len, _ARABIC_LETTERS.findall(text)))
+    latin = sum(map(len, _LATIN_LETTERS.findall(text)))
     if arabic == 0 and latin == 0:
         return default
-    arabic_words = sum(1 for word in text.split() if _ARABIC_LETTER.search(word))
-    if arabic >= latin or arabic_words >= 2:
+    if arabic >= latin:
+        return "ar"
+    # Two Arabic words need two Arabic letters.
+    if arabic >= 2 and sum(1 for word in text.split() if _ARABIC_LETTER.search(word)) >= 2:
         return "ar"
     return "en"

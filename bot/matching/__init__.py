@@ -18,6 +18,7 @@ from typing import Literal
 from bot.knowledge.model import KnowledgeBase, OutOfScopeCue
 from bot.lexicon import Lexicon
 from bot.matching.clauses import (
+    message_clauses,
     other_topics,
     question_clauses,
     separate_questions,
@@ -121,16 +122,19 @@ class Matcher:
         """
         language = lang or detect_language(text)
         ranked, offers = self._scorer.scores(text)
-        questions = self.question_clauses(text) if len(ranked) > 1 else []
         also: tuple[str, ...] = ()
-        if questions:
-            ranked, offers, also = weigh_questions(
-                self._scorer.scores, ranked, offers, questions, self.parameters, self.thresholds
-            )
-        elif len(ranked) > 1:
-            separate = separate_questions(text, self.lexicon)
-            if separate:
-                also = other_topics(self._scorer.scores, separate, self.thresholds)
+        if len(ranked) > 1:
+            # The clauses are read once for both questions below.
+            clauses = message_clauses(text, self.lexicon)
+            questions = question_clauses(text, self.lexicon, self.parameters, clauses)
+            if questions:
+                ranked, offers, also = weigh_questions(
+                    self._scorer.scores, ranked, offers, questions, self.parameters, self.thresholds
+                )
+            else:
+                separate = separate_questions(text, self.lexicon, clauses)
+                if separate:
+                    also = other_topics(self._scorer.scores, separate, self.thresholds)
         return decide(text, language, ranked, offers, also, self.thresholds)
 
     def question_clauses(self, text: str) -> list[str]:

@@ -23,7 +23,20 @@ _CLAUSE = re.compile("[^.!?;\n؟؛]+[.!?;\n؟؛]*")
 ScoreFn = Callable[[str], tuple[list[Scored], tuple[str, ...]]]
 
 
-def question_clauses(text: str, lexicon: Lexicon, params: MatchParameters) -> list[str]:
+# A message's clauses, each with whether it asks (see ``message_clauses``).
+Clauses = list[tuple[str, bool]]
+
+
+def message_clauses(text: str, lexicon: Lexicon) -> Clauses:
+    """The clauses of ``text``, each with whether it asks (see ``question_clauses``).
+
+    Read once per message: ``question_clauses`` and ``separate_questions`` both take it."""
+    return [(c, _asks(c, found, lexicon)) for c, found in _clauses(text, lexicon)]
+
+
+def question_clauses(
+    text: str, lexicon: Lexicon, params: MatchParameters, clauses: Clauses | None = None
+) -> list[str]:
     """The clauses of a long message that ask something, last first (those that end with a
     question mark before those that only open with a question word); [] for a short one,
     and for one made only of questions (see ``separate_questions``).
@@ -33,12 +46,15 @@ def question_clauses(text: str, lexicon: Lexicon, params: MatchParameters) -> li
     know whether", «حاب أعرف»: ``question_openers`` in knowledge/phrases.yaml), which
     also starts a clause of its own. A message of one clause, or of
     fewer than ``long_message_words`` content words, is read whole.
+
+    ``clauses``: ``message_clauses(text, lexicon)``, if already read.
     """
-    clauses = _clauses(text, lexicon)
-    if len(clauses) < 2 or _content_words(text, lexicon) < params.long_message_words:
+    if clauses is None:
+        clauses = message_clauses(text, lexicon)
+    if len(clauses) < 2:
         return []
-    asking = [c for c in clauses if _asks(c, lexicon)]
-    if len(asking) == len(clauses):
+    asking = [c for c, asks in clauses if asks]
+    if len(asking) == len(clauses) or _content_words(text, lexicon) < params.long_message_words:
         return []
     # A clause that ends with a question mark, or opens with a phrase that says it asks,
     # asks more surely than one that only opens with a question word ("... for its
@@ -56,21 +72,42 @@ def _opens(clause: str, lexicon: Lexicon) -> bool:
     return bool(found) and lexicon.opener_at(found, 0) > 0
 
 
-def separate_questions(text: str, lexicon: Lexicon) -> list[str]:
+def separate_questions(text: str, lexicon: Lexicon, clauses: Clauses | None = None) -> list[str]:
     """The questions of a message made only of questions, each with words of its own
     ("What is secondment? And do you fund training?"), in order; [] otherwise. Nothing
     there is context to weigh down: the message is matched whole, and its questions
-    only name the other topics it asks about."""
-    clauses = _clauses(text, lexicon)
-    if len(clauses) < 2 or not all(_asks(c, lexicon) for c in clauses):
+    only name the other topics it asks about.
+
+    ``clauses``: ``message_clauses(text, lexicon)``, if already read."""
+    if clauses is None:
+        clauses = message_clauses(text, lexicon)
+    if len(clauses) < 2 or not all(asks for _, asks in clauses):
         return []
-    return clauses if all(_content_words(c, lexicon) >= 2 for c in clauses) else []
+    questions = [c for c, _ in clauses]
+    return questions if all(_content_words(c, lexicon) >= 2 for c in questions) else []
 
 
-def _clauses(text: str, lexicon: Lexicon) -> list[str]:
-    return [
-        piece for c in _CLAUSE.findall(text) if fold(c) for piece in _split_at_openers(c, lexicon)
-    ]
+def _clauses(text: str, lexicon: Lexicon) -> list[tuple[str, list[str]]]:
+    """The clauses of ``text`` (cut at question openers), each with its folded words.
+
+    A clause is folded whole, once. Folding it whole gives the words that folding its
+    tokens one by one does (no step of ``fold`` reaches across white space), so a clause
+    with no question opener is never folded token by token; only one that may hold an
+    opener is, to know where to cut it."""
+    out: list[tuple[str, list[str]]] = []
+    for clause in _CLAUSE.findall(text):
+        found = fold(clause).split()
+        if not found:
+            continue
+        if not lexicon.may_open(found):
+            out.append((clause, found))
+            continue
+        pieces = _split_at_openers(clause, lexicon)
+        if len(pieces) == 1 and pieces[0] == clause:
+            out.append((clause, found))
+        else:
+            out.extend((piece, fold(piece).split()) for piece in pieces)
+    return out
 
 
 def _after_opener(clause: str, lexicon: Lexicon) -> str:
@@ -117,13 +154,11 @@ def _content_words(text: str, lexicon: Lexicon) -> int:
     return sum(1 for w in words(text, lexicon) if is_content(w, lexicon))
 
 
-def _asks(clause: str, lexicon: Lexicon) -> bool:
-    found = fold(clause).split()
-    return (
-        _marked(clause)
-        or bool(found and found[0] in lexicon.question_words)
-        or _opens(clause, lexicon)
-    )
+def _asks(clause: str, found: list[str], lexicon: Lexicon) -> bool:
+    """Whether ``clause``, of folded words ``found``, asks something."""
+    if _marked(clause):
+        return True
+    return bool(found) and (found[0] in lexicon.question_words or lexicon.opener_at(found, 0) > 0)
 
 
 def other_topics(score: ScoreFn, questions: list[str], thresholds: Thresholds) -> tuple[str, ...]:

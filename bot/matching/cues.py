@@ -14,6 +14,7 @@ from bot.matching.parameters import MatchParameters
 from bot.matching.result import CueHit
 from bot.matching.terms import Terms, starts_arabic
 from bot.normalize import fold, is_content, readings, stem
+from bot.stemming import WORD_CACHE
 
 
 class Cues:
@@ -49,12 +50,23 @@ class Cues:
             unless = _cue_keys(cue.unless)
             unless += [term(key) for key in unless]
             self._unless.append(frozenset(unless) if unless else None)
+        # Per folded word, read once: its cue (or that it is none), and the keys it adds to
+        # the words present (itself, its Arabic stem, its term). Every question's words are
+        # looked up; the reading is a pure function of the word, so bounded tables
+        # remember it.
+        self._cue_number: dict[str, int] = {}
+        self._not_cues: set[str] = set()
+        self._keys: dict[str, tuple[str, ...]] = {}
 
     def caps(self, found: list[str]) -> list[tuple[int, frozenset[int]]]:
         """For each cue among the folded words: its number and the entries it leaves alone."""
         if not self._cue_of:
             return []
-        present, hits = self._found(found)
+        hits = self._hits(found)
+        if not hits:
+            # Most questions: no cue, and no need for the words present.
+            return []
+        present = self._present(found)
         out: list[tuple[int, frozenset[int]]] = []
         for word, number in hits:
             unless = self._unless[number]
@@ -69,8 +81,8 @@ class Cues:
 
     def hits(self, found: list[str]) -> list[CueHit]:
         """Every cue word among the folded words ``found``, lifted or not (for ``kb explain``;
-        read through ``_found`` as ``caps`` is, so the two agree)."""
-        present, hits = self._found(found)
+        read through ``_hits`` and ``_present`` as ``caps`` is, so the two agree)."""
+        present, hits = self._present(found), self._hits(found)
         out: list[CueHit] = []
         for word, number in hits:
             unless = self._unless[number]
@@ -82,28 +94,67 @@ class Cues:
             out.append(CueHit(word, number, frozenset(lifted), unless is not None, spared))
         return out
 
-    def _found(self, found: list[str]) -> tuple[set[str], list[tuple[str, int]]]:
-        """The words (and stems and terms) present, and each cue word among ``found`` with
-        its cue's number."""
-        terms = self._terms
-        lexicon = terms.lexicon
-        present = set(found)
-        present.update(stem(w) for w in found if starts_arabic(w))
-        present.update(terms.term(w) for w in found if is_content(w, lexicon))
+    def _present(self, found: list[str]) -> set[str]:
+        """The words present, with their Arabic stems and their terms (what lifts a cue)."""
+        table = self._keys
+        present: set[str] = set()
+        for word in found:
+            keys = table.get(word)
+            if keys is None:
+                keys = self._read_keys(word)
+            present.update(keys)
+        return present
+
+    def _read_keys(self, word: str) -> tuple[str, ...]:
+        keys = [word]
+        if starts_arabic(word):
+            keys.append(stem(word))
+        if is_content(word, self._terms.lexicon):
+            keys.append(self._terms.term(word))
+        found = tuple(keys)
+        if len(self._keys) >= WORD_CACHE:
+            self._keys.clear()
+        self._keys[word] = found
+        return found
+
+    def _hits(self, found: list[str]) -> list[tuple[str, int]]:
+        """Each cue word among ``found`` with its cue's number."""
+        not_cues = self._not_cues
+        if not_cues.issuperset(found):
+            # Most questions: every word already read, none a cue (one test in C).
+            return []
         hits: list[tuple[str, int]] = []
         for i, word in enumerate(found):
-            number = self._cue_of.get(word)
-            if number is None and starts_arabic(word):
-                number = self._cue_of.get(stem(word))
-                if number is None and terms.plain_term(word) not in terms.known:
-                    # as in ``Terms.term``: only a word the base does not know is split
-                    keys = readings(word)
-                    number = next((self._cue_of[k] for k in keys if k in self._cue_of), None)
-            if number is not None and (
-                not self._with[number] or self._with_follows(number, found[i + 1 :])
-            ):
+            if word in not_cues:
+                continue
+            number = self._cue_number.get(word)
+            if number is None:
+                number = self._read_number(word)
+                if number is None:
+                    continue
+            if not self._with[number] or self._with_follows(number, found[i + 1 :]):
                 hits.append((word, number))
-        return present, hits
+        return hits
+
+    def _read_number(self, word: str) -> int | None:
+        """The cue a folded word is (by itself, its Arabic stem or, for a word the base does
+        not know, a reading of its clitics), remembered (bounded, as ``Terms.term``)."""
+        terms = self._terms
+        number = self._cue_of.get(word)
+        if number is None and starts_arabic(word):
+            number = self._cue_of.get(stem(word))
+            if number is None and terms.plain_term(word) not in terms.known:
+                # as in ``Terms.term``: only a word the base does not know is split
+                keys = readings(word)
+                number = next((self._cue_of[k] for k in keys if k in self._cue_of), None)
+        if len(self._not_cues) + len(self._cue_number) >= WORD_CACHE:
+            self._not_cues.clear()
+            self._cue_number.clear()
+        if number is None:
+            self._not_cues.add(word)
+        else:
+            self._cue_number[word] = number
+        return number
 
     def _with_follows(self, number: int, rest: list[str]) -> bool:
         """Whether one of the cue's ``with`` words is among the next few words: the

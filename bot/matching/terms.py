@@ -8,10 +8,14 @@ is a word the base knows: most such splits are wrong (بيانات is not ب + �
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Final
 
 from bot.lexicon import Lexicon
 from bot.normalize import fold, is_content, readings, stem, words
 from bot.stemming import WORD_CACHE
+
+# Marks a word not yet in a table whose values may be None.
+_UNREAD: Final = "\0unread"
 
 
 def starts_arabic(word: str) -> bool:
@@ -38,14 +42,26 @@ class Terms:
             if is_content(word, lexicon)
         ) | frozenset(self.synonyms.values())
         self._terms: dict[str, str] = {}  # word -> term, for this base (see ``term``)
+        # word -> its term, or None for a word that is not content (see ``word_terms``)
+        self._content_terms: dict[str, str | None] = {}
 
     def word_terms(self, text: str | list[str]) -> list[tuple[str, str]]:
-        """(folded word, index term) for every content word of ``text`` (or its words)."""
+        """(folded word, index term) for every content word of ``text`` (or its words).
+
+        Whether a word is content and its term are both remembered in one bounded table:
+        one lookup per word instead of ``is_content`` and ``term`` (every question's
+        words, and its clauses' again, come through here)."""
+        table = self._content_terms
         out = []
         for word in words(text, self.lexicon) if isinstance(text, str) else text:
-            if not is_content(word, self.lexicon):
-                continue
-            out.append((word, self.term(word)))
+            term = table.get(word, _UNREAD)
+            if term is _UNREAD:
+                term = self.term(word) if is_content(word, self.lexicon) else None
+                if len(table) >= WORD_CACHE:
+                    table.clear()
+                table[word] = term
+            if term is not None:
+                out.append((word, term))
         return out
 
     def term(self, word: str) -> str:
