@@ -112,6 +112,8 @@ class Scorer:
                 for entry in entries:
                     if best_entry.get(entry, 0.0) < gain[0]:
                         best_entry[entry] = gain[0]
+            # The same accumulation as above, written out again: a generator or function
+            # shared by both cases cost 5-7% of matching under callgrind (2026-12-06).
             for vid, (q_gain, v_gain) in best.items():
                 slots = slots_of(vid)
                 if slots is None:
