@@ -69,11 +69,15 @@ class MatchingConfig(_Section):
     answer_threshold: float = Field(55, ge=0, le=100)
     suggest_threshold: float = Field(35, ge=0, le=100)
     margin: float = Field(4, ge=0, le=100)
+    long_message_margin: float = Field(8.0, ge=0, le=100)
     apply_intent_threshold: float = Field(80, ge=0, le=100)
 
     def thresholds(self) -> Thresholds:
         return Thresholds(
-            answer=self.answer_threshold, suggest=self.suggest_threshold, margin=self.margin
+            answer=self.answer_threshold,
+            suggest=self.suggest_threshold,
+            margin=self.margin,
+            long_margin=self.long_message_margin,
         )
 
 

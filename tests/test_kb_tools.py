@@ -87,7 +87,12 @@ def test_explain_json_and_given_language(capsys: pytest.CaptureFixture[str]) -> 
     data = json.loads(explain(capsys, "--json", "--lang", "ar", "price of gold"))
     assert data["lang"] == "ar" and data["lang_source"] == "given"
     assert data["outcome"] in ("fallback", "suggest") and data["id"] is None
-    assert data["thresholds"] == {"answer": 55.0, "suggest": 35.0, "margin": 4.0}
+    assert data["thresholds"] == {
+        "answer": 55.0,
+        "suggest": 35.0,
+        "margin": 4.0,
+        "long_margin": 8.0,
+    }
     assert [c["word"] for c in data["cues"]] == ["price"] and data["cues"][0]["active"]
     assert len(data["top"]) <= 5
 

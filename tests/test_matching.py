@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from bot.knowledge import OutOfScopeCue, load_knowledge_base
-from bot.matching import Matcher, Thresholds
+from bot.matching import Matcher, Scored, Thresholds
+from bot.matching.decision import decide
 from bot.normalize import fold
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -444,3 +445,56 @@ def test_a_question_opener_marks_the_question_of_a_long_message(matcher: Matcher
     assert matcher.question_clauses(text)[0] == "whether partners pay a fee."
     arabic = "نحن شركة ناشئة صغيرة في عمان ولدينا فريق من المحللين، وحابين نعرف كم تكلفة الشراكة"
     assert matcher.question_clauses(arabic + ". شكرا لكم مقدما على الرد") == ["كم تكلفة الشراكة."]
+
+
+@pytest.mark.parametrize(
+    ("top", "runner_up", "long_message", "answered"),
+    [
+        (50.0, 40.0, True, True),  # above the cue cap, a clear lead
+        (50.0, 43.0, True, False),  # the lead is under the long margin
+        (45.0, 0.0, True, False),  # at the cue cap: a capped entry is only ever offered
+        (50.0, 40.0, False, False),  # a short message keeps the answer threshold
+        (56.0, 53.0, True, False),  # above the answer threshold, but no lead either way
+        (60.0, 50.0, False, True),
+    ],
+)
+def test_a_long_message_is_held_to_a_lower_score_not_a_smaller_lead(
+    top: float, runner_up: float, long_message: bool, answered: bool
+) -> None:
+    ranked = [Scored("a", top), Scored("b", runner_up)]
+    result = decide("q", "en", ranked, (), (), Thresholds(), long_message)
+    assert (result.outcome == "answer") is answered
+    assert result.entry_id == ("a" if answered else None)
+    if not answered:
+        assert result.outcome == "suggest" and result.suggestions[0] == "a"
+
+
+def test_a_long_message_whose_context_dilutes_the_score_is_answered(matcher: Matcher) -> None:
+    """Context no entry explains keeps the right entry under the answer threshold; its
+    lead over the runner-up is what the long-message bar answers on."""
+    text = (
+        "نحن مصرف صغير في عمّان ولدينا فريق من ستة محللين يتابعون حملات التصيد كل يوم "
+        "ويوثقون كل عملية احتيال. هل يمكن أن نرسل هذه المعلومات إلى محققيكم؟"
+    )
+    t = matcher.thresholds
+    assert matcher.is_long_message(text)
+    best = matcher.match(text).ranked[0]
+    assert t.cue_cap < best.score < t.answer
+    result = matcher.match(text)
+    assert (result.outcome, result.entry_id) == ("answer", "information-sharing")
+    # The same question alone is short, and clears the ordinary threshold by itself.
+    alone = "هل يمكن أن نرسل هذه المعلومات إلى محققيكم؟"
+    assert not matcher.is_long_message(alone)
+    assert matcher.match(alone).score >= t.answer
+    assert matcher.match(alone).entry_id == "information-sharing"
+
+
+def test_a_cue_keeps_a_long_message_from_the_long_message_bar(matcher: Matcher) -> None:
+    text = (
+        "Our small bank in Amman has a fraud team of six analysts who watch phishing "
+        "campaigns every day. How much is the salary of an analyst seconded to you?"
+    )
+    assert matcher.is_long_message(text)
+    result = matcher.match(text)
+    assert result.entry_id is None
+    assert result.ranked[0].score <= matcher.thresholds.cue_cap

@@ -72,6 +72,8 @@ class Explanation:
     cues: tuple[CueView, ...]
     cap: float
     top: tuple[Ranked, ...]
+    question_clause: str | None  # the clause of a long message weighed over its context
+    clause_weight: float
     result: MatchResult
     thresholds: Thresholds
     decision: str  # answer / did you mean / fallback
@@ -119,6 +121,7 @@ class Explanation:
                 for c in self.cues
             ],
             "cap": self.cap,
+            "question_clause": self.question_clause,
             "top": [
                 {
                     "id": r.entry_id,
@@ -139,6 +142,7 @@ class Explanation:
                 "answer": self.thresholds.answer,
                 "suggest": self.thresholds.suggest,
                 "margin": self.thresholds.margin,
+                "long_margin": self.thresholds.long_margin,
             },
             "apply_intent": None if self.apply_intent is None else round(self.apply_intent, 1),
         }
@@ -164,9 +168,13 @@ def explain(
 ) -> Explanation:
     """How ``matcher`` reads ``text`` and why it answers, offers choices or falls back."""
     result = matcher.match(text, lang)
-    ranked = matcher.scores(text)
+    # The ranking that decided: for a long message, the whole blended with its question
+    # clause (the top five are kept with the result).
+    ranked = list(result.ranked)
+    clauses = matcher.question_clauses(text)
+    long_message = matcher.is_long_message(text)
     t = matcher.thresholds
-    cap = (t.answer + t.suggest) / 2
+    cap = t.cue_cap
     found = words(text, matcher.lexicon)
 
     # Content words as ``scores`` reads them: one per term, the first seen in the
@@ -213,7 +221,13 @@ def explain(
                 at_cap=bool(capping) and scored.score >= cap,
             )
         )
-    decision, reason = _decision(result, ranked_scores=[r.score for r in ranked], t=t, views=views)
+    decision, reason = _decision(
+        result,
+        ranked_scores=[r.score for r in ranked],
+        t=t,
+        views=views,
+        long_message=long_message,
+    )
     out_of_scope = result.outcome != "answer" and bool(top) and top[0].at_cap
     if out_of_scope:
         cue_words = ", ".join(f'"{w}"' for w in top[0].capped_by)
@@ -250,6 +264,8 @@ def explain(
         cues=cues,
         cap=cap,
         top=tuple(top),
+        question_clause=clauses[0] if clauses else None,
+        clause_weight=matcher.parameters.clause_weight,
         result=result,
         thresholds=t,
         decision=decision,
@@ -261,16 +277,28 @@ def explain(
 
 
 def _decision(
-    result: MatchResult, *, ranked_scores: list[float], t: Thresholds, views: list[WordView]
+    result: MatchResult,
+    *,
+    ranked_scores: list[float],
+    t: Thresholds,
+    views: list[WordView],
+    long_message: bool,
 ) -> tuple[str, str]:
     top = ranked_scores[0] if ranked_scores else 0.0
     runner_up = ranked_scores[1] if len(ranked_scores) > 1 else 0.0
+    lead = top - runner_up
     if result.outcome == "answer":
-        return (
-            f"answer {result.entry_id}",
-            f"top {top:.1f} >= answer {t.answer:g}, {top - runner_up:.1f} ahead of the "
-            f"runner-up (>= margin {t.margin:g})",
-        )
+        if top >= t.answer and lead >= t.margin:
+            why = (
+                f"top {top:.1f} >= answer {t.answer:g}, {lead:.1f} ahead of the "
+                f"runner-up (>= margin {t.margin:g})"
+            )
+        else:
+            why = (
+                f"a long message: top {top:.1f} > cue cap {t.cue_cap:g}, {lead:.1f} ahead of "
+                f"the runner-up (>= long margin {t.long_margin:g})"
+            )
+        return f"answer {result.entry_id}", why
     decision = (
         f"did you mean: {', '.join(result.suggestions)}"
         if result.outcome == "suggest"
@@ -286,6 +314,11 @@ def _decision(
         return decision, why
     if top < t.answer:
         why = f"top {top:.1f} < answer {t.answer:g}"
+        if long_message and top > t.cue_cap:
+            why += (
+                f"; a long message, above the cue cap {t.cue_cap:g}, but only {lead:.1f} "
+                f"ahead of the runner-up (< long margin {t.long_margin:g})"
+            )
     else:
         why = (
             f"top {top:.1f} >= answer {t.answer:g} but only {top - runner_up:.1f} ahead of "
@@ -362,6 +395,11 @@ def format_explanation(e: Explanation) -> str:
                 )
     else:
         lines.append("out-of-scope cues: none")
+    if e.question_clause is not None:
+        lines.append(
+            f"long message, read as context plus the question clause "
+            f'"{e.question_clause.strip()}" (weighs {e.clause_weight:g})'
+        )
     lines.append(f"top {TOP}:")
     for i, r in enumerate(e.top, 1):
         note = ""
@@ -372,8 +410,8 @@ def format_explanation(e: Explanation) -> str:
     if not e.top:
         lines.append("  - (no candidate)")
     lines.append(
-        f"thresholds: answer {t.answer:g}, suggest {t.suggest:g}, margin {t.margin:g} "
-        "(config.matching)"
+        f"thresholds: answer {t.answer:g}, suggest {t.suggest:g}, margin {t.margin:g}, "
+        f"long margin {t.long_margin:g} (config.matching)"
     )
     lines.append(f"decision: {e.decision}{' (out of scope)' if e.out_of_scope else ''}")
     lines.append(f"  because {e.reason}")

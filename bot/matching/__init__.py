@@ -18,6 +18,7 @@ from typing import Literal
 from bot.knowledge.model import KnowledgeBase, OutOfScopeCue
 from bot.lexicon import Lexicon
 from bot.matching.clauses import (
+    content_words,
     message_clauses,
     other_topics,
     question_clauses,
@@ -135,7 +136,22 @@ class Matcher:
                 separate = separate_questions(text, self.lexicon, clauses)
                 if separate:
                     also = other_topics(self._scorer.scores, separate, self.thresholds)
-        return decide(text, language, ranked, offers, also, self.thresholds)
+        return decide(
+            text, language, ranked, offers, also, self.thresholds, self._is_long(text, ranked)
+        )
+
+    def _is_long(self, text: str, ranked: list[Scored]) -> bool:
+        """``is_long_message``, counted only when the long-message bar could change the
+        outcome."""
+        t = self.thresholds
+        if not ranked or not t.cue_cap < ranked[0].score < t.answer:
+            return False
+        return self.is_long_message(text)
+
+    def is_long_message(self, text: str) -> bool:
+        """Whether ``text`` has enough content words to be held to the long-message bar
+        (see ``decide``)."""
+        return content_words(text, self.lexicon) >= self.parameters.long_message_words
 
     def question_clauses(self, text: str) -> list[str]:
         """The clauses of a long message that ask something, last first; [] for a short one."""

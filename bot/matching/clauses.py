@@ -54,7 +54,7 @@ def question_clauses(
     if len(clauses) < 2:
         return []
     asking = [c for c, asks in clauses if asks]
-    if len(asking) == len(clauses) or _content_words(text, lexicon) < params.long_message_words:
+    if len(asking) == len(clauses) or content_words(text, lexicon) < params.long_message_words:
         return []
     # A clause that ends with a question mark, or opens with a phrase that says it asks,
     # asks more surely than one that only opens with a question word ("... for its
@@ -84,7 +84,7 @@ def separate_questions(text: str, lexicon: Lexicon, clauses: Clauses | None = No
     if len(clauses) < 2 or not all(asks for _, asks in clauses):
         return []
     questions = [c for c, _ in clauses]
-    return questions if all(_content_words(c, lexicon) >= 2 for c in questions) else []
+    return questions if all(content_words(c, lexicon) >= 2 for c in questions) else []
 
 
 def _clauses(text: str, lexicon: Lexicon) -> list[tuple[str, list[str]]]:
@@ -150,7 +150,8 @@ def _split_at_openers(clause: str, lexicon: Lexicon) -> list[str]:
     return [" ".join(tokens[a:b]) for a, b in itertools.pairwise(cuts) if a < b]
 
 
-def _content_words(text: str, lexicon: Lexicon) -> int:
+def content_words(text: str, lexicon: Lexicon) -> int:
+    """How many of ``text``'s words are content words (not stop words)."""
     return sum(1 for w in words(text, lexicon) if is_content(w, lexicon))
 
 

@@ -14,13 +14,15 @@ def decide(
     offers: tuple[str, ...],
     also: tuple[str, ...],
     thresholds: Thresholds,
+    long_message: bool = False,
 ) -> MatchResult:
-    """Answer when the best entry clears the answer threshold by the margin; otherwise
-    offer the entries above the suggest threshold, the honest entry of a cue first."""
+    """Answer when the best entry clears the answer threshold by the margin, or, for a
+    long message, clears the cue cap by the long margin; otherwise offer the entries
+    above the suggest threshold, the honest entry of a cue first."""
     t = thresholds
     top = ranked[0].score if ranked else 0.0
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-    if top >= t.answer and top - runner_up >= t.margin:
+    if answers(top, runner_up, t, long_message):
         outcome: Outcome = "answer"
         entry_id: str | None = ranked[0].entry_id
         suggestions: tuple[str, ...] = ()
@@ -33,3 +35,15 @@ def decide(
         suggestions = tuple(dict.fromkeys(choices))[: t.max_suggestions]
         outcome = "suggest" if suggestions else "fallback"
     return MatchResult(text, lang, outcome, entry_id, top, suggestions, tuple(ranked[:5]), also)
+
+
+def answers(top: float, runner_up: float, t: Thresholds, long_message: bool) -> bool:
+    """Whether a best score of ``top`` over a runner-up of ``runner_up`` is answered.
+
+    A long message is held to a lower score, never to a smaller lead: its context words
+    dilute every entry's score alike, so the lead is what still tells the entries apart.
+    Its bar sits strictly above the cue cap, so an entry that a cue capped stays a choice.
+    """
+    if top >= t.answer and top - runner_up >= t.margin:
+        return True
+    return long_message and top > t.cue_cap and top - runner_up >= t.long_margin

@@ -18,6 +18,16 @@ class Thresholds:
     # Below this margin over the runner-up, a direct answer becomes a choice.
     margin: float = 4.0
     max_suggestions: int = 3
+    # A long message (``long_message_words`` content words or more) is mostly context,
+    # which no entry explains, so even its right entry scores low: it is answered from
+    # just above the cue cap when its best entry leads by this much.
+    long_margin: float = 8.0
+
+    @property
+    def cue_cap(self) -> float:
+        """The most an entry that leaves an out-of-scope cue unexplained can score:
+        halfway between suggesting and answering, so it is offered, never answered."""
+        return (self.answer + self.suggest) / 2
 
 
 # slots: the matcher reads these in its inner loops.

@@ -147,7 +147,7 @@ class Scorer:
         offers: dict[str, None] = {}
         cues = self.cues.caps(found)
         if cues:
-            cap = (self.thresholds.answer + self.thresholds.suggest) / 2
+            cap = self.thresholds.cue_cap
             final = dict(raw)
             for entry, score in raw.items():
                 capping = [number for number, excused in cues if entry not in excused]
