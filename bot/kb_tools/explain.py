@@ -171,7 +171,7 @@ def explain(
     # The ranking that decided: for a long message, the whole blended with its question
     # clause (the top five are kept with the result).
     ranked = list(result.ranked)
-    clauses = matcher.question_clauses(text)
+    question_clause = matcher.question_clause(text)
     long_message = matcher.is_long_message(text)
     t = matcher.thresholds
     cap = t.cue_cap
@@ -264,7 +264,7 @@ def explain(
         cues=cues,
         cap=cap,
         top=tuple(top),
-        question_clause=clauses[0] if clauses else None,
+        question_clause=question_clause,
         clause_weight=matcher.parameters.clause_weight,
         result=result,
         thresholds=t,

@@ -18,6 +18,7 @@ from typing import Literal
 from bot.knowledge.model import KnowledgeBase, OutOfScopeCue
 from bot.lexicon import Lexicon
 from bot.matching.clauses import (
+    best_question,
     content_words,
     message_clauses,
     other_topics,
@@ -156,6 +157,14 @@ class Matcher:
     def question_clauses(self, text: str) -> list[str]:
         """The clauses of a long message that ask something, last first; [] for a short one."""
         return question_clauses(text, self.lexicon, self.parameters)
+
+    def question_clause(self, text: str) -> str | None:
+        """The clause that ``match`` weighs as a long message's question; None for a short
+        message."""
+        questions = self.question_clauses(text)
+        if not questions:
+            return None
+        return questions[best_question([self.scores(q) for q in questions])]
 
     # Read-only views for maintainers' tools (``partnerbot kb explain``); matching never
     # calls them.

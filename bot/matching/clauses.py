@@ -164,12 +164,18 @@ def _asks(clause: str, found: list[str], lexicon: Lexicon) -> bool:
 
 def other_topics(score: ScoreFn, questions: list[str], thresholds: Thresholds) -> tuple[str, ...]:
     """The best entry of each question that one would answer on its own."""
-    found: list[str] = []
-    for question in questions:
-        ranked, _ = score(question)
-        if ranked and ranked[0].score >= thresholds.answer:
-            found.append(ranked[0].entry_id)
+    return _answerable([score(question)[0] for question in questions], thresholds)
+
+
+def _answerable(rankings: list[list[Scored]], thresholds: Thresholds) -> tuple[str, ...]:
+    found = [r[0].entry_id for r in rankings if r and r[0].score >= thresholds.answer]
     return tuple(dict.fromkeys(found))
+
+
+def best_question(rankings: list[list[Scored]]) -> int:
+    """Which of a message's question clauses, ranked by ``score``, is its question: the one
+    whose best entry scores highest, the first on a tie (see ``weigh_questions``)."""
+    return max(range(len(rankings)), key=lambda i: rankings[i][0].score if rankings[i] else 0.0)
 
 
 def weigh_questions(
@@ -180,9 +186,15 @@ def weigh_questions(
     params: MatchParameters,
     thresholds: Thresholds,
 ) -> tuple[list[Scored], tuple[str, ...], tuple[str, ...]]:
-    """Scores of the whole message blended with those of its (last) question clause,
-    and the best entry of any other question clause that the blend does not rank first."""
-    part, part_offers = score(questions[0])
+    """Scores of the whole message blended with those of its question clause, and the
+    best entry of any other question clause that the blend does not rank first.
+
+    Of several question clauses, the one whose best entry scores highest is the question
+    (the first of ``questions`` on a tie): "which sectors do you work with? I'd like to know
+    whether we have a chance" asks about sectors, and the chance names no topic."""
+    scored = [score(question) for question in questions]
+    best = best_question([ranking for ranking, _ in scored])
+    part, part_offers = scored[best]
     if not part:
         return ranked, offers, ()
     whole = {s.entry_id: s.score for s in ranked}
@@ -194,4 +206,5 @@ def weigh_questions(
     ]
     blended.sort(key=lambda s: -s.score)
     merged_offers = tuple(dict.fromkeys([*part_offers, *offers]))
-    return blended, merged_offers, other_topics(score, questions[1:], thresholds)
+    others = [r for i, (r, _) in enumerate(scored) if i != best]
+    return blended, merged_offers, _answerable(others, thresholds)
