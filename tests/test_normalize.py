@@ -104,6 +104,8 @@ def test_detect_language(text: str, lang: str) -> None:
         ("how many groups", ["number", "groups"]),
         ("ما الطريقة وحابين نعرف", ["نعرف"]),  # stop words behind ال and و
         ("الدول الأعضاء", ["الدول", "الاعضا"]),  # "countries", not the dialect "these"
+        ("فريقنا قوي ماشاء الله", ["فريقنا", "قوي"]),  # a formula, no topic
+        ("إن شاء الله نتعاون", ["نتعاون"]),
     ],
 )
 def test_content_words_handle_chat_and_dialect(text: str, expected: list[str]) -> None:
