@@ -8,7 +8,8 @@ goes out in Arabic. The word list is content: knowledge/arabizi.yaml.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from collections.abc import Set as AbstractSet
 
 _LATIN_WORD = re.compile(r"[a-z0-9']+")
 # Digits that stand for Arabic letters: 2 ء, 3 ع, 5 خ, 7 ح, 8 غ/ق, 9 ق/ص.
@@ -42,3 +43,182 @@ def _digit_for_letter(word: str) -> bool:
     if not any(c in "aeiouy" for c in letters):
         return False
     return not (word[0].isdigit() and len(letters) <= 2)
+
+
+# Reading Arabizi as Arabic script, so that the Arabic stemmer, synonyms and spelling
+# tolerance apply to it ("ta7leel" is تحليل, "tahdeedat" تهديدات).
+_DIGRAPHS: tuple[tuple[str, str], ...] = (
+    ("sh", "ش"), ("ch", "ش"), ("kh", "خ"), ("gh", "غ"), ("th", "ث"), ("dh", "ذ"),
+    ("ou", "و"), ("oo", "و"), ("uu", "و"), ("ee", "ي"), ("ii", "ي"), ("ie", "ي"),
+    ("aa", "ا"), ("ai", "ي"), ("ei", "ي"),
+)  # fmt: skip
+_LETTERS = {
+    "b": "ب", "t": "ت", "j": "ج", "g": "ج", "d": "د", "r": "ر", "z": "ز", "s": "س",
+    "f": "ف", "q": "ق", "k": "ك", "l": "ل", "m": "م", "n": "ن", "h": "ه", "w": "و",
+    "y": "ي", "p": "ب", "v": "ف", "c": "ك", "x": "كس",
+    # Digits for letters Latin lacks. 2 is a glottal stop: ء in writing, but in the
+    # Levant and Egypt it is how ق is said ("n2adem" نقدم), the likelier in a word.
+    "3": "ع", "5": "خ", "6": "ط", "7": "ح", "8": "غ", "9": "ق", "2": "ق",
+}  # fmt: skip
+# A short vowel is not written in Arabic; a long one (often typed as one letter too)
+# is: i and u (o) are read long, a short. At a word's end a is the feminine ة (ه once
+# folded), except in short words (ana انا, la لا, wala ولا).
+_VOWELS = frozenset("aeiou")
+_LONG = {"i": "ي", "u": "و", "o": "و"}
+_FINAL = {"a": "ه", "e": "ه", "i": "ي", "o": "و", "u": "و"}
+# The article and the prepositions fused with it, typed as a word of their own
+# ("el shiraka", "bel cybercrime", "lal sharikat"): joined to the next word.
+_ARTICLES = {
+    "el": "ال", "al": "ال", "il": "ال", "bel": "بال", "bil": "بال", "bl": "بال",
+    "fel": "فال", "fil": "فال", "lal": "لل", "lil": "لل", "lel": "لل", "wel": "وال",
+    "wil": "وال",
+    "3al": "عال", "3el": "عال",
+}  # fmt: skip
+_LATIN_TOKEN = re.compile(r"[A-Za-z0-9']*[A-Za-z][A-Za-z0-9']*|[A-Za-z]*[0-9][A-Za-z0-9']*")
+
+
+def spellings_to_try(latin: str, rendering: str) -> list[str]:
+    """``rendering`` of the Arabizi word ``latin``, then the other spellings it may stand
+    for: 2 as the glottal stop ء rather than ق, a final -an as the adverb's ا ("shukran"
+    شكرا), a final -et, -it or -at as the ة of a noun before its complement ("taklofet
+    el shiraka" تكلفة الشراكة)."""
+    tries = [rendering]
+    if "2" in latin and "ق" in rendering:
+        tries.append(rendering.replace("ق", "ء"))
+    if len(latin) >= 5 and latin.endswith("an") and rendering.endswith("ن"):
+        tries.append(rendering[:-1] + "ا")
+    if len(latin) >= 5 and latin[-2:] in ("et", "it", "at"):
+        stem = rendering.removesuffix("ات").removesuffix("يت").removesuffix("ت")
+        tries.append(stem + "ه")
+    return tries
+
+
+def reads_as_arabizi(text: str, words: AbstractSet[str], known: Callable[[str], bool]) -> bool:
+    """Whether to match ``text`` in Arabic letters: like ``is_arabizi``, but the English
+    words the base knows (``known``: "interpol", "cybercrime", stop words) do not count
+    against it, for Arabizi mixes them in ("kif mumkin sharikti tsa3ed el interpol bel
+    cybercrime"); and the article counts for it."""
+    if _ARABIC.search(text):
+        return False
+    lowered = text.lower()
+    tokens = _LATIN_WORD.findall(lowered)
+    # Every message goes through here: most have no Arabizi word at all, which three
+    # tests in C tell.
+    if (
+        words.isdisjoint(tokens)
+        and _ARTICLES.keys().isdisjoint(tokens)
+        and not _LETTER_DIGIT.search(lowered)
+    ):
+        return False
+    latin = [w for w in tokens if any(c.isalpha() for c in w)]
+    arabic_like = [w for w in latin if w in words or w in _ARTICLES or _digit_for_letter(w)]
+    if not arabic_like:
+        return False
+    if len(arabic_like) / len(latin) >= _SHARE:
+        return True
+    # One Arabic word ("inshallah") in English is a loanword; two or more, among words
+    # that are either Arabic or unknown to the base, are Arabizi.
+    others = [w for w in latin if w not in arabic_like and not known(w)]
+    return len(arabic_like) >= 2 and len(arabic_like) / (len(arabic_like) + len(others)) >= _SHARE
+
+
+def to_arabic_script(word: str) -> str:
+    """One Arabizi word in Arabic letters ("ta7leel" تحليل, "sharikti" شركتي)."""
+    w = word.lower().replace("'", "")
+    # The feminine plural ("tahdeedat" تهديدات, "sharikat" شركات)
+    if len(w) > 4 and w.endswith("at"):
+        return to_arabic_script(w[:-2]).removesuffix("ه") + "ات"
+    out: list[str] = []
+    i, n = 0, len(w)
+    while i < n:
+        pair = w[i : i + 2]
+        digraph = next((arabic for latin, arabic in _DIGRAPHS if latin == pair), None)
+        if digraph is not None:
+            out.append("ا" + digraph if i == 0 and digraph in "وي" else digraph)
+            i += 2
+            continue
+        c = w[i]
+        if c in _VOWELS:
+            if i == 0:
+                out.append("ا")
+            elif i == n - 1:
+                out.append("ا" if c == "a" and n <= 4 else _FINAL[c])
+            elif c in _LONG:
+                out.append(_LONG[c])
+            i += 1
+            continue
+        if c == "2" and i == 0:
+            out.append("ا")
+        elif c in _LETTERS:
+            out.append(_LETTERS[c])
+            if w[i + 1 : i + 2] == c:  # a doubled consonant is written once
+                i += 1
+        i += 1
+    return "".join(out)
+
+
+def read_arabizi(
+    text: str,
+    keep: Callable[[str], bool],
+    resolve: Callable[[str, str], str] = lambda latin, arabic: arabic,
+) -> str:
+    """``text`` with its Arabizi words in Arabic letters; words for which ``keep`` is true
+    (English words the base knows, such as "cybercrime" or "data") stay as typed, and so
+    does everything between words (a question mark still ends a question)."""
+    out: list[str] = []
+    article = ""
+    end = 0
+    for found in _LATIN_TOKEN.finditer(text):
+        between = text[end : found.start()]
+        end = found.end()
+        lower = found.group().lower()
+        if not (article and between.isspace()):
+            out.append(between)
+        if lower in _ARTICLES:  # joined to the next word
+            article = _ARTICLES[lower]
+            continue
+        if keep(lower):
+            out.append(found.group())  # an article before an English word goes with it
+        else:
+            out.append(article + resolve(lower, to_arabic_script(lower)))
+        article = ""
+    out.append(text[end:])
+    return "".join(out)
+
+
+_WEAK_LETTERS = str.maketrans("", "", "اويءئؤ")
+
+
+def arabic_skeleton(word: str) -> str:
+    """A folded Arabic word without the article and its long vowels and hamzas: what an
+    Arabizi spelling, which writes vowels as it pleases, still tells."""
+    if word.startswith("ال") and len(word) > 4:
+        word = word[2:]
+    return word[:1] + word[1:].translate(_WEAK_LETTERS)
+
+
+# Arabic letters as Arabizi types them, to compare a word typed with its vowels to the
+# base's spellings: "shirakat" is شراكات (shirakat) rather than شركات (sharikat).
+_ROMAN = str.maketrans(
+    {
+        "ا": "a", "ب": "b", "ت": "t", "ث": "th", "ج": "j", "ح": "7", "خ": "kh", "د": "d",
+        "ذ": "dh", "ر": "r", "ز": "z", "س": "s", "ش": "sh", "ص": "s", "ض": "d", "ط": "t",
+        "ظ": "z", "ع": "3", "غ": "gh", "ف": "f", "ق": "q", "ك": "k", "ل": "l", "م": "m",
+        "ن": "n", "ه": "h", "و": "u", "ي": "i", "ء": "2", "ئ": "2", "ؤ": "2", "ة": "a",
+    }
+)  # fmt: skip
+# Spellings that Arabizi uses for one sound, made one on both sides.
+_LATIN_SOUND = str.maketrans({"e": "i", "o": "u", "y": "i", "9": "q", "g": "j"})
+
+
+def sounds(latin: str) -> str:
+    """An Arabizi word with letters for one sound made one ("tadreeb" and "tadrib")."""
+    return latin.replace("ch", "sh").replace("ee", "i").replace("oo", "u").translate(_LATIN_SOUND)
+
+
+def romanized(arabic: str) -> str:
+    """A folded Arabic word as Arabizi would type it, vowels where letters stand for them
+    (a final ه as the feminine a), for comparing with ``sounds`` of a typed word."""
+    if arabic.endswith("ه"):
+        arabic = arabic[:-1] + "ة"
+    return arabic.translate(_ROMAN)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.knowledge import KnowledgeBase
 from bot.local_api import LocalUser
 from tests.conftest import Harness
 from tests.test_lead_form import TEXTS, prompt
@@ -48,3 +49,13 @@ async def test_arabizi_is_answered_in_arabic(bot: Harness, english_user: LocalUs
     assert any("\u0600" <= ch <= "\u06ff" for ch in bot.last_text(english_user.id))
     await bot.send(english_user, "/help")
     assert bot.last_text(english_user.id) == TEXTS.render("help", "ar")
+
+
+async def test_arabizi_is_matched_in_arabic_letters(
+    bot: Harness, english_user: LocalUser, kb: KnowledgeBase
+) -> None:
+    """Its words read in Arabic letters meet the Arabic phrasings: the right answer, in
+    Arabic, not a fallback."""
+    await bot.send(english_user, "momken nib3at mohandes men sharikatna y2da fatra 3andkom?")
+    reply = bot.last_text(english_user.id)
+    assert kb["expert-secondment"].title["ar"] in reply

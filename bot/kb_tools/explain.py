@@ -64,6 +64,7 @@ class Explanation:
     question: str
     lang: Lang
     lang_source: Literal["given", "detected", "arabizi"]
+    reading: str | None  # an Arabizi message in Arabic letters, as it is matched
     folded: str
     words: tuple[str, ...]
     idioms: tuple[tuple[str, str], ...]  # (phrase, what it is read as)
@@ -87,6 +88,7 @@ class Explanation:
             "question": self.question,
             "lang": self.lang,
             "lang_source": self.lang_source,
+            "reading": self.reading,
             "folded": self.folded,
             "words": list(self.words),
             "idioms": [{"phrase": p, "read_as": m} for p, m in self.idioms],
@@ -175,7 +177,9 @@ def explain(
     long_message = matcher.is_long_message(text)
     t = matcher.thresholds
     cap = t.cue_cap
-    found = words(text, matcher.lexicon)
+    # An Arabizi message is matched in Arabic letters: its words are those of the reading.
+    read = matcher.reading(text)
+    found = words(read, matcher.lexicon)
 
     # Content words as ``scores`` reads them: one per term, the first seen in the
     # order ``scores`` walks them (last occurrence of each word first).
@@ -256,9 +260,10 @@ def explain(
         question=text,
         lang=shown_lang,
         lang_source=source,
-        folded=fold(text),
+        reading=read if read is not text else None,
+        folded=fold(read),
         words=tuple(found),
-        idioms=tuple(fired_idioms(text, matcher)),
+        idioms=tuple(fired_idioms(read, matcher)),
         dropped=tuple(dict.fromkeys(w for w in found if not is_content(w, matcher.lexicon))),
         content=tuple(views),
         cues=cues,
@@ -336,6 +341,7 @@ def format_explanation(e: Explanation) -> str:
     lines = [
         f"question: {e.question}",
         f"language: {e.lang} ({e.lang_source})",
+        *([f"read as: {e.reading} (Arabizi in Arabic letters)"] if e.reading else []),
         f"folded:   {e.folded}",
         f"words:    {' '.join(e.words) or '-'}",
         f"not counted (stop words, single letters): {', '.join(e.dropped) or '-'}",

@@ -12,9 +12,19 @@ taken (``decision``). Every tunable number is in ``parameters``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Literal
 
+from rapidfuzz import fuzz
+
+from bot.arabizi import (
+    arabic_skeleton,
+    read_arabizi,
+    reads_as_arabizi,
+    romanized,
+    sounds,
+    spellings_to_try,
+)
 from bot.knowledge.model import KnowledgeBase, OutOfScopeCue
 from bot.lexicon import Lexicon
 from bot.matching.clauses import (
@@ -33,8 +43,8 @@ from bot.matching.parameters import MatchParameters, Thresholds
 from bot.matching.result import CueHit, Expansion, MatchResult, Outcome, Scored, WordTrace
 from bot.matching.scoring import Scorer
 from bot.matching.spelling import Spelling
-from bot.matching.terms import Terms
-from bot.normalize import Lang, deep_stem, default_lexicon, detect_language
+from bot.matching.terms import Terms, starts_arabic
+from bot.normalize import Lang, deep_stem, default_lexicon, detect_language, fold, is_content
 
 __all__ = [
     "CueHit",
@@ -61,7 +71,10 @@ class Matcher:
         out_of_scope: Iterable[OutOfScopeCue] = (),
         lexicon: Lexicon | None = None,
         parameters: MatchParameters | None = None,
+        arabizi: Collection[str] = frozenset(),
     ) -> None:
+        """``arabizi``: Arabic words as typed in Latin letters (knowledge/arabizi.yaml); a
+        message made mostly of them is read in Arabic letters (see ``reading``)."""
         self.thresholds = thresholds or Thresholds()
         self.parameters = parameters or MatchParameters()
         self.lexicon = lexicon or default_lexicon()
@@ -82,6 +95,18 @@ class Matcher:
         self._scorer = Scorer(
             self.terms, self.index, self.spelling, self.cues, self.parameters, self.thresholds
         )
+        self._arabizi = frozenset(arabizi)
+        # The base's Arabic spellings (its words, its synonyms' and its stop words) by
+        # skeleton, to spell an Arabizi word as the base does.
+        skeletons: dict[str, list[str]] = {}
+        if self._arabizi:
+            spellings = [w for _, pairs in phrasings for w, _ in pairs]
+            spellings += [fold(w) for w in (synonyms or {})]
+            spellings += sorted(self.lexicon.stop_words)
+            for w in dict.fromkeys(spellings):
+                if starts_arabic(w) and " " not in w:
+                    skeletons.setdefault(arabic_skeleton(w), []).append(w)
+        self._skeletons = skeletons
 
     @classmethod
     def from_knowledge_base(
@@ -102,6 +127,7 @@ class Matcher:
             out_of_scope=kb.out_of_scope,
             lexicon=kb.lexicon,
             parameters=parameters,
+            arabizi=kb.arabizi,
         )
 
     def __len__(self) -> int:
@@ -113,7 +139,39 @@ class Matcher:
         An entry that leaves an out-of-scope cue of the question unexplained scores
         at most halfway between the suggest and answer thresholds.
         """
-        return self._scorer.scores(text)[0]
+        return self._scorer.scores(self.reading(text))[0]
+
+    def reading(self, text: str) -> str:
+        """``text`` as it is matched: an Arabizi message ("momken n2adem ta7leel lel
+        interpol?") in Arabic letters, but for the English words the base knows; any other
+        text as it is."""
+        if not self._arabizi or not reads_as_arabizi(text, self._arabizi, self._known_latin):
+            return text
+        return read_arabizi(text, self._known_latin, self._base_spelling)
+
+    def _base_spelling(self, latin: str, rendering: str) -> str:
+        """The base's own spelling of the Arabizi word ``latin``, rendered in Arabic letters
+        as ``rendering``: of the base's words with its skeleton, the one whose letters
+        sound nearest to what was typed; the rendering itself if none."""
+        candidates: list[str] = []
+        for spelling in spellings_to_try(latin, rendering):
+            skeleton = arabic_skeleton(spelling)
+            if len(skeleton) >= 2:  # shorter, it cannot tell one word from another
+                candidates += self._skeletons.get(skeleton, ())
+        if not candidates or rendering in candidates:
+            return rendering
+        typed = sounds(latin)
+        return max(candidates, key=lambda c: fuzz.ratio(typed, romanized(c)))
+
+    def _known_latin(self, token: str) -> bool:
+        """Whether a Latin token of an Arabizi message is kept as typed: a word the base
+        knows ("data", "interpol", the Arabizi words of the synonyms file) or an English
+        stop word. Any other is Arabic in Latin letters."""
+        word = fold(token)
+        if " " in word or not is_content(word, self.lexicon):
+            return True
+        term = self.terms.term(word)
+        return term in self.index.postings or term in self.spelling.known_unused
 
     def match(self, text: str, lang: Lang | None = None) -> MatchResult:
         """Decide between a direct answer, "did you mean" choices and the fallback.
@@ -122,41 +180,42 @@ class Matcher:
         ``question_clauses``) weighs more than the rest. Another topic a second question
         asks about (with or without context) is returned in ``also``.
         """
-        language = lang or detect_language(text)
-        ranked, offers = self._scorer.scores(text)
+        read = self.reading(text)
+        language = lang or ("ar" if read is not text else detect_language(text))
+        ranked, offers = self._scorer.scores(read)
         also: tuple[str, ...] = ()
         if len(ranked) > 1:
             # The clauses are read once for both questions below.
-            clauses = message_clauses(text, self.lexicon)
-            questions = question_clauses(text, self.lexicon, self.parameters, clauses)
+            clauses = message_clauses(read, self.lexicon)
+            questions = question_clauses(read, self.lexicon, self.parameters, clauses)
             if questions:
                 ranked, offers, also = weigh_questions(
                     self._scorer.scores, ranked, offers, questions, self.parameters, self.thresholds
                 )
             else:
-                separate = separate_questions(text, self.lexicon, clauses)
+                separate = separate_questions(read, self.lexicon, clauses)
                 if separate:
                     also = other_topics(self._scorer.scores, separate, self.thresholds)
         return decide(
-            text, language, ranked, offers, also, self.thresholds, self._is_long(text, ranked)
+            text, language, ranked, offers, also, self.thresholds, self._is_long(read, ranked)
         )
 
-    def _is_long(self, text: str, ranked: list[Scored]) -> bool:
-        """``is_long_message``, counted only when the long-message bar could change the
-        outcome."""
+    def _is_long(self, read: str, ranked: list[Scored]) -> bool:
+        """``is_long_message`` of a text already read (see ``reading``), counted only when
+        the long-message bar could change the outcome."""
         t = self.thresholds
         if not ranked or not t.cue_cap < ranked[0].score < t.answer:
             return False
-        return self.is_long_message(text)
+        return content_words(read, self.lexicon) >= self.parameters.long_message_words
 
     def is_long_message(self, text: str) -> bool:
         """Whether ``text`` has enough content words to be held to the long-message bar
         (see ``decide``)."""
-        return content_words(text, self.lexicon) >= self.parameters.long_message_words
+        return content_words(self.reading(text), self.lexicon) >= self.parameters.long_message_words
 
     def question_clauses(self, text: str) -> list[str]:
         """The clauses of a long message that ask something, last first; [] for a short one."""
-        return question_clauses(text, self.lexicon, self.parameters)
+        return question_clauses(self.reading(text), self.lexicon, self.parameters)
 
     def question_clause(self, text: str) -> str | None:
         """The clause that ``match`` weighs as a long message's question; None for a short

@@ -1,0 +1,98 @@
+"""Arabizi (Arabic typed in Latin letters) read in Arabic letters for matching."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.arabizi import (
+    arabic_skeleton,
+    is_arabizi,
+    read_arabizi,
+    reads_as_arabizi,
+    romanized,
+    sounds,
+    to_arabic_script,
+)
+from bot.knowledge import load_knowledge_base
+from bot.matching import Matcher
+
+
+@pytest.mark.parametrize(
+    ("latin", "arabic"),
+    [
+        ("ta7leel", "تحليل"),  # 7 is ح, a doubled vowel a long one
+        ("tahdeedat", "تهديدات"),  # the feminine plural
+        ("n2adem", "نقدم"),  # 2 as the Levant and Egypt say ق
+        ("2ana", "انا"),  # at the start, the glottal stop on an alif
+        ("ma3", "مع"),  # a short vowel is not written
+        ("sharikti", "شريكتي"),  # i read long, final i is ي
+        ("wala", "ولا"),  # a short word's final a is an alif
+        ("mkafa7a", "مكفحه"),  # a longer word's final a is the feminine ة (folded)
+        ("khobara", "خوبره"),
+    ],
+)
+def test_arabizi_words_in_arabic_letters(latin: str, arabic: str) -> None:
+    assert to_arabic_script(latin) == arabic
+
+
+def test_a_reading_keeps_known_words_punctuation_and_joins_the_article() -> None:
+    known = {"software", "interpol"}.__contains__
+    text = "momken n2adem software ta7leel? w el shiraka."
+    assert read_arabizi(text, known) == "مومكن نقدم software تحليل? و الشيركه."
+    # An article before a kept English word goes with it.
+    assert read_arabizi("lel interpol", known).split() == ["interpol"]
+
+
+def test_known_english_words_do_not_make_a_message_english() -> None:
+    """ "kif mumkin sharikti tsa3ed el interpol bel cybercrime": half its words are English
+    the base knows, which say nothing of the language the rest is written in."""
+    words = frozenset({"kif", "mumkin"})
+    text = "kif mumkin sharikti tsa3ed el interpol bel cybercrime?"
+    known = {"interpol", "cybercrime", "the"}.__contains__
+    assert not is_arabizi(text, words)
+    assert reads_as_arabizi(text, words, known)
+    # English with one Arabic courtesy word stays English.
+    assert not reads_as_arabizi("what are the partnership options mumkin", words, lambda w: True)
+    assert not reads_as_arabizi("what are the partnership options?", words, known)
+    assert not reads_as_arabizi("ما هي خيارات الشراكة kif", words, known)
+
+
+def test_spellings_are_compared_by_sound_and_skeleton() -> None:
+    assert arabic_skeleton("الشراكات") == arabic_skeleton("شركات") == "شركت"
+    # "shirakat" sounds like شراكات, not شركات: vowels that Arabic leaves unwritten tell.
+    typed = sounds("shirakat")
+    assert romanized("شراكات") == "shrakat"
+    from rapidfuzz import fuzz
+
+    assert fuzz.ratio(typed, romanized("شراكات")) > fuzz.ratio(typed, romanized("شركات"))
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher.from_knowledge_base(load_knowledge_base())
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [
+        ("momken nib3at mohandes men sharikatna y2da fatra 3andkom?", "expert-secondment"),
+        ("fi tadreeb lel mo7a22i2in?", "training-support"),
+        ("kam taklofet el shiraka?", "partnership-cost"),  # -et: the ة before its complement
+        ("shukran ktir 3al ma3lumat", "thanks"),  # -an: the adverb's alif
+    ],
+)
+def test_arabizi_questions_are_answered(matcher: Matcher, text: str, entry_id: str) -> None:
+    result = matcher.match(text)
+    assert (result.entry_id, result.lang) == (entry_id, "ar")
+
+
+def test_arabizi_words_are_spelled_as_the_base_spells_them(matcher: Matcher) -> None:
+    # Rendered شريكات, the nearest-sounding word of the base with its skeleton is شراكات.
+    assert "الشراكات?" in matcher.reading("shu anwa3 el shirakat?").split()
+    # A word the base has no spelling for stays as rendered.
+    assert "زقزوق" in matcher.reading("shu zaqzouq 3andkom?")
+
+
+def test_english_and_arabic_text_are_read_as_they_are(matcher: Matcher) -> None:
+    for text in ("What is expert secondment?", "ما هي إعارة الخبراء؟", "zxqv plorf"):
+        assert matcher.reading(text) is text
