@@ -511,3 +511,18 @@ def test_of_several_questions_the_one_about_a_topic_is_weighed(matcher: Matcher)
     assert matcher.question_clause(text) == " Which sectors do you usually work with?"
     assert matcher.match(text).entry_id == "partner-sectors"
     assert matcher.question_clause("What is expert secondment?") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [
+        ("north africa working group", "mena-working-group"),
+        ("فريق شمال أفريقيا", "mena-working-group"),
+        ("what did the africa group decide", "africa-working-group"),
+        ("ماذا قرر فريق أفريقيا", "africa-working-group"),
+    ],
+)
+def test_north_africa_is_one_name_not_africa(matcher: Matcher, text: str, entry_id: str) -> None:
+    """MENA's name holds "North Africa": read as one name, "Africa" alone is the Africa
+    group's word, not a tie between both groups."""
+    assert matcher.match(text).entry_id == entry_id
