@@ -526,3 +526,12 @@ def test_north_africa_is_one_name_not_africa(matcher: Matcher, text: str, entry_
     """MENA's name holds "North Africa": read as one name, "Africa" alone is the Africa
     group's word, not a tie between both groups."""
     assert matcher.match(text).entry_id == entry_id
+
+
+def test_work_is_not_a_working_group(matcher: Matcher) -> None:
+    """ "working group" is one name: a question about people working somewhere is not
+    about the groups."""
+    assert matcher.match("how many people work at interpol").entry_id is None
+    assert matcher.match("how many working groups are there").entry_id == (
+        "regional-working-groups"
+    )
