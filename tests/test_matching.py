@@ -500,15 +500,23 @@ def test_a_cue_keeps_a_long_message_from_the_long_message_bar(matcher: Matcher) 
     assert result.ranked[0].score <= matcher.thresholds.cue_cap
 
 
-def test_of_several_questions_the_one_about_a_topic_is_weighed(matcher: Matcher) -> None:
-    """ "whether we have a chance" asks too, and comes last, but names no topic: the
-    question that does is the one weighed over the context."""
+def test_a_question_that_names_no_topic_is_passed_over(matcher: Matcher) -> None:
+    """ "Can you tell me?" asks too, and comes last, but offers nothing: the question
+    before it is the one weighed over the context."""
     text = (
         "We are a telecom operator in Baghdad, not a security firm or a bank. Which sectors "
-        "do you usually work with? I would like to know whether we have a chance."
+        "do you usually work with? Can you tell me?"
     )
-    assert matcher.question_clauses(text)[0].strip().startswith("whether we have a chance")
+    assert matcher.question_clauses(text)[0].strip() == "Can you tell me?"
     assert matcher.question_clause(text) == " Which sectors do you usually work with?"
+    assert matcher.match(text).entry_id == "partner-sectors"
+
+
+def test_a_greeting_question_is_not_the_question_of_a_long_message(matcher: Matcher) -> None:
+    text = (
+        "Hi, are you a bot? We are a bank in Amman with a big fraud team. "
+        "Which sectors do you work with?"
+    )
     assert matcher.match(text).entry_id == "partner-sectors"
     assert matcher.question_clause("What is expert secondment?") is None
 

@@ -223,7 +223,8 @@ class Matcher:
         questions = self.question_clauses(text)
         if not questions:
             return None
-        return questions[best_question([self.scores(q) for q in questions])]
+        rankings = [self._scorer.scores(q)[0] for q in questions]
+        return questions[best_question(rankings, self.thresholds)]
 
     # Read-only views for maintainers' tools (``partnerbot kb explain``); matching never
     # calls them.

@@ -172,10 +172,14 @@ def _answerable(rankings: list[list[Scored]], thresholds: Thresholds) -> tuple[s
     return tuple(dict.fromkeys(found))
 
 
-def best_question(rankings: list[list[Scored]]) -> int:
-    """Which of a message's question clauses, ranked by ``score``, is its question: the one
-    whose best entry scores highest, the first on a tie (see ``weigh_questions``)."""
-    return max(range(len(rankings)), key=lambda i: rankings[i][0].score if rankings[i] else 0.0)
+def best_question(rankings: list[list[Scored]], thresholds: Thresholds) -> int:
+    """Which of a message's question clauses, each ranked by ``score``, is its question: the
+    first (see ``question_clauses`` for the order) whose best entry is worth offering at
+    least; the first if none is (see ``weigh_questions``)."""
+    for i, ranking in enumerate(rankings):
+        if ranking and ranking[0].score >= thresholds.suggest:
+            return i
+    return 0
 
 
 def weigh_questions(
@@ -189,11 +193,11 @@ def weigh_questions(
     """Scores of the whole message blended with those of its question clause, and the
     best entry of any other question clause that the blend does not rank first.
 
-    Of several question clauses, the one whose best entry scores highest is the question
-    (the first of ``questions`` on a tie): "which sectors do you work with? I'd like to know
-    whether we have a chance" asks about sectors, and the chance names no topic."""
+    A question clause that names no topic the base knows is passed over for the next:
+    "which sectors do you work with? I'd like to know whether we have a chance" asks about
+    sectors, and the chance offers nothing."""
     scored = [score(question) for question in questions]
-    best = best_question([ranking for ranking, _ in scored])
+    best = best_question([ranking for ranking, _ in scored], thresholds)
     part, part_offers = scored[best]
     if not part:
         return ranked, offers, ()
