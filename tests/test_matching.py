@@ -543,3 +543,23 @@ def test_work_is_not_a_working_group(matcher: Matcher) -> None:
     assert matcher.match("how many working groups are there").entry_id == (
         "regional-working-groups"
     )
+
+
+def test_a_cue_in_the_context_keeps_the_long_message_bar_away(matcher: Matcher) -> None:
+    """The whole message is out of scope (a lawsuit) and caps the secondment entry; its
+    question, free of the cue, lifts it above the cap, but not to the answer threshold:
+    the long-message bar does not answer it."""
+    text = (
+        "Our lawyers will sue the scammers in court next month. is it possible for our "
+        "engineers to sit temporarily at one of the interpol offices and work alongside "
+        "your team"
+    )
+    t = matcher.thresholds
+    whole = {s.entry_id: s.score for s in matcher.scores(text)}
+    assert whole["expert-secondment"] == t.cue_cap
+    result = matcher.match(text)
+    best, runner_up = result.ranked[0], result.ranked[1]
+    assert best.entry_id == "expert-secondment"
+    assert t.cue_cap < best.score < t.answer and best.score - runner_up.score >= t.long_margin
+    assert matcher.is_long_message(text)
+    assert result.outcome == "suggest"

@@ -222,7 +222,7 @@ def explain(
                 title=entry.title[result.lang] if entry else scored.entry_id,
                 score=scored.score,
                 capped_by=capping,
-                at_cap=bool(capping) and scored.score >= cap,
+                at_cap=bool(capping) and scored.score == cap,
             )
         )
     decision, reason = _decision(
@@ -241,7 +241,12 @@ def explain(
         )
     elif active and top:
         cue_words = ", ".join(dict.fromkeys(f'"{c.hit.word}"' for c in active))
-        if result.outcome == "answer":
+        if result.outcome == "answer" and top[0].capped_by:
+            reason += (
+                f"; the cue {cue_words} caps {top[0].entry_id} in the whole message, "
+                "but not in its question clause"
+            )
+        elif result.outcome == "answer":
             reason += f"; the cue {cue_words} spares {top[0].entry_id} (its phrasings use the word)"
         else:
             reason += f"; the cue {cue_words} fired, but no capped score reached its cap {cap:g}"
@@ -411,7 +416,12 @@ def format_explanation(e: Explanation) -> str:
         note = ""
         if r.capped_by:
             cue = ", ".join(f'"{w}"' for w in r.capped_by)
-            note = f"  [capped at {e.cap:g} by {cue}]" if r.at_cap else f"  [under the {cue} cap]"
+            if r.at_cap:
+                note = f"  [capped at {e.cap:g} by {cue}]"
+            elif r.score > e.cap:  # lifted by a question clause without the cue
+                note = f"  [capped by {cue} in the whole message only]"
+            else:
+                note = f"  [under the {cue} cap]"
         lines.append(f"  {i}. {r.entry_id:<30} {r.score:5.1f}  {r.title}{note}")
     if not e.top:
         lines.append("  - (no candidate)")

@@ -183,6 +183,7 @@ class Matcher:
         read = self.reading(text)
         language = lang or ("ar" if read is not text else detect_language(text))
         ranked, offers = self._scorer.scores(read)
+        whole = ranked
         also: tuple[str, ...] = ()
         if len(ranked) > 1:
             # The clauses are read once for both questions below.
@@ -196,9 +197,16 @@ class Matcher:
                 separate = separate_questions(read, self.lexicon, clauses)
                 if separate:
                     also = other_topics(self._scorer.scores, separate, self.thresholds)
-        return decide(
-            text, language, ranked, offers, also, self.thresholds, self._is_long(read, ranked)
-        )
+        long_message = self._is_long(read, ranked) and not self._at_cue_cap(whole, ranked[0])
+        return decide(text, language, ranked, offers, also, self.thresholds, long_message)
+
+    def _at_cue_cap(self, whole: list[Scored], best: Scored) -> bool:
+        """Whether a cue of the whole message capped ``best``: a cue caps an entry's score
+        at exactly ``cue_cap``. Such an entry may still lead once a question clause without
+        the cue is weighed in, but the long-message bar, made for context that no entry
+        explains, does not answer it: the context said "out of scope"."""
+        cap = self.thresholds.cue_cap
+        return any(s.entry_id == best.entry_id and s.score == cap for s in whole)
 
     def _is_long(self, read: str, ranked: list[Scored]) -> bool:
         """``is_long_message`` of a text already read (see ``reading``), counted only when

@@ -42,7 +42,9 @@ def answers(top: float, runner_up: float, t: Thresholds, long_message: bool) -> 
 
     A long message is held to a lower score, never to a smaller lead: its context words
     dilute every entry's score alike, so the lead is what still tells the entries apart.
-    Its bar sits strictly above the cue cap, so an entry that a cue capped stays a choice.
+    Its bar sits strictly above the cue cap, so an entry that a cue capped stays a choice
+    (``Matcher.match`` does not call a message long whose best entry a cue capped in the
+    whole message, though its question clause, free of the cue, lifted it).
     """
     if top >= t.answer and top - runner_up >= t.margin:
         return True
