@@ -563,3 +563,17 @@ def test_a_cue_in_the_context_keeps_the_long_message_bar_away(matcher: Matcher) 
     assert t.cue_cap < best.score < t.answer and best.score - runner_up.score >= t.long_margin
     assert matcher.is_long_message(text)
     assert result.outcome == "suggest"
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [
+        ("what types of partnership exist", "partnership-options"),  # the arrangement
+        ("types of partners", "partner-sectors"),  # the companies
+        ("who have you partnered with?", "partner-list"),
+    ],
+)
+def test_a_partner_and_a_partnership_are_two_words(
+    matcher: Matcher, text: str, entry_id: str
+) -> None:
+    assert matcher.match(text).entry_id == entry_id
