@@ -107,6 +107,8 @@ def test_detect_language(text: str, lang: str) -> None:
         ("الدول الأعضاء", ["الدول", "الاعضا"]),  # "countries", not the dialect "these"
         ("فريقنا قوي ماشاء الله", ["فريقنا", "قوي"]),  # a formula, no topic
         ("إن شاء الله نتعاون", ["نتعاون"]),
+        ("إن شاء الله تعالى نتعاون", ["نتعاون"]),  # not تعالى, "come" in dialect
+        ("inshallah we partner", ["partner"]),
     ],
 )
 def test_content_words_handle_chat_and_dialect(text: str, expected: list[str]) -> None:
