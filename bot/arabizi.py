@@ -74,7 +74,19 @@ _ARTICLES = {
     "wil": "وال",
     "3al": "عال", "3el": "عال",
 }  # fmt: skip
-_LATIN_TOKEN = re.compile(r"[A-Za-z0-9']*[A-Za-z][A-Za-z0-9']*|[A-Za-z]*[0-9][A-Za-z0-9']*")
+_LATIN_TOKEN = re.compile(r"[A-Za-z0-9']*[A-Za-z][A-Za-z0-9']*")
+# Addresses are copied as typed, never read as words.
+_ADDRESS = re.compile(r"\S+@\S+|(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
+_CODE = re.compile(r"[^aeiou]*[0-9][^aeiou]*|.*[0-9]{2,}")
+
+
+def _code(token: str) -> bool:
+    """A name with digits rather than Arabizi: no vowel ("mp3", "b2b", "5g") or two
+    digits at the end ("covid19", "win10"), where Arabizi puts a digit for a letter
+    among vowels ("ma3", "mo7a22i2in")."""
+    return bool(_CODE.fullmatch(token))
 
 
 def spellings_to_try(latin: str, rendering: str) -> list[str]:
@@ -123,7 +135,8 @@ def reads_as_arabizi(text: str, words: AbstractSet[str], known: Callable[[str], 
 
 
 def to_arabic_script(word: str) -> str:
-    """One Arabizi word in Arabic letters ("ta7leel" تحليل, "sharikti" شركتي)."""
+    """One Arabizi word in Arabic letters ("ta7leel" تحليل, "3andna" عندنا); a rough
+    rendering ("sharikti" شريكتي) that ``Matcher`` spells as the base does."""
     w = word.lower().replace("'", "")
     # The feminine plural ("tahdeedat" تهديدات, "sharikat" شركات)
     if len(w) > 4 and w.endswith("at"):
@@ -142,13 +155,17 @@ def to_arabic_script(word: str) -> str:
             if i == 0:
                 out.append("ا")
             elif i == n - 1:
-                out.append("ا" if c == "a" and n <= 4 else _FINAL[c])
+                # the pronouns -na (our) and -ha (her) end in an alif, as do short words
+                short = n <= 4 or w[i - 1] in "nh"
+                out.append("ا" if c == "a" and short else _FINAL[c])
             elif c in _LONG:
                 out.append(_LONG[c])
             i += 1
             continue
         if c == "2" and i == 0:
             out.append("ا")
+        elif c == "2" and i == n - 1:
+            out.append("ق")  # "ikhtara2" اخترق (the glottal stop ء is tried too)
         elif c in _LETTERS:
             out.append(_LETTERS[c])
             if w[i + 1 : i + 2] == c:  # a doubled consonant is written once
@@ -168,19 +185,26 @@ def read_arabizi(
     out: list[str] = []
     article = ""
     end = 0
+    addresses = [m.span() for m in _ADDRESS.finditer(text)]
     for found in _LATIN_TOKEN.finditer(text):
+        if any(a <= found.start() < b for a, b in addresses):
+            continue  # copied with the text around it
         between = text[end : found.start()]
         end = found.end()
-        lower = found.group().lower()
+        token = found.group()
+        lower = token.lower()
         if not (article and between.isspace()):
             out.append(between)
         if lower in _ARTICLES:  # joined to the next word
             article = _ARTICLES[lower]
             continue
-        if keep(lower):
-            out.append(found.group())  # an article before an English word goes with it
+        if keep(lower) or _code(lower):
+            out.append(token)  # a known English word drops the article before it
         else:
-            out.append(article + resolve(lower, to_arabic_script(lower)))
+            word = resolve(lower, to_arabic_script(lower))
+            if article and word.startswith("ال"):  # the base's spelling has its own
+                word = word[2:]
+            out.append(article + word)
         article = ""
     out.append(text[end:])
     return "".join(out)

@@ -29,6 +29,8 @@ from bot.matching import Matcher
         ("wala", "ولا"),  # a short word's final a is an alif
         ("mkafa7a", "مكفحه"),  # a longer word's final a is the feminine ة (folded)
         ("khobara", "خوبره"),
+        ("3andna", "عندنا"),  # the pronoun -na ends in an alif
+        ("ikhtara2", "اخترق"),  # a final 2 as ق (ء is tried when spelling as the base does)
     ],
 )
 def test_arabizi_words_in_arabic_letters(latin: str, arabic: str) -> None:
@@ -41,6 +43,12 @@ def test_a_reading_keeps_known_words_punctuation_and_joins_the_article() -> None
     assert read_arabizi(text, known) == "مومكن نقدم software تحليل? و الشيركه."
     # An article before a kept English word goes with it.
     assert read_arabizi("lel interpol", known).split() == ["interpol"]
+
+
+def test_numbers_codes_and_addresses_are_copied_as_typed() -> None:
+    text = "fi 2024 covid19 b2b mp3 50 info@sharika.com https://sharika.com/ta3awon ma3"
+    read = read_arabizi(text, lambda w: False)
+    assert read == "في 2024 covid19 b2b mp3 50 info@sharika.com https://sharika.com/ta3awon مع"
 
 
 def test_known_english_words_do_not_make_a_message_english() -> None:
@@ -89,8 +97,10 @@ def test_arabizi_questions_are_answered(matcher: Matcher, text: str, entry_id: s
 def test_arabizi_words_are_spelled_as_the_base_spells_them(matcher: Matcher) -> None:
     # Rendered شريكات, the nearest-sounding word of the base with its skeleton is شراكات.
     assert "الشراكات?" in matcher.reading("shu anwa3 el shirakat?").split()
-    # A word the base has no spelling for stays as rendered.
+    # A word the base has no spelling for stays as rendered, and so does one whose
+    # consonants are a base word's but whose sound is not ("masalan", المسوول).
     assert "زقزوق" in matcher.reading("shu zaqzouq 3andkom?")
+    assert "مسلن" in matcher.reading("masalan shu 3andkom tadreeb?").split()
 
 
 def test_english_and_arabic_text_are_read_as_they_are(matcher: Matcher) -> None:

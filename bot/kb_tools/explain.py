@@ -253,7 +253,7 @@ def explain(
     if lang is not None:
         source: Literal["given", "detected", "arabizi"] = "given"
         shown_lang = result.lang
-    elif is_arabizi(text, kb.arabizi):
+    elif matcher.is_arabizi(text) or is_arabizi(text, kb.arabizi):
         source, shown_lang = "arabizi", "ar"
     else:
         source, shown_lang = "detected", result.lang

@@ -46,6 +46,10 @@ from bot.matching.spelling import Spelling
 from bot.matching.terms import Terms, starts_arabic
 from bot.normalize import Lang, deep_stem, default_lexicon, detect_language, fold, is_content
 
+# Least rapidfuzz ratio between an Arabizi word and a base spelling with its consonants
+# for the one to be read as the other.
+_SOUNDS_ALIKE = 60.0
+
 __all__ = [
     "CueHit",
     "Expansion",
@@ -145,9 +149,13 @@ class Matcher:
         """``text`` as it is matched: an Arabizi message ("momken n2adem ta7leel lel
         interpol?") in Arabic letters, but for the English words the base knows; any other
         text as it is."""
-        if not self._arabizi or not reads_as_arabizi(text, self._arabizi, self._known_latin):
+        if not self.is_arabizi(text):
             return text
         return read_arabizi(text, self._known_latin, self._base_spelling)
+
+    def is_arabizi(self, text: str) -> bool:
+        """Whether ``text`` is matched as Arabizi (and its result is in Arabic)."""
+        return bool(self._arabizi) and reads_as_arabizi(text, self._arabizi, self._known_latin)
 
     def _base_spelling(self, latin: str, rendering: str) -> str:
         """The base's own spelling of the Arabizi word ``latin``, rendered in Arabic letters
@@ -161,7 +169,15 @@ class Matcher:
         if not candidates or rendering in candidates:
             return rendering
         typed = sounds(latin)
-        return max(candidates, key=lambda c: fuzz.ratio(typed, romanized(c)))
+
+        def alike(spelling: str) -> float:
+            # The article, joined to the rendering, is not in what was typed.
+            bare = spelling[2:] if spelling.startswith("ال") else spelling
+            return fuzz.ratio(typed, romanized(bare))
+
+        best = max(candidates, key=alike)
+        # The same consonants may still sound nothing alike ("masalan" and المسوول).
+        return best if alike(best) >= _SOUNDS_ALIKE else rendering
 
     def _known_latin(self, token: str) -> bool:
         """Whether a Latin token of an Arabizi message is kept as typed: a word the base
@@ -180,8 +196,9 @@ class Matcher:
         ``question_clauses``) weighs more than the rest. Another topic a second question
         asks about (with or without context) is returned in ``also``.
         """
-        read = self.reading(text)
-        language = lang or ("ar" if read is not text else detect_language(text))
+        arabizi = self.is_arabizi(text)
+        read = read_arabizi(text, self._known_latin, self._base_spelling) if arabizi else text
+        language = lang or ("ar" if arabizi else detect_language(text))
         ranked, offers = self._scorer.scores(read)
         whole = ranked
         also: tuple[str, ...] = ()
@@ -229,10 +246,11 @@ class Matcher:
         """The clause that ``match`` weighs as a long message's question; None for a short
         message."""
         questions = self.question_clauses(text)
-        if not questions:
-            return None
+        if not questions or len(self.scores(text)) < 2:
+            return None  # read whole, as ``match`` does
         rankings = [self._scorer.scores(q)[0] for q in questions]
-        return questions[best_question(rankings, self.thresholds)]
+        best = best_question(rankings, self.thresholds)
+        return questions[best] if rankings[best] else None
 
     # Read-only views for maintainers' tools (``partnerbot kb explain``); matching never
     # calls them.
