@@ -132,7 +132,8 @@ def test_shipped_lexicon_is_content_not_code(kb: KnowledgeBase) -> None:
     """Stop words, shorthand, compounds and idioms come from knowledge/*.yaml, folded."""
     assert kb.lexicon is not None
     assert "لماذا" in kb.lexicon.weak_words and "what" in kb.lexicon.stop_words
-    assert kb.lexicon.shorthand["wg"] == ("working", "group")
+    assert kb.lexicon.shorthand["cn"] == ("can",)
+    assert kb.lexicon.shorthand["wg"] == ("workinggroup",)  # shorthand for a compound
     assert kb.lexicon.compounds[("in", "kind")] == "inkind"
     assert kb.lexicon.idioms[("lend", "a", "hand")] == "help"
     assert "شيء" not in kb.lexicon.stop_words and "شي" in kb.lexicon.stop_words  # folded
