@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import traceback
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 from aiohttp import web
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot.bot_api_request import AiohttpRequest
@@ -146,3 +147,42 @@ async def test_a_redirect_is_not_followed() -> None:
         await request.shutdown()
         await runner.cleanup()
     assert status == 302 and elsewhere == []
+
+
+async def test_parameters_go_as_json_with_their_objects_nested() -> None:
+    """Not a form: aiohttp percent-encodes a form byte by byte in Python, and Arabic text
+    is mostly bytes to encode. The Bot API takes JSON for every call without files."""
+    seen: list[tuple[str, bytes]] = []
+
+    async def commands(request: web.Request) -> web.Response:
+        seen.append((request.content_type, await request.read()))
+        return web.json_response({"ok": True, "result": True})
+
+    async def get_me(request: web.Request) -> web.Response:
+        me = {"id": 1, "is_bot": True, "first_name": "Bot", "username": "partner_bot"}
+        return web.json_response({"ok": True, "result": me})
+
+    app = web.Application()
+    app.router.add_post("/bot1:secret/getMe", get_me)
+    app.router.add_post("/bot1:secret/setMyCommands", commands)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    bot = Bot(
+        "1:secret", base_url=f"http://127.0.0.1:{port}/bot", request=AiohttpRequest(timeout=2)
+    )
+    try:
+        async with bot:
+            await bot.set_my_commands([BotCommand("apply", "طلب الشراكة")], language_code="ar")
+    finally:
+        await runner.cleanup()
+    [(content_type, body)] = seen
+    assert content_type == "application/json"
+    assert "طلب الشراكة".encode() in body  # UTF-8, not escaped
+    sent = json.loads(body)
+    assert sent == {
+        "commands": [{"command": "apply", "description": "طلب الشراكة"}],
+        "language_code": "ar",
+    }

@@ -33,8 +33,12 @@ class FakeTelegram(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
         body = self.rfile.read(length).decode() if length else ""
-        # python-telegram-bot posts form-encoded fields (JSON inside for objects).
-        params: dict[str, Any] = dict(parse_qsl(body)) if body else {}
+        # The Bot API takes JSON or form-encoded fields (JSON inside for objects).
+        params: dict[str, Any] = {}
+        if body and self.headers.get("Content-Type", "").startswith("application/json"):
+            params = json.loads(body)
+        elif body:
+            params = dict(parse_qsl(body))
         method = self.path.rsplit("/", 1)[-1]
         FakeTelegram.calls.append((method, params))
         result: Any = True
@@ -115,7 +119,7 @@ def test_run_polls_answers_and_stops_cleanly(tmp_path: Path) -> None:
     arabic_menu = next(
         p for m, p in FakeTelegram.calls if m == "setMyCommands" and p.get("language_code") == "ar"
     )
-    assert "طلب الشراكة" in json.loads(arabic_menu["commands"])[2]["description"]
+    assert "طلب الشراكة" in arabic_menu["commands"][2]["description"]
     [arabic_about] = [
         p["description"]
         for m, p in FakeTelegram.calls
