@@ -23,11 +23,16 @@ def is_arabizi(text: str, words: Collection[str]) -> bool:
     """Whether ``text`` is Arabic written in Latin letters."""
     if _ARABIC.search(text):
         return False
-    latin = [w for w in _LATIN_WORD.findall(text.lower()) if any(c.isalpha() for c in w)]
+    latin = _latin_words(_LATIN_WORD.findall(text.lower()))
     if not latin:
         return False
     arabic_like = sum(1 for w in latin if w in words or _digit_for_letter(w))
     return arabic_like / len(latin) >= _SHARE
+
+
+def _latin_words(tokens: list[str]) -> list[str]:
+    """The tokens that are words (numbers are not)."""
+    return [w for w in tokens if any(c.isalpha() for c in w)]
 
 
 def _digit_for_letter(word: str) -> bool:
@@ -47,11 +52,11 @@ def _digit_for_letter(word: str) -> bool:
 
 # Reading Arabizi as Arabic script, so that the Arabic stemmer, synonyms and spelling
 # tolerance apply to it ("ta7leel" is تحليل, "tahdeedat" تهديدات).
-_DIGRAPHS: tuple[tuple[str, str], ...] = (
-    ("sh", "ش"), ("ch", "ش"), ("kh", "خ"), ("gh", "غ"), ("th", "ث"), ("dh", "ذ"),
-    ("ou", "و"), ("oo", "و"), ("uu", "و"), ("ee", "ي"), ("ii", "ي"), ("ie", "ي"),
-    ("aa", "ا"), ("ai", "ي"), ("ei", "ي"),
-)  # fmt: skip
+_DIGRAPHS = {
+    "sh": "ش", "ch": "ش", "kh": "خ", "gh": "غ", "th": "ث", "dh": "ذ",
+    "ou": "و", "oo": "و", "uu": "و", "ee": "ي", "ii": "ي", "ie": "ي",
+    "aa": "ا", "ai": "ي", "ei": "ي",
+}  # fmt: skip
 _LETTERS = {
     "b": "ب", "t": "ت", "j": "ج", "g": "ج", "d": "د", "r": "ر", "z": "ز", "s": "س",
     "f": "ف", "q": "ق", "k": "ك", "l": "ل", "m": "م", "n": "ن", "h": "ه", "w": "و",
@@ -122,7 +127,7 @@ def reads_as_arabizi(text: str, words: AbstractSet[str], known: Callable[[str], 
         and not _LETTER_DIGIT.search(lowered)
     ):
         return False
-    latin = [w for w in tokens if any(c.isalpha() for c in w)]
+    latin = _latin_words(tokens)
     arabic_like = [w for w in latin if w in words or w in _ARTICLES or _digit_for_letter(w)]
     if not arabic_like:
         return False
@@ -144,8 +149,7 @@ def to_arabic_script(word: str) -> str:
     out: list[str] = []
     i, n = 0, len(w)
     while i < n:
-        pair = w[i : i + 2]
-        digraph = next((arabic for latin, arabic in _DIGRAPHS if latin == pair), None)
+        digraph = _DIGRAPHS.get(w[i : i + 2])
         if digraph is not None:
             out.append("ا" + digraph if i == 0 and digraph in "وي" else digraph)
             i += 2
@@ -164,8 +168,6 @@ def to_arabic_script(word: str) -> str:
             continue
         if c == "2" and i == 0:
             out.append("ا")
-        elif c == "2" and i == n - 1:
-            out.append("ق")  # "ikhtara2" اخترق (the glottal stop ء is tried too)
         elif c in _LETTERS:
             out.append(_LETTERS[c])
             if w[i + 1 : i + 2] == c:  # a doubled consonant is written once

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot.arabizi import is_arabizi
 from bot.config import Config
 from bot.knowledge import APPLY_INTENT, KnowledgeBase, load_knowledge_base
 from bot.matching import CueHit, Matcher, MatchResult, Thresholds, WordTrace
@@ -253,7 +252,7 @@ def explain(
     if lang is not None:
         source: Literal["given", "detected", "arabizi"] = "given"
         shown_lang = result.lang
-    elif matcher.is_arabizi(text) or is_arabizi(text, kb.arabizi):
+    elif matcher.is_arabizi(text):  # read as Arabizi, as the bot reads it
         source, shown_lang = "arabizi", "ar"
     else:
         source, shown_lang = "detected", result.lang

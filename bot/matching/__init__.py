@@ -149,9 +149,13 @@ class Matcher:
         """``text`` as it is matched: an Arabizi message ("momken n2adem ta7leel lel
         interpol?") in Arabic letters, but for the English words the base knows; any other
         text as it is."""
+        return self._read(text)[0]
+
+    def _read(self, text: str) -> tuple[str, bool]:
+        """``reading`` of ``text``, and whether it is Arabizi."""
         if not self.is_arabizi(text):
-            return text
-        return read_arabizi(text, self._known_latin, self._base_spelling)
+            return text, False
+        return read_arabizi(text, self._known_latin, self._base_spelling), True
 
     def is_arabizi(self, text: str) -> bool:
         """Whether ``text`` is matched as Arabizi (and its result is in Arabic)."""
@@ -196,8 +200,7 @@ class Matcher:
         ``question_clauses``) weighs more than the rest. Another topic a second question
         asks about (with or without context) is returned in ``also``.
         """
-        arabizi = self.is_arabizi(text)
-        read = read_arabizi(text, self._known_latin, self._base_spelling) if arabizi else text
+        read, arabizi = self._read(text)
         language = lang or ("ar" if arabizi else detect_language(text))
         ranked, offers = self._scorer.scores(read)
         whole = ranked
@@ -231,12 +234,15 @@ class Matcher:
         t = self.thresholds
         if not ranked or not t.cue_cap < ranked[0].score < t.answer:
             return False
-        return content_words(read, self.lexicon) >= self.parameters.long_message_words
+        return self._has_long_words(read)
 
     def is_long_message(self, text: str) -> bool:
         """Whether ``text`` has enough content words to be held to the long-message bar
         (see ``decide``)."""
-        return content_words(self.reading(text), self.lexicon) >= self.parameters.long_message_words
+        return self._has_long_words(self.reading(text))
+
+    def _has_long_words(self, read: str) -> bool:
+        return content_words(read, self.lexicon) >= self.parameters.long_message_words
 
     def question_clauses(self, text: str) -> list[str]:
         """The clauses of a long message that ask something, last first; [] for a short one."""
