@@ -10,13 +10,16 @@ import asyncio
 import os
 import sqlite3
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import exc, select
+from sqlalchemy import delete, exc, select
 
 from bot.db import sqlite_inline
+from bot.db.dialect import upsert_insert
 from bot.db.direct import EngineStatements, PostgresStatements, SqliteStatements
+from bot.db.inbox_queries import _store_one_statement
 from bot.db.models import InboxUpdate, UnansweredQuestion, UserProfile
 from bot.db.store import Store
 from bot.db.user_queries import _USER_STATE
@@ -87,6 +90,32 @@ async def test_the_written_language_is_written_only_when_it_changes(store: Store
     await store.note_written_language(5, "en")
     async with store.session() as session:
         assert (await session.get(UserProfile, 5)).updated_at == first  # type: ignore[union-attr]
+
+
+async def test_a_batch_is_one_transaction_all_or_none(store: Store) -> None:
+    """fetchmany (the inbox's batches): rows in order, and a failing row undoes the rest,
+    on the driver and through the engine (an in-memory database) alike."""
+    insert = _store_one_statement(upsert_insert(store.engine))
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows = [
+        {"update_id": n, "user_key": n, "kind": "message", "payload": {"n": n}, "now": now}
+        for n in (4, 5, 6)
+    ]
+    for statements in (store.direct, EngineStatements(store.autocommit, store.engine)):
+        await _reset_inbox(store)
+        assert await statements.fetchmany(insert, rows) == [(4,), (5,), (6,)]
+        assert await statements.fetchmany(insert, rows[1:]) == []  # repeats return nothing
+        broken = [{**rows[0], "update_id": 7}, {**rows[1], "update_id": 8, "kind": None}]
+        with pytest.raises(exc.IntegrityError):  # kind is NOT NULL
+            await statements.fetchmany(insert, broken)
+        stored = await store.direct.fetchall(select(InboxUpdate.update_id), {})
+        assert sorted(stored) == [(4,), (5,), (6,)]  # 7 was undone with 8
+        assert await statements.fetchmany(insert, []) == []
+
+
+async def _reset_inbox(store: Store) -> None:
+    async with store.engine.begin() as connection:
+        await connection.execute(delete(InboxUpdate))
 
 
 async def test_concurrent_writes_all_land(store: Store) -> None:

@@ -97,6 +97,13 @@ class DirectStatements(Protocol):
         """Every row of a SELECT or a RETURNING, converted."""
         ...
 
+    async def fetchmany(
+        self, statement: Executable, parameter_sets: Sequence[Mapping[str, Any]]
+    ) -> list[Row]:
+        """The statement once per parameter set, all or none (one round trip on
+        PostgreSQL); every row they return, converted, in order."""
+        ...
+
     async def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> None: ...
 
     async def close(self) -> None: ...
@@ -121,6 +128,11 @@ class _Compiling:
         raise NotImplementedError
 
     async def fetchall(self, statement: Executable, parameters: Mapping[str, Any]) -> list[Row]:
+        raise NotImplementedError
+
+    async def fetchmany(
+        self, statement: Executable, parameter_sets: Sequence[Mapping[str, Any]]
+    ) -> list[Row]:
         raise NotImplementedError
 
     async def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> None:
@@ -168,6 +180,19 @@ class SqliteStatements(_Compiling):
                 self._connected().execute, prepared.sql, prepared.arguments(parameters)
             )
             raws = cursor.fetchall()
+        except sqlite3.Error as error:
+            raise _translated(error, prepared.sql, sqlite3.Error) from error
+        return [prepared.converted(raw) for raw in raws]
+
+    async def fetchmany(
+        self, statement: Executable, parameter_sets: Sequence[Mapping[str, Any]]
+    ) -> list[Row]:
+        prepared = self.prepared(statement)
+        arguments = [prepared.arguments(parameters) for parameters in parameter_sets]
+        try:
+            raws = await when_unlocked(
+                _in_one_transaction, self._connected(), prepared.sql, arguments
+            )
         except sqlite3.Error as error:
             raise _translated(error, prepared.sql, sqlite3.Error) from error
         return [prepared.converted(raw) for raw in raws]
@@ -260,6 +285,22 @@ class PostgresStatements(_Compiling):
             raise _pg_error(error, prepared.sql) from error
         return [prepared.converted(raw) for raw in raws]
 
+    async def fetchmany(
+        self, statement: Executable, parameter_sets: Sequence[Mapping[str, Any]]
+    ) -> list[Row]:
+        prepared = self.prepared(statement)
+        arguments = [prepared.arguments(parameters) for parameters in parameter_sets]
+        try:
+            pool = await self._ready_pool()
+            async with pool.acquire(timeout=STATEMENT_TIMEOUT) as connection:
+                # Pipelined: every execution in one round trip, in one implicit transaction.
+                raws = await connection.fetchmany(prepared.sql, arguments)
+        except _PG_OUTAGE as error:
+            raise exc.OperationalError(prepared.sql, None, error) from error
+        except asyncpg.PostgresError as error:
+            raise _pg_error(error, prepared.sql) from error
+        return [prepared.converted(raw) for raw in raws]
+
     async def close(self) -> None:
         async with self._creating:  # not while a pool is being made
             self._closed = True
@@ -274,8 +315,9 @@ class PostgresStatements(_Compiling):
 class EngineStatements:
     """Through the engine, for a database no second connection can reach (in-memory)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, engine: AsyncEngine, transactions: AsyncEngine | None = None) -> None:
+        self._engine = engine  # may be an autocommit engine: one statement, one commit
+        self._transactions = transactions or engine  # for a batch, all or none
 
     async def fetchone(self, statement: Executable, parameters: Mapping[str, Any]) -> Row | None:
         async with self._engine.connect() as connection:
@@ -287,12 +329,39 @@ class EngineStatements:
             rows = (await connection.execute(statement, dict(parameters))).all()
         return [tuple(row) for row in rows]
 
+    async def fetchmany(
+        self, statement: Executable, parameter_sets: Sequence[Mapping[str, Any]]
+    ) -> list[Row]:
+        rows: list[Row] = []
+        async with self._transactions.begin() as connection:
+            for parameters in parameter_sets:
+                result = await connection.execute(statement, dict(parameters))
+                rows.extend(tuple(row) for row in result.all())
+        return rows
+
     async def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> None:
         async with self._engine.connect() as connection:
             await connection.execute(statement, dict(parameters))
 
     async def close(self) -> None:
         return None
+
+
+def _in_one_transaction(
+    connection: sqlite3.Connection, sql: str, arguments: Sequence[Sequence[Any]]
+) -> list[Any]:
+    """Run ``sql`` once per argument list in one write transaction; the rows returned.
+    Taking the write lock first (IMMEDIATE) makes a busy database fail at BEGIN, where
+    ``when_unlocked`` can simply try the whole again."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        raws = [raw for values in arguments for raw in connection.execute(sql, values).fetchall()]
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    return raws
 
 
 async def _json_codec(connection: asyncpg.Connection) -> None:

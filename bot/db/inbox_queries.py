@@ -22,7 +22,6 @@ from sqlalchemy import (
     ColumnElement,
     CursorResult,
     DateTime,
-    Insert,
     Integer,
     String,
     Update,
@@ -32,7 +31,6 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -59,11 +57,9 @@ class InboxLag:
     oldest_age: timedelta | None
 
 
-# A webhook worker stores and finishes updates one at a time (requests seldom arrive
-# while a write is in flight), so those single-row forms run on the driver
-# (bot/db/direct.py): through the engine each cost about twice as much CPU, and they were
-# two of a webhook update's three or four statements. Batches keep the engine's
-# multi-row statements.
+# Updates are stored and finished on the driver (bot/db/direct.py): through the engine
+# each statement cost about twice as much CPU, and they were two of a webhook update's
+# three or four. A batch runs the one-row statement once per update, in one round trip.
 @cache  # built once per dialect's INSERT
 def _store_one_statement(insert: Any) -> Any:
     """One update kept unless it was before (parameters ``update_id``, ``user_key``,
@@ -114,8 +110,6 @@ class InboxQueries:
         super().__init__()
         # Statements built once: building them cost more CPU than running them.
         self._claims: dict[timedelta, Update] = {}
-        self._store: Insert | None = None
-        self._finish: Update | None = None
 
     def _now(self, plus: timedelta = timedelta(0)) -> ColumnElement[datetime]:
         return db_now(self.engine, plus)
@@ -129,47 +123,27 @@ class InboxQueries:
     async def store_updates(
         self, updates: Sequence[tuple[int, int, str, dict[str, Any]]]
     ) -> set[int]:
-        """Keep updates (update_id, user, kind, payload) until handled, in one statement;
-        the ids that were new (the others are repeats)."""
+        """Keep updates (update_id, user, kind, payload) until handled, all or none, in one
+        round trip; the ids that were new (the others are repeats)."""
         if not updates:
             return set()
         now = utcnow()
-        if len(updates) == 1:
-            [(update_id, user_key, kind, payload)] = updates
-            parameters = {
-                "update_id": update_id,
-                "user_key": user_key,
-                "kind": kind,
-                "payload": payload,
-                "now": now,
-            }
-            row = await self.direct.fetchone(
-                _store_one_statement(upsert_insert(self.engine)), parameters
-            )
-            return set() if row is None else {update_id}
+        # In id order, so two workers storing the same updates lock their rows in one order.
         rows = [
             {
                 "update_id": update_id,
                 "user_key": user_key,
                 "kind": kind,
                 "payload": payload,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "received_at": now,
+                "now": now,
             }
-            for update_id, user_key, kind, payload in updates
+            for update_id, user_key, kind, payload in sorted(updates, key=lambda u: u[0])
         ]
-        if self._store is None:
-            self._store = (
-                upsert_insert(self.engine)(InboxUpdate)
-                .on_conflict_do_nothing(index_elements=["update_id"])
-                .returning(InboxUpdate.update_id)
-            )
-        async with self.autocommit.connect() as connection:
-            # Several rows go out as one INSERT ... VALUES (...), (...) (insertmanyvalues).
-            result = await connection.execute(self._store, rows)
-            return set(result.scalars())
+        statement = _store_one_statement(upsert_insert(self.engine))
+        if len(rows) == 1:
+            row = await self.direct.fetchone(statement, rows[0])
+            return set() if row is None else {updates[0][0]}
+        return {update_id for (update_id,) in await self.direct.fetchmany(statement, rows)}
 
     async def claim_updates(self, lease: timedelta, limit: int) -> list[InboxClaim]:
         """Lease up to ``limit`` updates, each the oldest unfinished one of its user."""
@@ -228,42 +202,19 @@ class InboxQueries:
         return bool(await self.finish_updates([(claim, status)]))
 
     async def finish_updates(self, finished: Sequence[tuple[InboxClaim, str]]) -> int:
-        """Record updates handled ("done") or given up on ("failed") in one transaction;
-        each only while this worker's lease on it holds. Their text is dropped. Returns
-        how many were recorded."""
-        if len(finished) == 1:
-            [(claim, status)] = finished
-            parameters = {
-                "update_id": claim.update_id,
-                "token": claim.token,
-                "status": status,
-                "now": utcnow(),
-            }
-            return 0 if await self.direct.fetchone(_FINISH_ONE, parameters) is None else 1
-        by_status: dict[str, list[tuple[int, str]]] = {}
-        for claim, status in finished:
-            by_status.setdefault(status, []).append((claim.update_id, claim.token))
-        if self._finish is None:
-            self._finish = (
-                update(InboxUpdate)
-                .where(
-                    # The ids alone as well: SQLite scans the whole table for a list of
-                    # pairs, but finds a list of keys by the primary key's index.
-                    InboxUpdate.update_id.in_(bindparam("ids", expanding=True)),
-                    tuple_(InboxUpdate.update_id, InboxUpdate.lease_token).in_(
-                        bindparam("leases", expanding=True)
-                    ),
-                )
-                .values(_FINISHED_VALUES)
-            )
-        recorded = 0
-        async with self.autocommit.connect() as connection:
-            for status, leases in by_status.items():
-                ids = [update_id for update_id, _ in leases]
-                values = {"ids": ids, "leases": leases, "status": status, "now": utcnow()}
-                result = await connection.execute(self._finish, values)
-                recorded += cast(CursorResult[Any], result).rowcount or 0
-        return recorded
+        """Record updates handled ("done") or given up on ("failed"), all or none, in one
+        round trip; each only while this worker's lease on it holds. Their text is dropped.
+        Returns how many were recorded."""
+        if not finished:
+            return 0
+        now = utcnow()
+        rows = [
+            {"update_id": claim.update_id, "token": claim.token, "status": status, "now": now}
+            for claim, status in sorted(finished, key=lambda f: f[0].update_id)
+        ]
+        if len(rows) == 1:
+            return 0 if await self.direct.fetchone(_FINISH_ONE, rows[0]) is None else 1
+        return len(await self.direct.fetchmany(_FINISH_ONE, rows))
 
     async def postpone_update(self, claim: InboxClaim, delay: timedelta) -> None:
         """Hand the update back to be tried again after ``delay`` (the database failed)."""

@@ -150,7 +150,7 @@ class Store(
         # autocommit and back (on SQLite a PRAGMA each way).
         self.autocommit = autocommit or engine.execution_options(isolation_level="AUTOCOMMIT")
         # The few statements every partner message runs skip the engine (bot/db/direct.py).
-        self.direct: DirectStatements = direct or EngineStatements(self.autocommit)
+        self.direct: DirectStatements = direct or EngineStatements(self.autocommit, engine)
         self.session = async_sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
