@@ -551,8 +551,8 @@ def test_a_cue_in_the_context_keeps_the_long_message_bar_away(matcher: Matcher) 
     the long-message bar does not answer it."""
     text = (
         "Our lawyers will sue the scammers in court next month. is it possible for our "
-        "engineers to sit temporarily at one of the interpol offices and work alongside "
-        "your team"
+        "engineers to sit temporarily at one of the interpol offices and work shoulder to "
+        "shoulder with your team"
     )
     t = matcher.thresholds
     whole = {s.entry_id: s.score for s in matcher.scores(text)}
