@@ -87,7 +87,7 @@ _ADDRESS = re.compile(r"\S+@\S+|(?:https?://|www\.)\S+", re.IGNORECASE)
 _CODE = re.compile(r"[^aeiou]*[0-9][^aeiou]*|.*[0-9]{2,}")
 
 
-def _code(token: str) -> bool:
+def is_code(token: str) -> bool:
     """A name with digits rather than Arabizi: no vowel ("mp3", "b2b", "5g") or two
     digits at the end ("covid19", "win10"), where Arabizi puts a digit for a letter
     among vowels ("ma3", "mo7a22i2in")."""
@@ -110,11 +110,19 @@ def spellings_to_try(latin: str, rendering: str) -> list[str]:
     return tries
 
 
-def reads_as_arabizi(text: str, words: AbstractSet[str], known: Callable[[str], bool]) -> bool:
+def reads_as_arabizi(
+    text: str,
+    words: AbstractSet[str],
+    known: Callable[[str], bool],
+    arabic: Callable[[str], bool] = lambda word: False,
+) -> bool:
     """Whether to match ``text`` in Arabic letters: like ``is_arabizi``, but the English
     words the base knows (``known``: "interpol", "cybercrime", stop words) do not count
     against it, for Arabizi mixes them in ("kif mumkin sharikti tsa3ed el interpol bel
-    cybercrime"); and the article counts for it."""
+    cybercrime"); and the article counts for it. Once a listed word or a digit for a
+    letter shows Arabizi may be there, a word the base does not know counts for it too
+    when ``arabic`` reads it as an Arabic word ("feeh", "sanawy": فيه، سنوي). The article
+    alone is not enough for that: "El Nino" and "Lima" would read as Arabic."""
     if _ARABIC.search(text):
         return False
     lowered = text.lower()
@@ -136,6 +144,10 @@ def reads_as_arabizi(text: str, words: AbstractSet[str], known: Callable[[str], 
     # One Arabic word ("inshallah") in English is a loanword; two or more, among words
     # that are either Arabic or unknown to the base, are Arabizi.
     others = [w for w in latin if w not in arabic_like and not known(w)]
+    if any(w in words or _digit_for_letter(w) for w in arabic_like):  # not the article alone
+        read = [w for w in others if arabic(w)]
+        arabic_like += read
+        others = [w for w in others if w not in read]
     return len(arabic_like) >= 2 and len(arabic_like) / (len(arabic_like) + len(others)) >= _SHARE
 
 
@@ -180,10 +192,12 @@ def read_arabizi(
     text: str,
     keep: Callable[[str], bool],
     resolve: Callable[[str, str], str] = lambda latin, arabic: arabic,
+    listed: AbstractSet[str] = frozenset(),
 ) -> str:
     """``text`` with its Arabizi words in Arabic letters; words for which ``keep`` is true
     (English words the base knows, such as "cybercrime" or "data") stay as typed, and so
-    does everything between words (a question mark still ends a question)."""
+    does everything between words (a question mark still ends a question). A word with
+    digits and no vowel is a code ("mp3") unless ``listed`` as Arabizi ("m3", مع)."""
     out: list[str] = []
     article = ""
     end = 0
@@ -200,7 +214,7 @@ def read_arabizi(
         if lower in _ARTICLES:  # joined to the next word
             article = _ARTICLES[lower]
             continue
-        if keep(lower) or _code(lower):
+        if keep(lower) or (is_code(lower) and lower not in listed):
             out.append(token)  # a known English word drops the article before it
         else:
             word = resolve(lower, to_arabic_script(lower))

@@ -65,6 +65,27 @@ def test_known_english_words_do_not_make_a_message_english() -> None:
     assert not reads_as_arabizi("ما هي خيارات الشراكة kif", words, known)
 
 
+def test_words_read_as_arabic_count_once_arabizi_shows() -> None:
+    """Unlisted words whose Arabic reading is a word ("feeh" فيه, "sanawy" سنوي) count for
+    Arabizi once a listed word or a digit for a letter shows it; after the article alone
+    they do not ("El Nino hit Lima" is English)."""
+    words = frozenset({"shu"})
+    known = {"interpol", "the"}.__contains__
+    arabic = {"feeh", "sanawy", "meen", "nino", "lima"}.__contains__
+    text = "feeh mo2tamar sanawy ben el interpol? meen byenazamo?"
+    assert not reads_as_arabizi(text, words, known)  # 2 Arabic-like words of 7
+    assert reads_as_arabizi(text, words, known, arabic)
+    assert not reads_as_arabizi("El Nino hit Lima hard", words, known, arabic)
+
+
+def test_a_listed_word_with_a_digit_is_no_code() -> None:
+    """ "m3" is مع when listed as Arabizi; "mp3" stays a code."""
+    read = read_arabizi(
+        "shu el shiraka m3 el interpol mp3", lambda w: w == "interpol", listed={"m3"}
+    )
+    assert read == "شو الشيركه مع interpol mp3"
+
+
 def test_spellings_are_compared_by_sound_and_skeleton() -> None:
     assert arabic_skeleton("الشراكات") == arabic_skeleton("شركات") == "شركت"
     # "shirakat" sounds like شراكات, not شركات: vowels that Arabic leaves unwritten tell.
@@ -101,6 +122,13 @@ def test_arabizi_words_are_spelled_as_the_base_spells_them(matcher: Matcher) -> 
     # consonants are a base word's but whose sound is not ("masalan", المسوول).
     assert "زقزوق" in matcher.reading("shu zaqzouq 3andkom?")
     assert "مسلن" in matcher.reading("masalan shu 3andkom tadreeb?").split()
+
+
+def test_an_arabizi_message_of_unlisted_words_is_answered_in_arabic(matcher: Matcher) -> None:
+    # Only "sharikat" and the article are listed; فيه, تدريب and سنوي are the base's words.
+    result = matcher.match("feeh tadreeb sanawy lel sharikat?")
+    assert (result.entry_id, result.lang) == ("training-support", "ar")
+    assert matcher.reading("feeh tadreeb sanawy lel sharikat?").startswith("فيه تدريب سنوي")
 
 
 def test_english_and_arabic_text_are_read_as_they_are(matcher: Matcher) -> None:

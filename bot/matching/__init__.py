@@ -19,11 +19,13 @@ from rapidfuzz import fuzz
 
 from bot.arabizi import (
     arabic_skeleton,
+    is_code,
     read_arabizi,
     reads_as_arabizi,
     romanized,
     sounds,
     spellings_to_try,
+    to_arabic_script,
 )
 from bot.knowledge.model import KnowledgeBase, OutOfScopeCue
 from bot.lexicon import Lexicon
@@ -111,6 +113,7 @@ class Matcher:
                 if starts_arabic(w) and " " not in w:
                     skeletons.setdefault(arabic_skeleton(w), []).append(w)
         self._skeletons = skeletons
+        self._spelled = frozenset(w for spellings in skeletons.values() for w in spellings)
 
     @classmethod
     def from_knowledge_base(
@@ -155,11 +158,25 @@ class Matcher:
         """``reading`` of ``text``, and whether it is Arabizi."""
         if not self.is_arabizi(text):
             return text, False
-        return read_arabizi(text, self._known_latin, self._base_spelling), True
+        return read_arabizi(text, self._known_latin, self._base_spelling, self._arabizi), True
 
     def is_arabizi(self, text: str) -> bool:
         """Whether ``text`` is matched as Arabizi (and its result is in Arabic)."""
-        return bool(self._arabizi) and reads_as_arabizi(text, self._arabizi, self._known_latin)
+        return bool(self._arabizi) and reads_as_arabizi(
+            text, self._arabizi, self._known_latin, self._reads_as_arabic
+        )
+
+    def _reads_as_arabic(self, latin: str) -> bool:
+        """Whether the Latin word ``latin``, read in Arabic letters, is a word of the base
+        (its consonants, sounding alike) or, spelled exactly, a stop word ("feeh" فيه).
+        A stop word is short, and many an English word has its consonants ("Lima", لم)."""
+        if is_code(latin) or len(latin) < 3:
+            return False
+        rendering = to_arabic_script(latin)
+        spelled = self._base_spelling(latin, rendering)
+        if spelled in self._spelled and spelled not in self.lexicon.stop_words:
+            return True
+        return rendering in self.lexicon.stop_words
 
     def _base_spelling(self, latin: str, rendering: str) -> str:
         """The base's own spelling of the Arabizi word ``latin``, rendered in Arabic letters
