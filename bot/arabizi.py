@@ -226,15 +226,18 @@ def read_arabizi(
     return "".join(out)
 
 
-_WEAK_LETTERS = str.maketrans("", "", "اويءئؤ")
+# Long vowels and hamzas go; an emphatic letter is its plain one, which Arabizi types
+# alike ("awsat" is اوسط, "mo7aded" محدد, "hacking" هاكينج but "ahmad" احمد).
+_WEAK_LETTERS = str.maketrans("طصضظح", "تسدزه", "اويءئؤ")
 
 
 def arabic_skeleton(word: str) -> str:
-    """A folded Arabic word without the article and its long vowels and hamzas: what an
-    Arabizi spelling, which writes vowels as it pleases, still tells."""
+    """A folded Arabic word without the article, its long vowels and hamzas, and with its
+    emphatic letters plain: what an Arabizi spelling, which writes vowels as it pleases
+    and an emphatic letter as the plain one, still tells."""
     if word.startswith("ال") and len(word) > 4:
         word = word[2:]
-    return word[:1] + word[1:].translate(_WEAK_LETTERS)
+    return word[:1].translate(_WEAK_LETTERS) + word[1:].translate(_WEAK_LETTERS)
 
 
 # Arabic letters as Arabizi types them, to compare a word typed with its vowels to the

@@ -122,6 +122,9 @@ def test_arabizi_words_are_spelled_as_the_base_spells_them(matcher: Matcher) -> 
     # consonants are a base word's but whose sound is not ("masalan", المسوول).
     assert "زقزوق" in matcher.reading("shu zaqzouq 3andkom?")
     assert "مسلن" in matcher.reading("masalan shu 3andkom tadreeb?").split()
+    # Arabizi types an emphatic letter as the plain one: "shorta" (شورته) is الشرطة.
+    assert arabic_skeleton("شرطه") == arabic_skeleton("شورته")
+    assert "الشرطه" in matcher.reading("shu dor el shorta 3andkom?").split()
 
 
 def test_an_arabizi_message_of_unlisted_words_is_answered_in_arabic(matcher: Matcher) -> None:
