@@ -71,13 +71,14 @@ _LETTERS = {
 _VOWELS = frozenset("aeiou")
 _LONG = {"i": "ي", "u": "و", "o": "و"}
 _FINAL = {"a": "ه", "e": "ه", "i": "ي", "o": "و", "u": "و"}
-# The article and the prepositions fused with it, typed as a word of their own
-# ("el shiraka", "bel cybercrime", "lal sharikat"): joined to the next word.
+# The article, the prepositions fused with it, and ب, typed as a word of their own
+# ("el shiraka", "bel cybercrime", "lal sharikat", "bi masari"): joined to the next word.
 _ARTICLES = {
     "el": "ال", "al": "ال", "il": "ال", "bel": "بال", "bil": "بال", "bl": "بال",
     "fel": "فال", "fil": "فال", "lal": "لل", "lil": "لل", "lel": "لل", "wel": "وال",
     "wil": "وال",
     "3al": "عال", "3el": "عال",
+    "bi": "ب", "be": "ب",  # "bi masari" بمصاري: the preposition ب typed apart
 }  # fmt: skip
 _LATIN_TOKEN = re.compile(r"[A-Za-z0-9']*[A-Za-z][A-Za-z0-9']*")
 # Addresses are copied as typed, never read as words.

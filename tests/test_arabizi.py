@@ -43,6 +43,8 @@ def test_a_reading_keeps_known_words_punctuation_and_joins_the_article() -> None
     assert read_arabizi(text, known) == "مومكن نقدم software تحليل? و الشيركه."
     # An article before a kept English word goes with it.
     assert read_arabizi("lel interpol", known).split() == ["interpol"]
+    # So does the preposition ب typed apart.
+    assert read_arabizi("bi masari", known) == "بمسري"
 
 
 def test_numbers_codes_and_addresses_are_copied_as_typed() -> None:
