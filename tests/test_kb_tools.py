@@ -219,3 +219,21 @@ def test_kb_tools_do_not_import_telegram(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_explain_names_the_long_message_bar_that_applied(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    clean = (
+        "I look after community programmes at a telecom firm in Ghana; our volunteers are "
+        "keen and there is spare budget left this year. Could some of it pay for workshops "
+        "where officers learn digital evidence handling?"
+    )
+    out = explain(capsys, clean)
+    assert "decision: answer training-support" in out
+    assert "> suggest 35 (no out-of-scope cue word in the message)" in out
+    out = explain(
+        capsys, clean.replace("spare budget", "spare budget from phishing email filtering")
+    )
+    assert "decision: did you mean: training-support" in out
+    assert "no out-of-scope cue word" not in out  # held to the cap, which it is under

@@ -447,26 +447,53 @@ def test_a_question_opener_marks_the_question_of_a_long_message(matcher: Matcher
     assert matcher.question_clauses(arabic + ". شكرا لكم مقدما على الرد") == ["كم تكلفة الشراكة."]
 
 
+CAP, SUGGEST = Thresholds().cue_cap, Thresholds().suggest
+
+
 @pytest.mark.parametrize(
-    ("top", "runner_up", "long_message", "answered"),
+    ("top", "runner_up", "floor", "answered"),
     [
-        (50.0, 40.0, True, True),  # above the cue cap, a clear lead
-        (50.0, 43.0, True, False),  # the lead is under the long margin
-        (45.0, 0.0, True, False),  # at the cue cap: a capped entry is only ever offered
-        (50.0, 40.0, False, False),  # a short message keeps the answer threshold
-        (56.0, 53.0, True, False),  # above the answer threshold, but no lead either way
-        (60.0, 50.0, False, True),
+        (50.0, 40.0, CAP, True),  # above the cue cap, a clear lead
+        (50.0, 43.0, CAP, False),  # the lead is under the long margin
+        (45.0, 0.0, CAP, False),  # at the cue cap: a capped entry is only ever offered
+        (40.0, 30.0, CAP, False),  # a cue word in the message: the cap is the floor
+        (40.0, 30.0, SUGGEST, True),  # none: down to the suggest threshold
+        (35.0, 0.0, SUGGEST, False),  # at the floor is not above it
+        (50.0, 40.0, None, False),  # a short message keeps the answer threshold
+        (56.0, 53.0, CAP, False),  # above the answer threshold, but no lead either way
+        (60.0, 50.0, None, True),
     ],
 )
 def test_a_long_message_is_held_to_a_lower_score_not_a_smaller_lead(
-    top: float, runner_up: float, long_message: bool, answered: bool
+    top: float, runner_up: float, floor: float | None, answered: bool
 ) -> None:
     ranked = [Scored("a", top), Scored("b", runner_up)]
-    result = decide("q", "en", ranked, (), (), Thresholds(), long_message)
+    result = decide("q", "en", ranked, (), (), Thresholds(), floor)
     assert (result.outcome == "answer") is answered
     assert result.entry_id == ("a" if answered else None)
     if not answered:
         assert result.outcome == "suggest" and result.suggestions[0] == "a"
+
+
+def test_a_long_message_without_any_cue_word_is_answered_below_the_cue_cap(
+    matcher: Matcher,
+) -> None:
+    """With no out-of-scope cue word anywhere, nothing can have been capped: the long bar
+    goes down to the suggest threshold. One cue word, even lifted ("phishing email"), keeps
+    it at the cap."""
+    clean = (
+        "I look after community programmes at a telecom firm in Ghana; our volunteers are "
+        "keen and there is spare budget left this year. Could some of it pay for workshops "
+        "where officers learn digital evidence handling?"
+    )
+    t = matcher.thresholds
+    result = matcher.match(clean)
+    assert t.suggest < result.score < t.cue_cap
+    assert (result.entry_id, result.long_floor) == ("training-support", t.suggest)
+    with_cue = clean.replace("spare budget", "spare budget from phishing email filtering")
+    result = matcher.match(with_cue)
+    assert t.suggest < result.score < t.cue_cap and result.long_floor == t.cue_cap
+    assert result.outcome == "suggest" and result.suggestions[0] == "training-support"
 
 
 def test_a_long_message_whose_context_dilutes_the_score_is_answered(matcher: Matcher) -> None:

@@ -173,7 +173,6 @@ def explain(
     # clause (the top five are kept with the result).
     ranked = list(result.ranked)
     question_clause = matcher.question_clause(text)
-    long_message = matcher.is_long_message(text)
     t = matcher.thresholds
     cap = t.cue_cap
     # An Arabizi message is matched in Arabic letters: its words are those of the reading.
@@ -229,7 +228,6 @@ def explain(
         ranked_scores=[r.score for r in ranked],
         t=t,
         views=views,
-        long_message=long_message,
     )
     out_of_scope = result.outcome != "answer" and bool(top) and top[0].at_cap
     if out_of_scope:
@@ -285,13 +283,19 @@ def explain(
     )
 
 
+def _floor(floor: float | None, t: Thresholds) -> str:
+    """The long-message bar, named."""
+    if floor == t.cue_cap:
+        return f"the cue cap {t.cue_cap:g} (an out-of-scope cue word is in the message)"
+    return f"suggest {t.suggest:g} (no out-of-scope cue word in the message)"
+
+
 def _decision(
     result: MatchResult,
     *,
     ranked_scores: list[float],
     t: Thresholds,
     views: list[WordView],
-    long_message: bool,
 ) -> tuple[str, str]:
     top = ranked_scores[0] if ranked_scores else 0.0
     runner_up = ranked_scores[1] if len(ranked_scores) > 1 else 0.0
@@ -304,8 +308,8 @@ def _decision(
             )
         else:
             why = (
-                f"a long message: top {top:.1f} > cue cap {t.cue_cap:g}, {lead:.1f} ahead of "
-                f"the runner-up (>= long margin {t.long_margin:g})"
+                f"a long message: top {top:.1f} > {_floor(result.long_floor, t)}, {lead:.1f} "
+                f"ahead of the runner-up (>= long margin {t.long_margin:g})"
             )
         return f"answer {result.entry_id}", why
     decision = (
@@ -323,9 +327,10 @@ def _decision(
         return decision, why
     if top < t.answer:
         why = f"top {top:.1f} < answer {t.answer:g}"
-        if long_message and top > t.cue_cap:
+        floor = result.long_floor
+        if floor is not None and top > floor:
             why += (
-                f"; a long message, above the cue cap {t.cue_cap:g}, but only {lead:.1f} "
+                f"; a long message, above {_floor(floor, t)}, but only {lead:.1f} "
                 f"ahead of the runner-up (< long margin {t.long_margin:g})"
             )
     else:

@@ -46,7 +46,15 @@ from bot.matching.result import CueHit, Expansion, MatchResult, Outcome, Scored,
 from bot.matching.scoring import Scorer
 from bot.matching.spelling import Spelling
 from bot.matching.terms import Terms, starts_arabic
-from bot.normalize import Lang, deep_stem, default_lexicon, detect_language, fold, is_content
+from bot.normalize import (
+    Lang,
+    deep_stem,
+    default_lexicon,
+    detect_language,
+    fold,
+    is_content,
+    words,
+)
 
 # Least rapidfuzz ratio between an Arabizi word and a base spelling with its consonants
 # for the one to be read as the other.
@@ -234,8 +242,8 @@ class Matcher:
                 separate = separate_questions(read, self.lexicon, clauses)
                 if separate:
                     also = other_topics(self._scorer.scores, separate, self.thresholds)
-        long_message = self._is_long(read, ranked) and not self._at_cue_cap(whole, ranked[0])
-        return decide(text, language, ranked, offers, also, self.thresholds, long_message)
+        floor = self._long_floor(read, whole, ranked)
+        return decide(text, language, ranked, offers, also, self.thresholds, floor)
 
     def _at_cue_cap(self, whole: list[Scored], best: Scored) -> bool:
         """Whether a cue of the whole message capped ``best``: a cue caps an entry's score
@@ -245,13 +253,21 @@ class Matcher:
         cap = self.thresholds.cue_cap
         return any(s.entry_id == best.entry_id and s.score == cap for s in whole)
 
-    def _is_long(self, read: str, ranked: list[Scored]) -> bool:
-        """``is_long_message`` of a text already read (see ``reading``), counted only when
-        the long-message bar could change the outcome."""
+    def _long_floor(self, read: str, whole: list[Scored], ranked: list[Scored]) -> float | None:
+        """The score a long message's best entry must pass, with the long margin, to be
+        answered below the answer threshold; None for a short message, or where the bar
+        could not change the outcome, or for an entry a cue capped in the whole message.
+
+        The floor is the cue cap, so that a capped entry stays a choice; a message without
+        any out-of-scope cue word, lifted or not, has nothing to cap and goes down to the
+        suggest threshold: its context dilutes every score, and the lead still tells.
+        """
         t = self.thresholds
-        if not ranked or not t.cue_cap < ranked[0].score < t.answer:
-            return False
-        return self._has_long_words(read)
+        if not ranked or not t.suggest < ranked[0].score < t.answer:
+            return None
+        if not self._has_long_words(read) or self._at_cue_cap(whole, ranked[0]):
+            return None
+        return t.cue_cap if self.cues.hits(words(read, self.lexicon)) else t.suggest
 
     def is_long_message(self, text: str) -> bool:
         """Whether ``text`` has enough content words to be held to the long-message bar

@@ -14,15 +14,15 @@ def decide(
     offers: tuple[str, ...],
     also: tuple[str, ...],
     thresholds: Thresholds,
-    long_message: bool = False,
+    long_floor: float | None = None,
 ) -> MatchResult:
     """Answer when the best entry clears the answer threshold by the margin, or, for a
-    long message, clears the cue cap by the long margin; otherwise offer the entries
+    long message, passes ``long_floor`` with the long margin; otherwise offer the entries
     above the suggest threshold, the honest entry of a cue first."""
     t = thresholds
     top = ranked[0].score if ranked else 0.0
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-    if answers(top, runner_up, t, long_message):
+    if answers(top, runner_up, t, long_floor):
         outcome: Outcome = "answer"
         entry_id: str | None = ranked[0].entry_id
         suggestions: tuple[str, ...] = ()
@@ -34,18 +34,18 @@ def decide(
         choices = [*offers, *(s.entry_id for s in ranked if s.score >= t.suggest)]
         suggestions = tuple(dict.fromkeys(choices))[: t.max_suggestions]
         outcome = "suggest" if suggestions else "fallback"
-    return MatchResult(text, lang, outcome, entry_id, top, suggestions, tuple(ranked[:5]), also)
+    return MatchResult(
+        text, lang, outcome, entry_id, top, suggestions, tuple(ranked[:5]), also, long_floor
+    )
 
 
-def answers(top: float, runner_up: float, t: Thresholds, long_message: bool) -> bool:
+def answers(top: float, runner_up: float, t: Thresholds, long_floor: float | None) -> bool:
     """Whether a best score of ``top`` over a runner-up of ``runner_up`` is answered.
 
-    A long message is held to a lower score, never to a smaller lead: its context words
-    dilute every entry's score alike, so the lead is what still tells the entries apart.
-    Its bar sits strictly above the cue cap, so an entry that a cue capped stays a choice
-    (``Matcher.match`` does not call a message long whose best entry a cue capped in the
-    whole message, though its question clause, free of the cue, lifted it).
+    A long message is held to a lower score (``long_floor``, see ``Matcher._long_floor``),
+    never to a smaller lead: its context words dilute every entry's score alike, so the
+    lead is what still tells the entries apart.
     """
     if top >= t.answer and top - runner_up >= t.margin:
         return True
-    return long_message and top > t.cue_cap and top - runner_up >= t.long_margin
+    return long_floor is not None and top > long_floor and top - runner_up >= t.long_margin

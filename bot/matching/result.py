@@ -31,6 +31,8 @@ class MatchResult:
     ranked: tuple[Scored, ...] = field(default=(), repr=False)
     # Another topic the message also asked about (a second question), offered as a button.
     also: tuple[str, ...] = ()
+    # The lower bar a long message was held to (see ``decide``); None for a short one.
+    long_floor: float | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
