@@ -98,7 +98,14 @@ def _fold(text: str) -> str:
     text = _INVISIBLE.sub("", text)
     text = _ARABIC_MARKS.sub("", text)
     text = text.translate(_LETTER_FOLD).lower()
+    text = _ARABIC_STRETCH.sub(r"\1", _LATIN_STRETCH.sub(r"\1\1", text))
     return _NON_WORD.sub(" ", text).strip()
+
+
+# A letter typed three times or more is a stretched word ("مرحبااااا", "جدااا", "hiiii"):
+# no Arabic word has a letter three times running, no English word a letter more than twice.
+_ARABIC_STRETCH = re.compile(r"([\u0621-\u064a])\1{2,}")
+_LATIN_STRETCH = re.compile(r"([a-z])\1{2,}")
 
 
 @cache

@@ -241,7 +241,8 @@ def verb_readings(word: str) -> tuple[str, ...]:
     A form V or VI verb (يتدرب, نتشارك) first reads as itself in the other persons: its
     masdar (تدرب, تشارك) is also how a plainer verb looks in the second person ("you
     share"), and the base may hold that word as that other verb. The prefix pair (تت نت
-    يت) leaves no doubt that these are verbs. Persons are stemmed, as the base's own
+    يت) leaves no doubt that these are verbs; nor does a dialect tense marker (كيحضر,
+    بيتعمل), after which any verb reads in the other persons (يحضر as نحضر). Persons are stemmed, as the base's own
     verbs are; a masdar is returned whole, since it is a noun by construction and the
     stemmer would take its last letters for an ending (تعدين, mining, is not تعد).
     """
@@ -249,40 +250,41 @@ def verb_readings(word: str) -> tuple[str, ...]:
         return ()
     out: list[str] = []
     cores = _verb_cores(word)
-    for person, core in cores:
-        if core[0] != "ت":
+    for person, core, marked in cores:
+        if core[0] != "ت" and not marked:
             continue
         for other in _AR_IMPERFECT:
             if other != person:
                 candidate = stem(other + core)
                 if candidate not in out:
                     out.append(candidate)
-    for _, core in cores:
+    for _, core, _ in cores:
         for noun in _masdars(core):
             if noun not in out:
                 out.append(noun)
     return tuple(out)
 
 
-def _verb_cores(word: str) -> list[tuple[str, str]]:
-    """(person prefix, core) for each way ``word`` splits as an imperfect verb: an
-    optional clitic and tense marker, the person prefix (ن ي ت ا, required), then the
-    rest with and without one ending."""
-    starts = [word]
+def _verb_cores(word: str) -> list[tuple[str, str, bool]]:
+    """(person prefix, core, marked) for each way ``word`` splits as an imperfect verb:
+    an optional clitic and tense marker, the person prefix (ن ي ت ا, required), then the
+    rest with and without one ending. ``marked``: a tense marker stood before the person
+    prefix (كيحضر، بيتعمل), which only a verb has."""
+    starts = [(word, False)]
     if word[0] in _VERB_CLITICS:
-        starts.append(word[1:])
-    for start in list(starts):
+        starts.append((word[1:], False))
+    for start, _ in list(starts):
         if len(start) > 1 and start[0] in _VERB_TENSE_MARKERS and start[1] in _AR_IMPERFECT:
-            starts.append(start[1:])
-    cores: list[tuple[str, str]] = []
-    for start in starts:
+            starts.append((start[1:], True))
+    cores: list[tuple[str, str, bool]] = []
+    for start, marked in starts:
         if len(start) < 4 or start[0] not in _AR_IMPERFECT:
             continue
         person, body = start[0], start[1:]
-        cores.append((person, body))
+        cores.append((person, body, marked))
         for ending in _VERB_ENDINGS:
             if body.endswith(ending) and len(body) - len(ending) >= 3:
-                cores.append((person, body[: -len(ending)]))
+                cores.append((person, body[: -len(ending)], marked))
     return cores
 
 

@@ -13,7 +13,7 @@ import yaml
 from bot.knowledge import OutOfScopeCue, load_knowledge_base
 from bot.matching import Matcher, Scored, Thresholds
 from bot.matching.decision import decide
-from bot.normalize import fold
+from bot.normalize import fold, is_content
 
 ROOT = Path(__file__).resolve().parent.parent
 OUR_SET = ROOT / "tests" / "data" / "questions.yaml"
@@ -222,6 +222,30 @@ def test_accuracy_on_dev_set(matcher: Matcher) -> None:
         pytest.skip("dev set not available")
     # Reached: ar 100% / en 100% in scope, OOS ar 100% / en 100%.
     assert_floors(matcher, path, {"ar": 0.95, "en": 0.95}, {"ar": 0.83, "en": 0.95})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "تعدين العملات المشفرة حلال ولا حرام؟ وبيجيب فلوس بجد؟",  # a religious ruling
+        "is crypto mining halal or haram?",
+    ],
+)
+def test_a_religious_ruling_is_out_of_scope(matcher: Matcher, text: str) -> None:
+    assert matcher.match(text).entry_id is None
+
+
+def test_haram_as_an_exclamation_is_no_religious_question(matcher: Matcher) -> None:
+    # "حرام عليكم" (how unfair of them) from a victim of a scam.
+    result = matcher.match("حرام عليكم نصابين سرقوا فلوسنا كيف نبلغ")
+    assert result.entry_id == "report-cybercrime"
+
+
+def test_dialect_function_words_do_not_count_against_an_answer(matcher: Matcher) -> None:
+    """Iraqi عدنا (we have) and همين (also), Tunisian شنوة (what) and متاع (of): words of
+    no topic, which used to count as unknown words against every entry."""
+    for word in ("عدنا", "همين", "شنوه", "متاع", "قداش", "هلق", "يبي", "سالفه"):
+        assert not is_content(word, matcher.lexicon), word
 
 
 @pytest.mark.parametrize(

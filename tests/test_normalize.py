@@ -21,13 +21,16 @@ from bot.normalize import (
     [
         ("إِعَارَةُ الخُبَرَاءِ", "اعاره الخبرا"),  # harakat gone, hamza on the line dropped
         ("شراكــــة", "شراكه"),  # tatweel
-        ("أإآٱا", "ااااا"),  # alef forms
+        ("أ إ آ ٱ ا", "ا ا ا ا ا"),  # alef forms
         ("مستوى", "مستوي"),  # alef maqsura
         ("الشراكة", "الشراكه"),  # taa marbuta
         ("٢٠١٣ ۲۰۱۹", "2013 2019"),  # Arabic-Indic and Persian digits
         ("ما هي؟ نعم، لا؛ حسنا", "ما هي نعم لا حسنا"),  # Arabic punctuation
         ("شر\u200bاكة\u200f", "شراكه"),  # zero-width and bidi marks
         ("Partnership OPTIONS!", "partnership options"),
+        ("مرحبااااا شكراااا", "مرحبا شكرا"),  # a stretched word: no letter three times
+        ("hiiii, sooo goood", "hii soo good"),  # English keeps its doubled letters
+        ("ممكن 2000", "ممكن 2000"),  # two alike letters and digits stay
     ],
 )
 def test_fold(raw: str, folded: str) -> None:
@@ -193,6 +196,14 @@ def test_a_form_v_or_vi_verb_reads_as_itself_in_another_person() -> None:
     # Its masdar تشارك is also "you share" (form III): the same verb comes first.
     found = readings(fold("تتشارك"))
     assert found.index("نتشارك") < found.index("تشارك")
+
+
+def test_after_a_dialect_tense_marker_any_verb_reads_in_the_other_persons() -> None:
+    """كيحضر (Moroccan ك, "he attends") is a verb beyond doubt: it reads as نحضر too; a
+    bare يحضر, which might be a noun, does not."""
+    assert "نحضر" in readings(fold("كيحضر"))
+    assert "نحضر" in readings(fold("بيحضر"))
+    assert "نحضر" not in readings(fold("يحضر"))
 
 
 def test_masdar_readings_keep_their_last_letters() -> None:
