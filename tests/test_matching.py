@@ -148,7 +148,7 @@ def assert_floors(
     matcher: Matcher, path: Path, in_scope: dict[str, float], oos: dict[str, float]
 ) -> None:
     got = accuracy(matcher, yaml.safe_load(path.read_text(encoding="utf-8")))
-    for lang in ("ar", "en"):
+    for lang in in_scope:
         assert got[(lang, True)] >= in_scope[lang], (lang, "in scope", got)
         assert got[(lang, False)] >= oos[lang], (lang, "out of scope", got)
 
@@ -205,6 +205,8 @@ def test_accuracy_on_seventh_set(matcher: Matcher) -> None:
         ("tuning_2026-12-06-2", {"ar": 0.83, "en": 0.83}, {"ar": 0.93, "en": 1.0}),
         # Reached: en 90.5% / ar 81.5%, OOS 100% / 100%.
         ("tuning_2026-12-06-4", {"ar": 0.8, "en": 0.88}, {"ar": 1.0, "en": 1.0}),
+        # Arabic only. Reached: 75.5%, OOS 100%.
+        ("tuning_2026-12-06-6", {"ar": 0.74}, {"ar": 1.0}),
     ],
 )
 def test_accuracy_on_the_tuning_sets(
