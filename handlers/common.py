@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import filters
 
 from bot.context import BotContext
@@ -62,9 +62,9 @@ async def reply(
     lang: Lang,
     markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None,
     **values: object,
-) -> Message:
+) -> None:
     """Render ``template`` in ``lang`` and send it to the chat the update came from."""
     chat = update.effective_chat
     assert chat is not None
     text = context.texts.render(template, lang, **values)
-    return await send_text(context.bot, chat.id, text, markup, message_thread_id=topic_of(update))
+    await send_text(context.bot, chat.id, text, markup, message_thread_id=topic_of(update))
