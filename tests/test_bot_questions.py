@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.local_api import LocalUser
@@ -47,6 +49,23 @@ async def test_english_question_gets_the_entry_with_related_buttons(
     data = [d for row in bot.last_buttons(english_user.id) for _, d in row]
     assert [f"kb:en:{r}" for r in entry.related] == [d for d in data if d.startswith("kb:")]
     assert "form:start:en" in data  # offer_form entries end with "Become a partner"
+
+
+async def test_a_reply_goes_out_as_html_without_link_previews(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    """Replies are sent by name (bot/views.py send_text), so the bot's defaults must be
+    given there: without HTML the title's <b> would show, and a link would unfold."""
+    await bot.send(english_user, "how can we share threat data with interpol?")
+    [call] = [
+        c
+        for c in bot.api.calls
+        if c.method == "sendMessage" and int(c.params["chat_id"]) == english_user.id
+    ][-1:]
+    assert call.params["parse_mode"] == "HTML"
+    preview = call.params["link_preview_options"]
+    preview = json.loads(preview) if isinstance(preview, str) else preview
+    assert preview == {"is_disabled": True}
 
 
 async def test_question_is_answered_in_the_language_it_is_written_in(
