@@ -231,9 +231,7 @@ def test_explain_names_the_long_message_bar_that_applied(
     )
     out = explain(capsys, clean)
     assert "decision: answer training-support" in out
-    assert "> suggest 35 (no out-of-scope cue word in the message)" in out
-    out = explain(
-        capsys, clean.replace("spare budget", "spare budget from phishing email filtering")
-    )
+    assert "> suggest 35 (no out-of-scope cue in force in the message)" in out
+    out = explain(capsys, clean.replace("spare budget", "spare budget, says our director,"))
     assert "decision: did you mean: training-support" in out
-    assert "no out-of-scope cue word" not in out  # held to the cap, which it is under
+    assert "no out-of-scope cue in force" not in out  # held to the cap, which it is under

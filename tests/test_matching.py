@@ -524,9 +524,9 @@ def test_a_long_message_is_held_to_a_lower_score_not_a_smaller_lead(
 def test_a_long_message_without_any_cue_word_is_answered_below_the_cue_cap(
     matcher: Matcher,
 ) -> None:
-    """With no out-of-scope cue word anywhere, nothing can have been capped: the long bar
-    goes down to the suggest threshold. One cue word, even lifted ("phishing email"), keeps
-    it at the cap."""
+    """With no out-of-scope cue in force, nothing can have been capped: the long bar goes
+    down to the suggest threshold. A cue that the message lifts ("email" beside "phishing")
+    is not in force; one that it does not ("director") keeps the bar at the cap."""
     clean = (
         "I look after community programmes at a telecom firm in Ghana; our volunteers are "
         "keen and there is spare budget left this year. Could some of it pay for workshops "
@@ -536,7 +536,10 @@ def test_a_long_message_without_any_cue_word_is_answered_below_the_cue_cap(
     result = matcher.match(clean)
     assert t.suggest < result.score < t.cue_cap
     assert (result.entry_id, result.long_floor) == ("training-support", t.suggest)
-    with_cue = clean.replace("spare budget", "spare budget from phishing email filtering")
+    lifted = clean.replace("spare budget", "spare budget from phishing email filtering")
+    result = matcher.match(lifted)
+    assert (result.entry_id, result.long_floor) == ("training-support", t.suggest)
+    with_cue = clean.replace("spare budget", "spare budget, says our director,")
     result = matcher.match(with_cue)
     assert t.suggest < result.score < t.cue_cap and result.long_floor == t.cue_cap
     assert result.outcome == "suggest" and result.suggestions[0] == "training-support"

@@ -286,8 +286,8 @@ def explain(
 def _floor(floor: float | None, t: Thresholds) -> str:
     """The long-message bar, named."""
     if floor == t.cue_cap:
-        return f"the cue cap {t.cue_cap:g} (an out-of-scope cue word is in the message)"
-    return f"suggest {t.suggest:g} (no out-of-scope cue word in the message)"
+        return f"the cue cap {t.cue_cap:g} (an out-of-scope cue is in force in the message)"
+    return f"suggest {t.suggest:g} (no out-of-scope cue in force in the message)"
 
 
 def _decision(

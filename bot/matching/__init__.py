@@ -258,8 +258,9 @@ class Matcher:
         answered below the answer threshold; None for a short message, or where the bar
         could not change the outcome, or for an entry a cue capped in the whole message.
 
-        The floor is the cue cap, so that a capped entry stays a choice; a message without
-        any out-of-scope cue word, lifted or not, has nothing to cap and goes down to the
+        The floor is the cue cap, so that a capped entry stays a choice; a message in which
+        no out-of-scope cue is in force (none, or each lifted by its own question: "email"
+        beside "phishing", "fee" beside "partner") has nothing to cap and goes down to the
         suggest threshold: its context dilutes every score, and the lead still tells.
         """
         t = self.thresholds
@@ -267,7 +268,8 @@ class Matcher:
             return None
         if not self._has_long_words(read) or self._at_cue_cap(whole, ranked[0]):
             return None
-        return t.cue_cap if self.cues.hits(words(read, self.lexicon)) else t.suggest
+        in_force = any(not hit.lifted_by for hit in self.cues.hits(words(read, self.lexicon)))
+        return t.cue_cap if in_force else t.suggest
 
     def is_long_message(self, text: str) -> bool:
         """Whether ``text`` has enough content words to be held to the long-message bar
