@@ -78,7 +78,7 @@ _ARTICLES = {
     "fel": "فال", "fil": "فال", "lal": "لل", "lil": "لل", "lel": "لل", "wel": "وال",
     "wil": "وال",
     "3al": "عال", "3el": "عال",
-    "bi": "ب", "be": "ب",  # "bi masari" بمصاري: the preposition ب typed apart
+    "bi": "ب",  # "bi masari" بمصاري: the preposition ب typed apart (not "be": English)
 }  # fmt: skip
 _LATIN_TOKEN = re.compile(r"[A-Za-z0-9']*[A-Za-z][A-Za-z0-9']*")
 # Addresses are copied as typed, never read as words.
@@ -116,14 +116,19 @@ def reads_as_arabizi(
     words: AbstractSet[str],
     known: Callable[[str], bool],
     arabic: Callable[[str], bool] = lambda word: False,
+    english: Callable[[str], bool] = lambda word: False,
 ) -> bool:
     """Whether to match ``text`` in Arabic letters: like ``is_arabizi``, but the English
     words the base knows (``known``: "interpol", "cybercrime", stop words) do not count
     against it, for Arabizi mixes them in ("kif mumkin sharikti tsa3ed el interpol bel
-    cybercrime"); and the article counts for it. Once a listed word or a digit for a
-    letter shows Arabizi may be there, a word the base does not know counts for it too
-    when ``arabic`` reads it as an Arabic word ("feeh", "sanawy": فيه، سنوي). The article
-    alone is not enough for that: "El Nino" and "Lima" would read as Arabic."""
+    cybercrime"); and the article counts for it.
+
+    Once a listed word or a digit for a letter shows Arabizi may be there, a word the base
+    does not know counts for it too when ``arabic`` reads it as an Arabic word ("feeh",
+    "sanawy": فيه، سنوي), unless the message has English grammar (a function word that
+    ``english`` knows: "the", "can", "my"): there, English words that happen to spell
+    Arabic ones ("Tab key does not work": كي; "can my firm sell in your mall") would tip
+    the count. The article alone is not enough either ("El Nino hit Lima": لم)."""
     if _ARABIC.search(text):
         return False
     lowered = text.lower()
@@ -145,7 +150,8 @@ def reads_as_arabizi(
     # One Arabic word ("inshallah") in English is a loanword; two or more, among words
     # that are either Arabic or unknown to the base, are Arabizi.
     others = [w for w in latin if w not in arabic_like and not known(w)]
-    if any(w in words or _digit_for_letter(w) for w in arabic_like):  # not the article alone
+    grammar = any(english(w) for w in latin if len(w) > 1 and w not in words and w not in _ARTICLES)
+    if not grammar and any(w in words or _digit_for_letter(w) for w in arabic_like):
         read = [w for w in others if arabic(w)]
         arabic_like += read
         others = [w for w in others if w not in read]
@@ -227,18 +233,21 @@ def read_arabizi(
     return "".join(out)
 
 
-# Long vowels and hamzas go; an emphatic letter is its plain one, which Arabizi types
-# alike ("awsat" is اوسط, "mo7aded" محدد, "hacking" هاكينج but "ahmad" احمد).
+# An emphatic letter is its plain one, which Arabizi types alike ("awsat" is اوسط,
+# "shorta" الشرطة, "hacking" هاكينج but "ahmad" احمد), and a word's first hamza an alef
+# ("2amn" and "amn"); after the first letter, long vowels and hamzas go. A first و or ي
+# stays: it is a consonant there ("wa7ed" واحد is not احد).
+_PLAIN_LETTERS = str.maketrans("طصضظحءئؤ", "تسدزهااا")
 _WEAK_LETTERS = str.maketrans("طصضظح", "تسدزه", "اويءئؤ")
 
 
 def arabic_skeleton(word: str) -> str:
-    """A folded Arabic word without the article, its long vowels and hamzas, and with its
-    emphatic letters plain: what an Arabizi spelling, which writes vowels as it pleases
-    and an emphatic letter as the plain one, still tells."""
+    """A folded Arabic word without the article, its long vowels and hamzas after the
+    first letter, and with its emphatic letters plain: what an Arabizi spelling, which
+    writes vowels as it pleases and an emphatic letter as the plain one, still tells."""
     if word.startswith("ال") and len(word) > 4:
         word = word[2:]
-    return word[:1].translate(_WEAK_LETTERS) + word[1:].translate(_WEAK_LETTERS)
+    return word[:1].translate(_PLAIN_LETTERS) + word[1:].translate(_WEAK_LETTERS)
 
 
 # Arabic letters as Arabizi types them, to compare a word typed with its vowels to the

@@ -195,6 +195,8 @@ async def send_text(
     if message_thread_id is not None:
         common["message_thread_id"] = message_thread_id
     chunks = list(split_message(text))
+    if not chunks:
+        raise ValueError("an empty message: Telegram sends none")
     for n, chunk in enumerate(chunks, 1):
         parameters = {**common, "text": chunk}
         if n == len(chunks) and markup is not None:

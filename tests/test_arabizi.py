@@ -80,6 +80,28 @@ def test_words_read_as_arabic_count_once_arabizi_shows() -> None:
     assert not reads_as_arabizi("El Nino hit Lima hard", words, known, arabic)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "be partners",  # "be" is no preposition
+        "Can a company based in El Salvador be a partner?",
+        "Could Al Jazeera be a media partner?",
+        "Tab key does not work on the form",  # "tab" is listed; "key" spells كي
+        "Salam, can my firm sell in your mall?",  # English grammar around a greeting
+        "We make CO2 sensors, can we partner?",
+    ],
+)
+def test_english_with_an_arabic_looking_word_stays_english(matcher: Matcher, text: str) -> None:
+    assert not matcher.is_arabizi(text)
+    assert matcher.match(text).lang == "en"
+
+
+def test_a_first_waw_or_ya_is_a_consonant_and_a_first_hamza_an_alef() -> None:
+    assert arabic_skeleton("واحد") != arabic_skeleton("احد")
+    assert arabic_skeleton("يمكن") != arabic_skeleton("اماكن")
+    assert arabic_skeleton("ءمن") == arabic_skeleton("امن")  # "2amn" and "amn"
+
+
 def test_a_listed_word_with_a_digit_is_no_code() -> None:
     """ "m3" is مع when listed as Arabizi; "mp3" stays a code."""
     read = read_arabizi(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from telegram.ext import ExtBot
 
 from bot.local_api import LocalUser
 from bot.texts import RLM, Texts
+from bot.views import send_text
 from tests.conftest import Harness
 
 TEXTS = Texts()
@@ -201,3 +203,10 @@ async def test_a_message_asking_two_things_offers_the_second_topic_first(
     assert "<b>Information sharing</b>" in bot.last_text(english_user.id)
     first_button = bot.last_buttons(english_user.id)[0][0]
     assert first_button == ("Expert secondment", "kb:en:expert-secondment")
+
+
+async def test_an_empty_message_is_a_bug_not_a_silent_nothing() -> None:
+    """send_text refuses "" loudly (Telegram would refuse it too): a template that renders
+    to nothing must show in the log, not drop the user's reply and its buttons."""
+    with pytest.raises(ValueError):
+        await send_text(ExtBot("123:abc"), 1, "")

@@ -171,8 +171,12 @@ class Matcher:
     def is_arabizi(self, text: str) -> bool:
         """Whether ``text`` is matched as Arabizi (and its result is in Arabic)."""
         return bool(self._arabizi) and reads_as_arabizi(
-            text, self._arabizi, self._known_latin, self._reads_as_arabic
+            text, self._arabizi, self._known_latin, self._reads_as_arabic, self._english
         )
+
+    def _english(self, token: str) -> bool:
+        """Whether a Latin token is an English function word (a stop word)."""
+        return token in self.lexicon.stop_words
 
     def _reads_as_arabic(self, latin: str) -> bool:
         """Whether the Latin word ``latin``, read in Arabic letters, is a word of the base
