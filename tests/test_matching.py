@@ -462,6 +462,12 @@ def test_a_verb_reading_must_be_a_known_word(matcher: Matcher) -> None:
     assert matcher.terms.term(fold("نلعب")) == fold("نلعب")
 
 
+def test_a_clitic_before_a_function_word_is_no_reading(matcher: Matcher) -> None:
+    # كلية (a faculty) is not ك + ليه ("like why"), a weak question word.
+    assert matcher.terms.term(fold("كلية")) != matcher.terms.term(fold("ليه"))
+    assert matcher.terms.term(fold("فكينيا")) == matcher.terms.term(fold("كينيا"))  # still read
+
+
 def test_digital_is_not_a_number_cue() -> None:
     variants = [("digital", "التحقيق الرقمي"), ("train", "دعم التدريب")]
     m = Matcher(variants, out_of_scope=[OutOfScopeCue(("رقم",))])

@@ -86,8 +86,12 @@ class Terms:
 
     def reading(self, word: str) -> tuple[str, str] | None:
         """The first reading of ``word`` (see ``stemming.readings``) that is a known word,
-        with its term."""
+        with its term. Not a function word: a clitic before one is no reading ("كلية",
+        a faculty, is not ك + ليه, "like why")."""
+        lexicon = self.lexicon
         for reading in readings(word):
+            if reading in lexicon.stop_words or reading in lexicon.weak_words:
+                continue
             other = self.synonyms.get(reading) or self.stem_synonyms.get(reading, reading)
             if other in self.known:
                 return reading, other
