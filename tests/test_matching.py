@@ -423,6 +423,32 @@ def test_long_message_weighs_the_question_over_the_context(matcher: Matcher) -> 
     assert result.also == ("information-sharing",)  # the second question, as a button
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We are a small forensics lab in Rabat and my colleague wants to go. When is the next "
+        "Interpol-Europol conference? And where will it be held this year?",
+        "نحن مختبر صغير في الرباط وزميلي يريد الحضور. متى المؤتمر القادم؟ وأين سيقام هذا العام؟",
+    ],
+)
+def test_a_follow_up_question_goes_with_the_question_before_it(matcher: Matcher, text: str) -> None:
+    """ "And where will it be held?" asks on about the next conference: weighed alone, it
+    would make the message about the conference itself, or about nothing."""
+    [question] = matcher.question_clauses(text)
+    assert question.count("?") + question.count("؟") == 2
+    assert matcher.match(text).entry_id == "event-dates"
+
+
+def test_a_second_topic_after_and_is_still_offered(matcher: Matcher) -> None:
+    text = (
+        "We are a telecom operator in Oman and our security team sees a lot of phishing. "
+        "How can we share what we see with you? And do you offer training for our staff?"
+    )
+    result = matcher.match(text)
+    assert result.entry_id == "training-support"
+    assert result.also == ("information-sharing",)
+
+
 def test_a_question_mark_asks_more_surely_than_an_opening_word(matcher: Matcher) -> None:
     """A closing remark that opens with a question word ("would") is not the question."""
     text = (

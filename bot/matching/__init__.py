@@ -237,11 +237,19 @@ class Matcher:
         if len(ranked) > 1:
             # The clauses are read once for both questions below.
             clauses = message_clauses(read, self.lexicon)
-            questions = question_clauses(read, self.lexicon, self.parameters, clauses)
+            questions = question_clauses(
+                read, self.lexicon, self.parameters, clauses, self._stands_alone
+            )
             if questions:
                 ranked, offers, also = weigh_questions(
                     self._scorer.scores, ranked, offers, questions, self.parameters, self.thresholds
                 )
+                asking = [clause for clause, asks in clauses if asks]
+                if len(asking) > len(questions):
+                    # A follow-up joined its question ("How can we share data? And do you
+                    # train?"): a topic only one of the two asks about is still offered.
+                    topics = other_topics(self._scorer.scores, asking, self.thresholds)
+                    also = tuple(dict.fromkeys([*also, *topics]))
             else:
                 separate = separate_questions(read, self.lexicon, clauses)
                 if separate:
@@ -285,7 +293,14 @@ class Matcher:
 
     def question_clauses(self, text: str) -> list[str]:
         """The clauses of a long message that ask something, last first; [] for a short one."""
-        return question_clauses(self.reading(text), self.lexicon, self.parameters)
+        read = self.reading(text)
+        return question_clauses(read, self.lexicon, self.parameters, None, self._stands_alone)
+
+    def _stands_alone(self, question: str) -> bool:
+        """Whether ``question`` on its own would be answered (its best entry clears the
+        answer threshold)."""
+        ranking = self._scorer.scores(question)[0]
+        return bool(ranking) and ranking[0].score >= self.thresholds.answer
 
     def question_clause(self, text: str) -> str | None:
         """The clause that ``match`` weighs as a long message's question; None for a short

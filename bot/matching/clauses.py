@@ -35,7 +35,11 @@ def message_clauses(text: str, lexicon: Lexicon) -> Clauses:
 
 
 def question_clauses(
-    text: str, lexicon: Lexicon, params: MatchParameters, clauses: Clauses | None = None
+    text: str,
+    lexicon: Lexicon,
+    params: MatchParameters,
+    clauses: Clauses | None = None,
+    stands_alone: Callable[[str], bool] = lambda clause: True,
 ) -> list[str]:
     """The clauses of a long message that ask something, last first (those that end with a
     question mark before those that only open with a question word); [] for a short one,
@@ -47,20 +51,57 @@ def question_clauses(
     also starts a clause of its own. A message of one clause, or of
     fewer than ``long_message_words`` content words, is read whole.
 
-    ``clauses``: ``message_clauses(text, lexicon)``, if already read.
+    ``clauses``: ``message_clauses(text, lexicon)``, if already read. ``stands_alone``:
+    whether a question would be answered on its own; one that opens with "and" or "or" and
+    would not ("When is the next one? And where?") goes with the question before it.
     """
     if clauses is None:
         clauses = message_clauses(text, lexicon)
     if len(clauses) < 2:
         return []
-    asking = [c for c, asks in clauses if asks]
-    if len(asking) == len(clauses) or content_words(text, lexicon) < params.long_message_words:
+    if all(asks for _, asks in clauses) or content_words(text, lexicon) < params.long_message_words:
         return []
+    asking = _with_follow_ups(clauses, lexicon, stands_alone)
     # A clause that ends with a question mark, or opens with a phrase that says it asks,
     # asks more surely than one that only opens with a question word ("... for its
     # courses? Would love to hear how it works.").
     ranked = sorted(asking[::-1], key=lambda c: not (_marked(c) or _opens(c, lexicon)))
     return [_after_opener(c, lexicon) for c in ranked]
+
+
+def _with_follow_ups(
+    clauses: Clauses, lexicon: Lexicon, stands_alone: Callable[[str], bool]
+) -> list[str]:
+    """The asking clauses in order, a follow-up joined to the question before it: a
+    question that opens with "and" or "or" and names nothing it would be answered on
+    ("When is the next one? And where will it be?", «المؤتمر الجاي إمتى؟ وهيكون فين؟»)
+    goes on asking about the same thing. One that would ("And do you train?") is a
+    question of its own."""
+    asking: list[str] = []
+    previous_asks = False
+    for clause, asks in clauses:
+        if (
+            asks
+            and previous_asks
+            and asking
+            and _follows_on(clause, lexicon)
+            and not stands_alone(clause)
+        ):
+            asking[-1] += clause
+        elif asks:
+            asking.append(clause)
+        previous_asks = asks
+    return asking
+
+
+def _follows_on(clause: str, lexicon: Lexicon) -> bool:
+    """Whether ``clause`` opens with a conjunction, as a word or as و joined to its word
+    (a word of four letters or more: وين, where, is no "and")."""
+    found = fold(clause).split()
+    if not found:
+        return False
+    first = found[0]
+    return first in lexicon.conjunctions or (first[0] == "و" and len(first) >= 4)
 
 
 def _marked(clause: str) -> bool:
