@@ -150,8 +150,9 @@ def reads_as_arabizi(
     # One Arabic word ("inshallah") in English is a loanword; two or more, among words
     # that are either Arabic or unknown to the base, are Arabizi.
     others = [w for w in latin if w not in arabic_like and not known(w)]
-    grammar = any(english(w) for w in latin if len(w) > 1 and w not in words and w not in _ARTICLES)
-    if not grammar and any(w in words or _digit_for_letter(w) for w in arabic_like):
+    if any(w in words or _digit_for_letter(w) for w in arabic_like) and not any(
+        english(w) for w in latin if len(w) > 1 and w not in words and w not in _ARTICLES
+    ):
         read = [w for w in others if arabic(w)]
         arabic_like += read
         others = [w for w in others if w not in read]

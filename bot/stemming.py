@@ -242,9 +242,10 @@ def verb_readings(word: str) -> tuple[str, ...]:
     masdar (تدرب, تشارك) is also how a plainer verb looks in the second person ("you
     share"), and the base may hold that word as that other verb. The prefix pair (تت نت
     يت) leaves no doubt that these are verbs; nor does a dialect tense marker (كيحضر,
-    بيتعمل), after which any verb reads in the other persons (يحضر as نحضر). Persons are stemmed, as the base's own
-    verbs are; a masdar is returned whole, since it is a noun by construction and the
-    stemmer would take its last letters for an ending (تعدين, mining, is not تعد).
+    بيتعمل), after which any verb reads in the other persons (يحضر as نحضر). Persons are
+    stemmed, as the base's own verbs are; a masdar is returned whole, since it is a noun by
+    construction and the stemmer would take its last letters for an ending (تعدين, mining,
+    is not تعد).
     """
     if not is_arabic(word) or len(word) < 4:
         return ()

@@ -246,8 +246,9 @@ class Matcher:
                 )
                 asking = [clause for clause, asks in clauses if asks]
                 if len(asking) > len(questions):
-                    # A follow-up joined its question ("How can we share data? And do you
-                    # train?"): a topic only one of the two asks about is still offered.
+                    # A follow-up joined the question before it ("When is the next
+                    # conference? And where?"): that question's own topic, if the blend
+                    # does not rank it first, is still offered, as it was on its own.
                     topics = other_topics(self._scorer.scores, asking, self.thresholds)
                     also = tuple(dict.fromkeys([*also, *topics]))
             else:
