@@ -113,6 +113,28 @@ async def test_a_batch_is_one_transaction_all_or_none(store: Store) -> None:
         assert await statements.fetchmany(insert, []) == []
 
 
+async def test_two_workers_storing_overlapping_batches_keep_each_update_once(
+    store: Store, database_url: str
+) -> None:
+    """Telegram's re-delivery can hand the same updates to two workers at once, in another
+    order: each is new to exactly one of them, and neither waits on the other for good."""
+    other = Store.from_url(database_url)
+    try:
+        ids = list(range(100, 140))
+        batch = [(n, n % 7, "message", {"update_id": n}) for n in ids]
+        for _ in range(5):
+            await _reset_inbox(store)
+            new = await asyncio.wait_for(
+                asyncio.gather(
+                    store.store_updates(batch), other.store_updates(list(reversed(batch)))
+                ),
+                30,
+            )
+            assert sorted([*new[0], *new[1]]) == ids  # each once, by one of the two
+    finally:
+        await other.close()
+
+
 async def _reset_inbox(store: Store) -> None:
     async with store.engine.begin() as connection:
         await connection.execute(delete(InboxUpdate))

@@ -123,8 +123,9 @@ async def test_a_lost_lease_is_taken_again_and_the_first_worker_writes_nothing(
 async def test_one_update_and_a_batch_are_stored_and_finished_alike(
     bot: Harness, english_user: LocalUser, arabic_user: LocalUser
 ) -> None:
-    """A lone update takes the driver's single-row statements, a batch the engine's
-    multi-row ones: the same rows either way, repeats and stale leases included."""
+    """A lone update takes the driver's single-row statement, a batch the same statement
+    once per update in one round trip: the same rows either way, repeats and stale leases
+    included."""
     one = text_update(1, english_user, "hello")
     batch = [text_update(2, arabic_user, "مرحبا"), text_update(3, english_user, "again")]
     assert await bot.store.store_updates([(1, *routing(one), one)]) == {1}
