@@ -78,7 +78,9 @@ class LocalBotApi(BaseRequest):
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
-        params = dict(request_data.parameters) if request_data else {}
+        # Through JSON, as the real Bot API receives them: what is recorded and kept is
+        # the stand-in's own copy, never an object the bot goes on using.
+        params = json.loads(json.dumps(request_data.parameters)) if request_data else {}
         files: dict[str, bytes] = {}
         if request_data and request_data.contains_files:
             for key, value in request_data.multipart_data.items():

@@ -12,6 +12,7 @@ import csv
 import io
 import warnings
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from telegram import (
     InlineKeyboardButton,
@@ -54,11 +55,39 @@ EXPORT_COLUMNS = (
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
+# Keyboards repeat: a few hundred layouts (an entry's topics, the menu, a form step, per
+# language) serve every reply. A markup is immutable, so each layout is built, and turned
+# into what goes on the wire, once; doing both for every reply was about 7% of a webhook
+# worker's CPU (bench_bot's profile, 2026-12-06). Staff posts carry a lead's id and
+# are rare: the bound keeps them from piling up.
+KEYBOARD_CACHE_SIZE = 1024
+# id of a shared markup -> (the markup, kept so that its id is not reused; its wire form)
+_wire_forms: dict[int, tuple[InlineKeyboardMarkup, dict[str, object]]] = {}
+
+
 def inline(rows: Rows, lang: Lang) -> InlineKeyboardMarkup:
-    ordered = [list(reversed(row)) if lang == "ar" else list(row) for row in rows]
-    return InlineKeyboardMarkup(
+    return _shared_markup(tuple(tuple(row) for row in rows), lang)
+
+
+@lru_cache(maxsize=KEYBOARD_CACHE_SIZE)
+def _shared_markup(
+    rows: tuple[tuple[tuple[str, str], ...], ...], lang: Lang
+) -> InlineKeyboardMarkup:
+    ordered = [reversed(row) if lang == "ar" else row for row in rows]
+    markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in ordered]
     )
+    if len(_wire_forms) >= KEYBOARD_CACHE_SIZE:
+        _wire_forms.clear()  # markups still in use are then serialised per send: safe
+    _wire_forms[id(markup)] = (markup, markup.to_dict())
+    return markup
+
+
+def wire_form(markup: object) -> object:
+    """What the Bot API receives for ``markup``: a shared keyboard's serialised form,
+    made once; any other markup as it is (the request layer serialises it)."""
+    kept = _wire_forms.get(id(markup))
+    return kept[1] if kept is not None and kept[0] is markup else markup
 
 
 def pairs(buttons: Sequence[tuple[str, str]]) -> list[list[tuple[str, str]]]:
@@ -200,7 +229,7 @@ async def send_text(
     for n, chunk in enumerate(chunks, 1):
         parameters = {**common, "text": chunk}
         if n == len(chunks) and markup is not None:
-            parameters["reply_markup"] = markup
+            parameters["reply_markup"] = wire_form(markup)
         await bot.do_api_request("sendMessage", api_kwargs=parameters)
 
 

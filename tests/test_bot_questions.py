@@ -70,6 +70,35 @@ async def test_a_reply_goes_out_as_html_without_link_previews(
     assert preview == {"is_disabled": True}
 
 
+async def test_keyboards_are_shared_but_each_reply_gets_its_own_language_and_order(
+    bot: Harness, english_user: LocalUser, arabic_user: LocalUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keyboards are built once and shared (bot/views.py): the same layout in the other
+    language must still come out in that language and right-to-left, and a layout whose
+    wire form was dropped from the cache must still go out whole."""
+    from bot import views
+
+    question = "how can we share threat data with interpol?"
+    await bot.send(english_user, question)
+    first = bot.last_buttons(english_user.id)
+    await bot.send(arabic_user, "كيف نشارك بيانات التهديدات مع الإنتربول؟")
+    arabic = bot.last_buttons(arabic_user.id)
+    assert arabic and all(
+        data.split(":")[1] == "ar" for row in arabic for _, data in row if data.startswith("kb:")
+    )
+    entry = bot.services.kb["information-sharing"]
+    # The first related topic sits at the right end of its row for an Arabic reader.
+    assert arabic[0][-1] == (
+        bot.services.kb[entry.related[0]].title["ar"],
+        f"kb:ar:{entry.related[0]}",
+    )
+    monkeypatch.setattr(views, "_wire_forms", {})  # as after the cache was cleared
+    await bot.send(english_user, question)
+    assert bot.last_buttons(english_user.id) == first
+    await bot.send(english_user, question)
+    assert bot.last_buttons(english_user.id) == first
+
+
 async def test_question_is_answered_in_the_language_it_is_written_in(
     bot: Harness, english_user: LocalUser
 ) -> None:
