@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from bot.config import Config
 from bot.context import Services
 from bot.form_replies import ReplyWords
+from bot.heap import refreeze
 from bot.knowledge import APPLY_INTENT, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from bot.matching import Matcher, Thresholds
 from bot.sectors import SectorLexicon
@@ -82,6 +83,7 @@ async def reload_knowledge(services: Services, *, tell_others: bool = True) -> R
         )
         return ReloadOutcome(len(services.kb), problems)
     install(services, knowledge)
+    refreeze()
     if tell_others:
         services.knowledge_generation = await services.store.bump_counter(GENERATION)
     log.info(

@@ -23,6 +23,7 @@ from bot.config import Config, ConfigError
 from bot.context import SERVICES, BotApplication, Services
 from bot.db.migrate import MigrationError, upgrade_in_child
 from bot.db.store import Store
+from bot.heap import freeze_long_lived
 from bot.inbox import ALLOWED_UPDATES, InboxWorkers, is_database_outage, poll_into_inbox
 from bot.knowledge import KnowledgeBase, load_knowledge_base
 from bot.knowledge_reload import reload_knowledge
@@ -140,6 +141,7 @@ async def _serve_updates(
             web = build_web_app(config, store, kb, workers, webhook_secret=None)
             tasks.append(_listen(web, config.ops.listen, config.ops.port, stop))
         log.info("polling for updates")
+    freeze_long_lived()  # everything is built: see bot/heap.py
     await stop.wait()
     log.info("stopping: updates not yet handled stay in the inbox")
     if polling is not None:

@@ -108,3 +108,36 @@ async def test_a_stranger_cannot_reload(
     await bot.send(english_user, "/reload")
     assert "Knowledge base reloaded" not in bot.last_text(english_user.id)
     assert bot.services.kb is before
+
+
+async def test_a_reload_in_a_frozen_worker_frees_the_old_base_and_freezes_the_new(
+    make_bot: MakeBot, knowledge: Path, staff_user: LocalUser
+) -> None:
+    """A serving process freezes what it built (bot/heap.py). A reload must hand the old
+    base back to the collector, or a reference cycle in it would never be freed, and
+    freeze the new one."""
+    import gc
+    import weakref
+
+    from bot.heap import freeze_long_lived
+
+    bot = await _bot(make_bot, knowledge)
+
+    class Cycle:
+        pass
+
+    old = Cycle()
+    old.self = old  # type: ignore[attr-defined]  # only the collector frees it
+    gone = weakref.ref(old)
+    bot.services.kb.__dict__["_test_cycle"] = old  # held by the base in use only
+    del old
+    freeze_long_lived()
+    try:
+        gc.collect()
+        assert gone() is not None  # frozen: even a full collection leaves it
+        await bot.send(staff_user, "/reload", chat_id=STAFF_CHAT)
+        assert "Knowledge base reloaded" in bot.last_text(STAFF_CHAT)
+        assert gone() is None
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
