@@ -92,6 +92,7 @@ _WEAK_LETTERS = "وي"
 # After it: a subject ending (plural -وا/-ون/-و, feminine -ين), an object pronoun, or
 # both (ندربوكم), or a pronoun after the dative ل (ندربلكم). At most one of these is taken
 # off, and each is only tried: the core left must still fit a pattern below exactly.
+_DATIVE_STARTS = ("ل", "ول")
 _VERB_ENDINGS: tuple[str, ...] = (
     "ولكم", "ولنا", "ولهم", "وكم", "وهم", "وها", "لكم", "لنا", "لهم", "لها",
     "وا", "ون", "ين", "كم", "كو", "هم", "ها", "نا", "و", "ه",
@@ -255,7 +256,9 @@ def verb_readings(word: str) -> tuple[str, ...]:
         if core[0] != "ت" and not marked:
             continue
         for other in _AR_IMPERFECT:
-            if other != person:
+            # The verb's own person too, when an ending came off (نبعتلكم as نبعت); with
+            # none, that is the word itself, which ``readings`` leaves out.
+            if other != person or marked:
                 candidate = stem(other + core)
                 if candidate not in out:
                     out.append(candidate)
@@ -285,7 +288,10 @@ def _verb_cores(word: str) -> list[tuple[str, str, bool]]:
         cores.append((person, body, marked))
         for ending in _VERB_ENDINGS:
             if body.endswith(ending) and len(body) - len(ending) >= 3:
-                cores.append((person, body[: -len(ending)], marked))
+                # A pronoun after the dative ل is attached to verbs only (نبعتلكم,
+                # "we send you"): like a tense marker, it says the word is a verb.
+                dative = ending.startswith(_DATIVE_STARTS)
+                cores.append((person, body[: -len(ending)], marked or dative))
     return cores
 
 

@@ -206,6 +206,16 @@ def test_after_a_dialect_tense_marker_any_verb_reads_in_the_other_persons() -> N
     assert "نحضر" not in readings(fold("يحضر"))
 
 
+def test_a_pronoun_after_the_dative_lam_marks_a_verb() -> None:
+    """نبعتلكم ("we send you") is a verb, as only verbs take the dative ل with a pronoun:
+    it reads as نبعت and in the other persons. A noun with a pronoun ending (شركتكم) is
+    no verb."""
+    found = readings(fold("نبعتلكم"))
+    assert "نبعت" in found and "يبعت" in found
+    assert "ندرب" in readings(fold("يدربلنا"))
+    assert not any(r.startswith(("ي", "ن")) for r in readings(fold("شركتكم")))
+
+
 def test_masdar_readings_keep_their_last_letters() -> None:
     """A masdar is a whole noun: تعدين (mining) is not cut to تعد (is considered)."""
     assert "تعدين" in readings(fold("اعدن"))
