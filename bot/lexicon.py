@@ -33,6 +33,8 @@ class Lexicon:
     excluders: frozenset[str] = frozenset()
     conjunctions: frozenset[str] = frozenset()
     negators: frozenset[str] = frozenset()
+    # Words of wanting and seeking: a clause with one makes a request ("I need a job").
+    wants: frozenset[str] = frozenset()
     # Phrases that introduce a question ("i need to know", «حاب اعرف»), as folded word
     # tuples: they mark the question clause of a long message.
     question_openers: frozenset[tuple[str, ...]] = frozenset()
@@ -70,6 +72,14 @@ class Lexicon:
     def may_open(self, found: list[str]) -> bool:
         """Whether a question opener may start at one of the folded words ``found``."""
         return not self._opener_firsts.isdisjoint(found)
+
+    def wants_something(self, found: list[str]) -> bool:
+        """Whether the folded words ``found`` hold a word of wanting, also behind و or ف
+        ("وأريد")."""
+        wants = self.wants
+        return any(
+            word in wants or (word[:1] in _CONJUNCTIONS and word[1:] in wants) for word in found
+        )
 
     def opener_at(self, found: list[str], i: int) -> int:
         """The length of the question opener that starts at ``found[i]`` (longest), or 0.

@@ -15,6 +15,7 @@ from bot.cli import main
 from bot.kb_tools import load_questions, run_questions
 from bot.knowledge import load_knowledge_base
 from bot.matching import Matcher
+from bot.matching.clauses import message_clauses, told_words
 from bot.normalize import words
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,14 +104,26 @@ def test_cue_hits_agree_with_the_cap_the_matcher_applies() -> None:
     matcher = Matcher.from_knowledge_base(kb)
     index = {entry_id: i for i, entry_id in enumerate(matcher.index.entry_ids)}
     items = yaml.safe_load(OUR_SET.read_text(encoding="utf-8"))
-    fired = 0
+    # and cue words said only about the sender, which only an 'asked' cue lets go
+    items += [
+        {"q": "I'm head of HR at a bank. How can we share threat data?"},
+        {"q": "إحنا شركة ليها فرع في المكسيك. فريق الأمريكتين طلع بإيه من اجتماعه؟"},
+    ]
+    fired = said_by_sender = 0
     for item in items:
-        found = words(item["q"])
-        hits = matcher.cue_hits(found)
-        expected = [frozenset(index[e] for e in hit.spared) for hit in hits if not hit.lifted_by]
-        assert expected == [spared for _, spared in matcher.cues.caps(found)], item["q"]
+        read = matcher.reading(item["q"])
+        found = words(read)
+        told = told_words(message_clauses(read, matcher.lexicon), matcher.lexicon)
+        hits = matcher.cue_hits(item["q"])
+        expected = [
+            frozenset(index[e] for e in hit.spared)
+            for hit in hits
+            if not hit.lifted_by and not hit.told
+        ]
+        assert expected == [spared for _, spared in matcher.cues.caps(found, told)], item["q"]
         fired += bool(hits)
-    assert fired >= 20
+        said_by_sender += any(hit.told for hit in hits)
+    assert fired >= 20 and said_by_sender == 2
 
 
 def write_set(path: Path, items: list[dict[str, object]]) -> Path:
@@ -233,5 +246,8 @@ def test_explain_names_the_long_message_bar_that_applied(
     assert "decision: answer training-support" in out
     assert "> suggest 35 (no out-of-scope cue in force in the message)" in out
     out = explain(capsys, clean.replace("spare budget", "spare budget, says our director,"))
+    assert "said only in a statement of a message that asks" in out
+    assert "decision: answer training-support" in out
+    out = explain(capsys, clean.replace("spare budget", "spare budget at a discount"))
     assert "decision: did you mean: training-support" in out
     assert "no out-of-scope cue in force" not in out  # held to the cap, which it is under

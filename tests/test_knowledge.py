@@ -190,6 +190,13 @@ def test_cue_offer_must_name_an_entry(tmp_path: Path) -> None:
     ]
 
 
+def test_cue_asked_must_be_true_or_false(tmp_path: Path) -> None:
+    write(tmp_path, "cues:\n  - words: [head]\n    asked: yes please\n", "out_of_scope.yaml")
+    [problem] = problems(tmp_path, GOOD)
+    assert problem.startswith(f"{tmp_path / 'out_of_scope.yaml'}:2:")
+    assert "'asked': true or false" in problem
+
+
 def test_a_name_made_a_synonym_of_a_common_word_is_reported(tmp_path: Path) -> None:
     """'Lyon' in the group of 'premises' made "what is Lyon famous for" a premises question."""
     answers = GOOD.replace(

@@ -12,6 +12,7 @@ import yaml
 
 from bot.knowledge import OutOfScopeCue, load_knowledge_base
 from bot.matching import Matcher, Scored, Thresholds
+from bot.matching.clauses import message_clauses, told_words
 from bot.matching.decision import decide
 from bot.normalize import fold, is_content
 
@@ -499,8 +500,8 @@ def test_a_clitic_before_a_function_word_is_no_reading(matcher: Matcher) -> None
 def test_digital_is_not_a_number_cue() -> None:
     variants = [("digital", "التحقيق الرقمي"), ("train", "دعم التدريب")]
     m = Matcher(variants, out_of_scope=[OutOfScopeCue(("رقم",))])
-    assert m.cue_hits(fold("التدريب الرقمي").split()) == []
-    assert m.cue_hits(fold("رقم التحقيق").split())
+    assert m.cue_hits("التدريب الرقمي") == []
+    assert m.cue_hits("رقم التحقيق")
     assert m.match("التحقيقات الرقمية").entry_id == "digital"
 
 
@@ -561,8 +562,9 @@ def test_a_long_message_without_any_cue_word_is_answered_below_the_cue_cap(
     matcher: Matcher,
 ) -> None:
     """With no out-of-scope cue in force, nothing can have been capped: the long bar goes
-    down to the suggest threshold. A cue that the message lifts ("email" beside "phishing")
-    is not in force; one that it does not ("director") keeps the bar at the cap."""
+    down to the suggest threshold. A cue that the message lifts ("email" beside "phishing",
+    or "director" said only in a statement) is not in force; one that it does not
+    ("discount") keeps the bar at the cap."""
     clean = (
         "I look after community programmes at a telecom firm in Ghana; our volunteers are "
         "keen and there is spare budget left this year. Could some of it pay for workshops "
@@ -575,7 +577,10 @@ def test_a_long_message_without_any_cue_word_is_answered_below_the_cue_cap(
     lifted = clean.replace("spare budget", "spare budget from phishing email filtering")
     result = matcher.match(lifted)
     assert (result.entry_id, result.long_floor) == ("training-support", t.suggest)
-    with_cue = clean.replace("spare budget", "spare budget, says our director,")
+    told = clean.replace("spare budget", "spare budget, says our director,")
+    result = matcher.match(told)
+    assert (result.entry_id, result.long_floor) == ("training-support", t.suggest)
+    with_cue = clean.replace("spare budget", "spare budget at a discount")
     result = matcher.match(with_cue)
     assert t.suggest < result.score < t.cue_cap and result.long_floor == t.cue_cap
     assert result.outcome == "suggest" and result.suggestions[0] == "training-support"
@@ -689,3 +694,57 @@ def test_a_partner_and_a_partnership_are_two_words(
     matcher: Matcher, text: str, entry_id: str
 ) -> None:
     assert matcher.match(text).entry_id == entry_id
+
+
+@pytest.mark.parametrize(
+    ("message", "entry"),
+    [
+        (
+            "I'm a PhD student in network security in Italy. My professor told me about a "
+            "yearly conference that INTERPOL and Europol organise together. What is it about?",
+            "interpol-europol-conference",
+        ),
+        (
+            "إحنا شركة سعودية ليها فرع في البرازيل. فريق الأمريكتين طلع بإيه من اجتماعه؟",
+            "americas-working-group",
+        ),
+    ],
+)
+def test_a_cue_word_said_about_the_sender_does_not_hold_the_question(
+    matcher: Matcher, message: str, entry: str
+) -> None:
+    """A job or a branch said in a statement of a message that asks describes the sender
+    (the cues marked ``asked`` in out_of_scope.yaml): the question is answered."""
+    result = matcher.match(message)
+    assert (result.outcome, result.entry_id) == ("answer", entry)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Who is the head of INTERPOL?",
+        "Where are your offices?",
+        "I'm the head of a bank. Who is the head of INTERPOL?",
+        "Can you help me? I am looking for an internship at INTERPOL.",
+        "I want to work as a detective with you. Is that possible?",
+        "I would like to meet the director of INTERPOL. How?",
+        "عايز أشتغل ضابط عندكم. ينفع؟",
+        "أنا طالب ونبغى نتدرب عندكم. كيف؟",  # the word of wanting behind و
+    ],
+)
+def test_a_cue_word_in_what_is_asked_still_holds_it(matcher: Matcher, message: str) -> None:
+    """The same words where they are asked, or in a clause that wants something (a
+    request, not the sender describing themselves), still keep the question from a
+    direct answer."""
+    assert matcher.match(message).entry_id is None
+    hits = [hit for hit in matcher.cue_hits(message) if not hit.lifted_by]
+    assert hits and not any(hit.told for hit in hits)
+
+
+def test_a_message_that_asks_nothing_tells_nothing() -> None:
+    """Without a clause that asks, nothing is said only about the sender."""
+    lexicon = load_knowledge_base().lexicon
+    statement = "I am the director of a bank in Dubai. We have branches in Cairo."
+    assert told_words(message_clauses(statement, lexicon), lexicon) == frozenset()
+    asking = statement + " How do we share data?"
+    assert {"director", "branches"} <= told_words(message_clauses(asking, lexicon), lexicon)

@@ -46,7 +46,7 @@ class CueView:
 
     @property
     def active(self) -> bool:
-        return not self.hit.lifted_by
+        return not self.hit.lifted_by and not self.hit.told
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,7 @@ class Explanation:
                     "cue_words": list(c.words),
                     "unless": list(c.unless),
                     "lifted_by": sorted(c.hit.lifted_by),
+                    "told": c.hit.told,
                     "spared": sorted(c.hit.spared),
                     "active": c.active,
                 }
@@ -205,7 +206,7 @@ def explain(
 
     cues = tuple(
         CueView(hit, kb.out_of_scope[hit.cue].words, kb.out_of_scope[hit.cue].unless)
-        for hit in matcher.cue_hits(found)
+        for hit in matcher.cue_hits(text)
     )
     active = [c for c in cues if c.active]
     top: list[Ranked] = []
@@ -396,6 +397,11 @@ def format_explanation(e: Explanation) -> str:
             if c.hit.lifted_by:
                 lines.append(
                     f"{head}: lifted by {', '.join(sorted(c.hit.lifted_by))} (in its 'unless')"
+                )
+            elif c.hit.told:
+                lines.append(
+                    f"{head}: lifted: said only in a statement of a message that asks "
+                    "(the cue is 'asked')"
                 )
             elif c.hit.has_unless:
                 lines.append(

@@ -85,6 +85,7 @@ def parse_lexicon(data: Mapping[str, tuple[str, Any]], problems: list[Problem]) 
         excluders=word_set(phrase_file, phrases.get("excluders", []), "excluders"),
         conjunctions=word_set(phrase_file, phrases.get("conjunctions", []), "conjunctions"),
         negators=word_set(phrase_file, phrases.get("negators", []), "negators"),
+        wants=word_set(phrase_file, phrases.get("wants", []), "wants"),
     )
 
 

@@ -57,6 +57,11 @@ class OutOfScopeCue:
     # The entry that answers this kind of request honestly ("no dates are published"):
     # offered first when the cue stops a direct answer.
     offer: str | None = None
+    # When set, a cue word used only in the statements of a message that asks something
+    # ("I'm head of security at a bank. How do we share data?") does not count: it
+    # describes the sender. A clause that wants something is a request, not a statement
+    # (see ``clauses.told_words``); a message that asks nothing is held as before.
+    asked: bool = False
     line: int | None = None
 
 

@@ -134,7 +134,9 @@ def parse_out_of_scope(file: str, data: Any, problems: list[Problem]) -> list[Ou
         line = cue.get(LINE) if isinstance(cue, dict) else None
         lists = {}
         offer = cue.get("offer") if isinstance(cue, dict) else None
-        if isinstance(cue, dict) and not set(cue) - {"words", "unless", "with", "offer", LINE}:
+        asked = cue.get("asked", False) if isinstance(cue, dict) else False
+        keys = {"words", "unless", "with", "offer", "asked", LINE}
+        if isinstance(cue, dict) and not set(cue) - keys:
             lists = {key: cue.get(key, []) for key in ("words", "unless", "with")}
         if (
             not lists
@@ -144,6 +146,7 @@ def parse_out_of_scope(file: str, data: Any, problems: list[Problem]) -> list[Ou
                 for v in lists.values()
             )
             or not (offer is None or isinstance(offer, str))
+            or not isinstance(asked, bool)
         ):
             problems.append(
                 Problem(
@@ -151,7 +154,8 @@ def parse_out_of_scope(file: str, data: Any, problems: list[Problem]) -> list[Ou
                     line,
                     None,
                     "cues",
-                    "each cue needs 'words' (and may have 'unless', 'with' and 'offer': an entry id)",
+                    "each cue needs 'words' (and may have 'unless', 'with', 'offer': an entry id,"
+                    " and 'asked': true or false)",
                 )
             )
             continue
@@ -161,6 +165,7 @@ def parse_out_of_scope(file: str, data: Any, problems: list[Problem]) -> list[Ou
                 tuple(lists["unless"]),
                 with_words=tuple(lists["with"]),
                 offer=offer,
+                asked=asked,
                 line=line,
             )
         )

@@ -36,6 +36,7 @@ from bot.matching.clauses import (
     other_topics,
     question_clauses,
     separate_questions,
+    told_words,
     weigh_questions,
 )
 from bot.matching.cues import Cues
@@ -154,7 +155,11 @@ class Matcher:
         An entry that leaves an out-of-scope cue of the question unexplained scores
         at most halfway between the suggest and answer thresholds.
         """
-        return self._scorer.scores(self.reading(text))[0]
+        read = self.reading(text)
+        return self._scorer.scores(read, self._told(read))[0]
+
+    def _told(self, read: str) -> frozenset[str]:
+        return told_words(message_clauses(read, self.lexicon), self.lexicon)
 
     def reading(self, text: str) -> str:
         """``text`` as it is matched: an Arabizi message ("momken n2adem ta7leel lel
@@ -231,12 +236,13 @@ class Matcher:
         """
         read, arabizi = self._read(text)
         language = lang or ("ar" if arabizi else detect_language(text))
-        ranked, offers = self._scorer.scores(read)
+        # The clauses are read once, for the cues and for both questions below.
+        clauses = message_clauses(read, self.lexicon)
+        told = told_words(clauses, self.lexicon)
+        ranked, offers = self._scorer.scores(read, told)
         whole = ranked
         also: tuple[str, ...] = ()
         if len(ranked) > 1:
-            # The clauses are read once for both questions below.
-            clauses = message_clauses(read, self.lexicon)
             questions = question_clauses(
                 read, self.lexicon, self.parameters, clauses, self._stands_alone
             )
@@ -255,7 +261,7 @@ class Matcher:
                 separate = separate_questions(read, self.lexicon, clauses)
                 if separate:
                     also = other_topics(self._scorer.scores, separate, self.thresholds)
-        floor = self._long_floor(read, whole, ranked)
+        floor = self._long_floor(read, whole, ranked, told)
         return decide(text, language, ranked, offers, also, self.thresholds, floor)
 
     def _at_cue_cap(self, whole: list[Scored], best: Scored) -> bool:
@@ -266,7 +272,9 @@ class Matcher:
         cap = self.thresholds.cue_cap
         return any(s.entry_id == best.entry_id and s.score == cap for s in whole)
 
-    def _long_floor(self, read: str, whole: list[Scored], ranked: list[Scored]) -> float | None:
+    def _long_floor(
+        self, read: str, whole: list[Scored], ranked: list[Scored], told: frozenset[str]
+    ) -> float | None:
         """The score a long message's best entry must pass, with the long margin, to be
         answered below the answer threshold; None for a short message, or where the bar
         could not change the outcome, or for an entry a cue capped in the whole message.
@@ -281,7 +289,8 @@ class Matcher:
             return None
         if not self._has_long_words(read) or self._at_cue_cap(whole, ranked[0]):
             return None
-        in_force = any(not hit.lifted_by for hit in self.cues.hits(words(read, self.lexicon)))
+        hits = self.cues.hits(words(read, self.lexicon), told)
+        in_force = any(not hit.lifted_by and not hit.told for hit in hits)
         return t.cue_cap if in_force else t.suggest
 
     def is_long_message(self, text: str) -> bool:
@@ -336,6 +345,7 @@ class Matcher:
         reading = self.terms.reading(word) if term != plain else None
         return WordTrace(word, term, how, expansions, weight, reading[0] if reading else None)
 
-    def cue_hits(self, found: list[str]) -> list[CueHit]:
-        """Every out-of-scope cue word among the folded words ``found``, lifted or not."""
-        return self.cues.hits(found)
+    def cue_hits(self, text: str) -> list[CueHit]:
+        """Every out-of-scope cue word of ``text``, lifted or not."""
+        read = self.reading(text)
+        return self.cues.hits(words(read, self.lexicon), self._told(read))

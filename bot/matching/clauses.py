@@ -34,6 +34,24 @@ def message_clauses(text: str, lexicon: Lexicon) -> Clauses:
     return [(c, _asks(c, found, lexicon)) for c, found in _clauses(text, lexicon)]
 
 
+def told_words(clauses: Clauses, lexicon: Lexicon) -> frozenset[str]:
+    """The folded words that a message which asks something uses only in its statements
+    ("I head security at a bank."): what they say is about the sender. A clause that
+    wants something ("I am looking for an internship") is a request, not a statement.
+    Empty for a message with no clause that asks, or none that only tells."""
+    asked: set[str] = set()
+    told: set[str] = set()
+    for clause, asks in clauses:
+        found = words(clause, lexicon)
+        if asks or lexicon.wants_something(found):
+            asked.update(found)
+        else:
+            told.update(found)
+    if not asked or not told or not any(asks for _, asks in clauses):
+        return frozenset()
+    return frozenset(told - asked)
+
+
 def question_clauses(
     text: str,
     lexicon: Lexicon,

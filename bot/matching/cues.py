@@ -42,8 +42,10 @@ class Cues:
         self._unless: list[frozenset[str] | None] = []
         self.offers: list[str | None] = []
         self._with: list[frozenset[str]] = []
+        self._asked: list[bool] = []
         for number, cue in enumerate(cues):
             self.offers.append(cue.offer)
+            self._asked.append(cue.asked)
             with_keys = _cue_keys(cue.with_words)
             self._with.append(frozenset(with_keys + [term(k) for k in with_keys]))
             self._cue_of.update((key, number) for key in _cue_keys(cue.words))
@@ -58,11 +60,14 @@ class Cues:
         self._not_cues: set[str] = set()
         self._keys: dict[str, tuple[str, ...]] = {}
 
-    def caps(self, found: list[str]) -> list[tuple[int, frozenset[int]]]:
-        """For each cue among the folded words: its number and the entries it leaves alone."""
+    def caps(
+        self, found: list[str], told: frozenset[str] = frozenset()
+    ) -> list[tuple[int, frozenset[int]]]:
+        """For each cue among the folded words: its number and the entries it leaves alone.
+        ``told``: the words only in statements of a message that asks (see ``asked``)."""
         if not self._cue_of:
             return []
-        hits = self._hits(found)
+        hits = self._hits(found, told)
         if not hits:
             # Most questions: no cue, and no need for the words present.
             return []
@@ -79,10 +84,10 @@ class Cues:
                 out.append((number, frozenset()))
         return out
 
-    def hits(self, found: list[str]) -> list[CueHit]:
+    def hits(self, found: list[str], told: frozenset[str] = frozenset()) -> list[CueHit]:
         """Every cue word among the folded words ``found``, lifted or not (for ``kb explain``;
         read through ``_hits`` and ``_present`` as ``caps`` is, so the two agree)."""
-        present, hits = self._present(found), self._hits(found)
+        present, hits = self._present(found), self._hits(found, frozenset())
         out: list[CueHit] = []
         for word, number in hits:
             unless = self._unless[number]
@@ -91,7 +96,10 @@ class Cues:
                 entries = self._entry_postings.get(self._terms.plain_term(word), ())
                 spared = frozenset(self._entry_ids[e] for e in entries)
             lifted = unless & present if unless is not None else frozenset()
-            out.append(CueHit(word, number, frozenset(lifted), unless is not None, spared))
+            was_told = self._asked[number] and word in told
+            out.append(
+                CueHit(word, number, frozenset(lifted), unless is not None, spared, was_told)
+            )
         return out
 
     def _present(self, found: list[str]) -> set[str]:
@@ -117,8 +125,9 @@ class Cues:
         self._keys[word] = found
         return found
 
-    def _hits(self, found: list[str]) -> list[tuple[str, int]]:
-        """Each cue word among ``found`` with its cue's number."""
+    def _hits(self, found: list[str], told: frozenset[str]) -> list[tuple[str, int]]:
+        """Each cue word among ``found`` with its cue's number; not a word of an ``asked``
+        cue that the message only tells."""
         not_cues = self._not_cues
         if not_cues.issuperset(found):
             # Most questions: every word already read, none a cue (one test in C).
@@ -132,6 +141,8 @@ class Cues:
                 number = self._read_number(word)
                 if number is None:
                     continue
+            if told and self._asked[number] and word in told:
+                continue
             if not self._with[number] or self._with_follows(number, found[i + 1 :]):
                 hits.append((word, number))
         return hits

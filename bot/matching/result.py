@@ -74,3 +74,5 @@ class CueHit:
     # Ids of the entries the cue leaves alone (a cue without ``unless`` spares the
     # entries whose phrasings use the word); every other entry is capped.
     spared: frozenset[str]
+    # An ``asked`` cue's word said only in a statement of a message that asks: lifted.
+    told: bool = False

@@ -46,7 +46,9 @@ class Scorer:
             weight = min(weight, self.params.weak_weight)
         return weight
 
-    def scores(self, text: str) -> tuple[list[Scored], tuple[str, ...]]:
+    def scores(
+        self, text: str, told: frozenset[str] = frozenset()
+    ) -> tuple[list[Scored], tuple[str, ...]]:
         """Every candidate entry with its score, best first, and the entries offered by
         the cues that capped a score.
 
@@ -145,7 +147,7 @@ class Scorer:
         # The score after the cues' caps; a capped entry keeps its raw score for ties.
         final = raw
         offers: dict[str, None] = {}
-        cues = self.cues.caps(found)
+        cues = self.cues.caps(found, told)
         if cues:
             cap = self.thresholds.cue_cap
             final = dict(raw)
