@@ -210,8 +210,8 @@ def test_accuracy_on_seventh_set(matcher: Matcher) -> None:
         ("tuning_2026-12-06-6", {"ar": 0.74}, {"ar": 1.0}),
         # Reached: en 82.1% / ar 84.4%, OOS 100% / 87.5%.
         ("tuning_2026-12-06-7", {"ar": 0.84, "en": 0.8}, {"ar": 0.87, "en": 1.0}),
-        # First sight, not tuned on yet: en 63.5% / ar 71.4%, OOS 91.7% / 100%.
-        ("tuning_2026-12-06-8", {"ar": 0.71, "en": 0.63}, {"ar": 1.0, "en": 0.91}),
+        # First sight en 63.5% / ar 71.4%; reached en 65.1% / ar 73.0%, OOS 91.7% / 100%.
+        ("tuning_2026-12-06-8", {"ar": 0.73, "en": 0.65}, {"ar": 1.0, "en": 0.91}),
     ],
 )
 def test_accuracy_on_the_tuning_sets(
