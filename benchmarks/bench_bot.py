@@ -979,7 +979,7 @@ async def bench_webhook(args: argparse.Namespace, plans: list[UserPlan], tmp: Pa
                     **base_env(),
                     "TELEGRAM_BOT_TOKEN": server.token,
                     "PARTNERBOT_API_BASE_URL": server.base_url,
-                    "PARTNERBOT_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:5432/bench",
+                    "PARTNERBOT_DATABASE_URL": args.pg_url,
                     "PARTNERBOT_WEBHOOK_URL": f"http://127.0.0.1:{forwarder.port}/telegram",
                     "PARTNERBOT_WEBHOOK_SECRET": SECRET,
                     "PARTNERBOT_WEBHOOK_PORT": str(port),
@@ -1383,6 +1383,7 @@ async def main_async(args: argparse.Namespace) -> None:
         f" (questions: {sum(lang == 'en' for _, lang in QUESTIONS)} English,"
         f" {sum(lang == 'ar' for _, lang in QUESTIONS)} Arabic, seed {args.seed});"
         f" {os.cpu_count()} CPUs; flood control {'off' if args.no_flood_control else 'on'};"
+        f" PostgreSQL over {'a Unix socket' if 'host=/' in args.pg_url else 'TCP'};"
         f" partnerbot at {code_version()}" + ("; PROFILING (slower)" if args.profile else ""),
         flush=True,
     )
@@ -1490,6 +1491,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="webhook POSTs in flight at once, as Telegram's max_connections (default 40)",
     )
     parser.add_argument("--no-flood-control", action="store_true", help="serving.flood_control off")
+    parser.add_argument(
+        "--pg-url",
+        default="postgresql+asyncpg://postgres@127.0.0.1:5432/bench",
+        help="the webhook workers' database (default over TCP; a machine that runs PostgreSQL "
+        "itself may use its Unix socket: postgresql+asyncpg://postgres@/bench?host=/var/run/postgresql)",
+    )
     parser.add_argument(
         "--profile",
         action="store_true",
