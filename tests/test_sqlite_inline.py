@@ -9,13 +9,16 @@ rollbacks and errors behave as with aiosqlite.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import bindparam, column, insert, literal_column, select, table, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.db import sqlite_inline
@@ -138,3 +141,69 @@ def test_an_error_that_waiting_cannot_clear_is_raised_at_once() -> None:
     with pytest.raises(sqlite3.OperationalError, match="I/O"):
         asyncio.run(sqlite_inline.when_unlocked(corrupt))
     assert calls == 1
+
+
+async def test_only_the_writes_a_power_cut_may_lose_skip_the_disk_sync(tmp_path: Path) -> None:
+    """Updates stored, forms and leads commit with the write-ahead log synced to disk
+    (synchronous FULL); the rate-limit count, the noted language and the unanswered
+    question, written on every message, go through a connection that leaves the sync to
+    the next synced commit (NORMAL). What it writes is read at once by the others."""
+    store = await _store(tmp_path / "s.sqlite3")
+    query = select(literal_column("synchronous")).select_from(text("pragma_synchronous()"))
+    assert await store.direct.fetchone(query, {}) == (2,)  # FULL
+    assert await store.soft.fetchone(query, {}) == (1,)  # NORMAL
+    async with store.engine.connect() as connection:
+        assert (await connection.execute(query)).scalar_one() == 2
+    t = table("t", column("v"))
+    await store.soft.execute(insert(t).values(v=bindparam("v")), {"v": "soft"})
+    assert await store.direct.fetchone(select(t.c.v), {}) == ("soft",)
+    await store.close()
+
+
+class _Recording:
+    """Passes statements on to a connection and notes the table each one writes."""
+
+    def __init__(self, inner: Any, log: list[tuple[str, str]], name: str) -> None:
+        self._inner, self._log, self._name = inner, log, name
+
+    def __getattr__(self, method: str) -> Any:
+        call = getattr(self._inner, method)
+        if method not in ("fetchone", "fetchall", "fetchmany", "execute"):
+            return call
+
+        async def recorded(statement: Any, *args: Any) -> Any:
+            table = getattr(getattr(statement, "table", None), "name", None)
+            if table is not None:  # a write; reads have no single table
+                self._log.append((self._name, f"{type(statement).__name__} {table}"))
+            return await call(statement, *args)
+
+        return recorded
+
+
+async def test_each_write_of_a_partner_message_goes_through_the_connection_meant_for_it(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    """New updates and finish marks are synced; the claim, the rate-limit count, the
+    noted language and the unanswered question are not (see Store.soft)."""
+    path = tmp_path / "r.sqlite3"
+    shutil.copy(sqlite_template, path)
+    store = Store.from_url(f"sqlite+aiosqlite:///{path}")
+    log: list[tuple[str, str]] = []
+    store.direct = _Recording(store.direct, log, "synced")  # type: ignore[assignment]
+    store.soft = _Recording(store.soft, log, "soft")  # type: ignore[assignment]
+    await store.store_updates([(1, 7, "message", {"update_id": 1})])
+    [claim] = await store.claim_updates(timedelta(seconds=60), 5)
+    await store.count_hit(7, 100)
+    await store.note_written_language(7, "ar")
+    await store.record_unanswered(7, "سؤال", "ar", "fallback", 10.0)
+    assert await store.finish_updates([(claim, "done")]) == 1
+    await store.close()
+    assert log == [
+        ("synced", "Insert inbox"),
+        ("soft", "Update inbox"),
+        ("soft", "Insert rate_hits"),
+        ("soft", "Delete rate_hits"),  # the first hit of a window forgets the older ones
+        ("soft", "Insert user_profiles"),
+        ("soft", "Insert unanswered_questions"),
+        ("synced", "Update inbox"),
+    ]

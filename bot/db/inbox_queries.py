@@ -105,6 +105,7 @@ class InboxQueries:
     autocommit: AsyncEngine  # one statement, one round trip: no BEGIN, COMMIT or ROLLBACK
     session: async_sessionmaker[AsyncSession]
     direct: DirectStatements
+    soft: DirectStatements  # writes a power cut may lose without harm (see Store.soft)
 
     def __init__(self) -> None:
         super().__init__()
@@ -149,7 +150,8 @@ class InboxQueries:
         """Lease up to ``limit`` updates, each the oldest unfinished one of its user."""
         token = secrets.token_hex(16)
         values = {"token": token, "limit": limit, "now": utcnow()}
-        rows = await self.direct.fetchall(self._claim_statement(lease), values)
+        # A claim lost in a power cut is made again: its lease is soft (see Store.soft).
+        rows = await self.soft.fetchall(self._claim_statement(lease), values)
         return sorted(
             (
                 InboxClaim(update_id, payload or {}, attempts, token)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -75,6 +76,9 @@ def _sqlite_pragmas(connection: Any, _record: object) -> None:
     writer without blocking the event loop: bot/db/sqlite_inline.py.)"""
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # Said, not left to the library's build (one may default to NORMAL in WAL mode):
+    # sessions write forms, leads and the outbox, which a power cut must not lose.
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
 
 
@@ -128,6 +132,24 @@ _FORGET_OLD_WINDOWS = delete(RateHit).where(
 )
 
 
+@cache  # built once per dialect's INSERT, as the other hot statements
+def _hit_statement(insert: Any) -> Any:
+    """Count one message in a rate-limit window (parameters ``user_id``, ``window``); the
+    count so far."""
+    return (
+        insert(RateHit)
+        .values(
+            user_id=bindparam("user_id", type_=BigInteger()),
+            window=bindparam("window", type_=BigInteger()),
+            hits=1,
+        )
+        .on_conflict_do_update(
+            index_elements=["user_id", "window"], set_={"hits": RateHit.hits + 1}
+        )
+        .returning(RateHit.hits)
+    )
+
+
 class Store(
     UserQueries,
     OutboxQueries,
@@ -141,6 +163,7 @@ class Store(
         engine: AsyncEngine,
         autocommit: AsyncEngine | None = None,
         direct: DirectStatements | None = None,
+        soft: DirectStatements | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -151,6 +174,13 @@ class Store(
         self.autocommit = autocommit or engine.execution_options(isolation_level="AUTOCOMMIT")
         # The few statements every partner message runs skip the engine (bot/db/direct.py).
         self.direct: DirectStatements = direct or EngineStatements(self.autocommit, engine)
+        # For writes that a power cut may lose without harm, made on every partner message:
+        # the rate-limit count and the cleanup of old windows, the noted language, the
+        # unanswered question, and the inbox's claims (a lost lease is taken again). On a
+        # SQLite file they skip the disk sync of each commit (see SqliteStatements); the
+        # next synced commit (an update stored or finished, a form saved) makes them
+        # durable too. New updates, finish marks, forms, leads and the outbox stay synced.
+        self.soft: DirectStatements = soft or self.direct
         self.session = async_sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
@@ -178,6 +208,7 @@ class Store(
                     isolation_level="AUTOCOMMIT",
                 ),
                 SqliteStatements(database, engine.dialect),
+                SqliteStatements(database, engine.dialect, synchronous="NORMAL"),
             )
         sessions = max(SESSION_POOL_MIN, pool_size // 4)
         pg_engine = create_async_engine(url, pool_size=sessions, max_overflow=4, pool_recycle=1800)
@@ -195,6 +226,8 @@ class Store(
 
     async def close(self) -> None:
         await self.direct.close()
+        if self.soft is not self.direct:
+            await self.soft.close()
         await self.engine.dispose()
         if self.autocommit.sync_engine.pool is not self.engine.sync_engine.pool:
             await self.autocommit.dispose()
@@ -204,25 +237,19 @@ class Store(
         if self.engine.dialect.name == "postgresql":
             hits = await self.hit_with_state(user_id, window)  # the state comes along
         else:
-            statement = (
-                upsert_insert(self.engine)(RateHit)
-                .values(user_id=user_id, window=window, hits=1)
-                .on_conflict_do_update(
-                    index_elements=["user_id", "window"], set_={"hits": RateHit.hits + 1}
-                )
-                .returning(RateHit.hits)
-            )
-            async with self.autocommit.connect() as connection:
-                hits = int((await connection.execute(statement)).scalar_one())
+            statement = _hit_statement(upsert_insert(self.engine))
+            row = await self.soft.fetchone(statement, {"user_id": user_id, "window": window})
+            assert row is not None  # an upsert that returns its row
+            hits = int(row[0])
         if hits == 1:  # a new window: the user's older ones go now, once
-            await self.direct.execute(_FORGET_OLD_WINDOWS, {"user_id": user_id, "window": window})
+            await self.soft.execute(_FORGET_OLD_WINDOWS, {"user_id": user_id, "window": window})
         return hits
 
     # Unanswered questions -------------------------------------------------
     async def record_unanswered(
         self, user_id: int | None, text: str, language: str, outcome: str, score: float
     ) -> None:
-        await self.direct.execute(
+        await self.soft.execute(
             _RECORD_UNANSWERED,
             {
                 "user_id": user_id,

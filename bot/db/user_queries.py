@@ -120,6 +120,7 @@ PREFETCH_SECONDS = 1.0  # how long a state read with the rate-limit hit waits to
 class UserQueries:
     engine: AsyncEngine
     direct: DirectStatements  # the hot path's statements, without the engine
+    soft: DirectStatements  # those a power cut may lose without harm (see Store.soft)
     autocommit: AsyncEngine  # one statement, one round trip: no BEGIN, COMMIT or ROLLBACK
 
     def __init__(self) -> None:
@@ -199,7 +200,7 @@ class UserQueries:
             self._written.clear()
         self._written[user_id] = (language, now)
         self._changed(user_id)
-        await self.direct.execute(
+        await self.soft.execute(
             _note_written_statement(upsert_insert(self.engine)),
             {"user_id": user_id, "language": language, "now": utcnow()},
         )
