@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -53,7 +52,7 @@ from bot.db.relay_admin_queries import RelayAdminQueries, delete_conversations
 from bot.db.relay_delivery_queries import RelayDeliveryQueries
 from bot.db.relay_queries import RelayQueries
 from bot.db.sqlite_inline import inline_creator
-from bot.db.user_queries import UserQueries
+from bot.db.user_queries import UserQueries, hit_statement
 from bot.normalize import fold
 
 # SQLite takes one writer at a time, so more connections only add memory (each has its
@@ -130,24 +129,6 @@ _FORGET_OLD_WINDOWS = delete(RateHit).where(
     RateHit.user_id == bindparam("user_id", type_=BigInteger()),
     RateHit.window < bindparam("window", type_=BigInteger()),
 )
-
-
-@cache  # built once per dialect's INSERT, as the other hot statements
-def _hit_statement(insert: Any) -> Any:
-    """Count one message in a rate-limit window (parameters ``user_id``, ``window``); the
-    count so far."""
-    return (
-        insert(RateHit)
-        .values(
-            user_id=bindparam("user_id", type_=BigInteger()),
-            window=bindparam("window", type_=BigInteger()),
-            hits=1,
-        )
-        .on_conflict_do_update(
-            index_elements=["user_id", "window"], set_={"hits": RateHit.hits + 1}
-        )
-        .returning(RateHit.hits)
-    )
 
 
 class Store(
@@ -237,7 +218,7 @@ class Store(
         if self.engine.dialect.name == "postgresql":
             hits = await self.hit_with_state(user_id, window)  # the state comes along
         else:
-            statement = _hit_statement(upsert_insert(self.engine))
+            statement = hit_statement(upsert_insert(self.engine))
             row = await self.soft.fetchone(statement, {"user_id": user_id, "window": window})
             assert row is not None  # an upsert that returns its row
             hits = int(row[0])

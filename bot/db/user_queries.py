@@ -68,11 +68,12 @@ def _user_state_query() -> Select[Any]:
 _USER_STATE = _user_state_query()
 
 
-def _hit_and_state_query() -> Select[Any]:
-    """PostgreSQL: count a rate-limit hit (parameters ``user_id``, ``window``) and read
-    the user's state, in one statement (a data-modifying WITH)."""
-    hit = (
-        postgresql_insert(RateHit)
+@cache  # built once per dialect's INSERT, as the other hot statements
+def hit_statement(insert: Any) -> Any:
+    """Count one message in a rate-limit window (parameters ``user_id``, ``window``); the
+    count so far."""
+    return (
+        insert(RateHit)
         .values(
             user_id=bindparam("user_id", type_=BigInteger()),
             window=bindparam("window", type_=BigInteger()),
@@ -82,8 +83,13 @@ def _hit_and_state_query() -> Select[Any]:
             index_elements=["user_id", "window"], set_={"hits": RateHit.hits + 1}
         )
         .returning(RateHit.hits)
-        .cte("hit")
     )
+
+
+def _hit_and_state_query() -> Select[Any]:
+    """PostgreSQL: count a rate-limit hit (parameters ``user_id``, ``window``) and read
+    the user's state, in one statement (a data-modifying WITH)."""
+    hit = hit_statement(postgresql_insert).cte("hit")
     return select(select(hit.c.hits).scalar_subquery(), *_USER_STATE.selected_columns)
 
 

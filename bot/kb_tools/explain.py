@@ -46,7 +46,7 @@ class CueView:
 
     @property
     def active(self) -> bool:
-        return not self.hit.lifted_by and not self.hit.told
+        return self.hit.in_force
 
 
 @dataclass(frozen=True)

@@ -290,8 +290,7 @@ class Matcher:
         if not self._has_long_words(read) or self._at_cue_cap(whole, ranked[0]):
             return None
         hits = self.cues.hits(words(read, self.lexicon), told)
-        in_force = any(not hit.lifted_by and not hit.told for hit in hits)
-        return t.cue_cap if in_force else t.suggest
+        return t.cue_cap if any(hit.in_force for hit in hits) else t.suggest
 
     def is_long_message(self, text: str) -> bool:
         """Whether ``text`` has enough content words to be held to the long-message bar

@@ -39,6 +39,8 @@ def told_words(clauses: Clauses, lexicon: Lexicon) -> frozenset[str]:
     ("I head security at a bank."): what they say is about the sender. A clause that
     wants something ("I am looking for an internship") is a request, not a statement.
     Empty for a message with no clause that asks, or none that only tells."""
+    if not any(asks for _, asks in clauses):
+        return frozenset()
     asked: set[str] = set()
     told: set[str] = set()
     for clause, asks in clauses:
@@ -47,8 +49,6 @@ def told_words(clauses: Clauses, lexicon: Lexicon) -> frozenset[str]:
             asked.update(found)
         else:
             told.update(found)
-    if not asked or not told or not any(asks for _, asks in clauses):
-        return frozenset()
     return frozenset(told - asked)
 
 

@@ -76,3 +76,9 @@ class CueHit:
     spared: frozenset[str]
     # An ``asked`` cue's word said only in a statement of a message that asks: lifted.
     told: bool = False
+
+    @property
+    def in_force(self) -> bool:
+        """Whether the cue caps entries: lifted neither by an ``unless`` word nor by being
+        said only about the sender."""
+        return not self.lifted_by and not self.told
