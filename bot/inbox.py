@@ -26,10 +26,11 @@ from telegram import Update
 from telegram.error import BadRequest, Conflict, NetworkError
 
 from bot.config import ServingConfig
-from bot.context import BotApplication
+from bot.context import SERVICES, BotApplication
 from bot.db.inbox_queries import InboxClaim
 from bot.db.store import Store
 from bot.group_commit import GroupCommit
+from bot.limits import DatabaseLimit
 from bot.logs import Outage
 from bot.metrics import HANDLING, UPDATES
 
@@ -132,7 +133,7 @@ class InboxWorkers:
             # the wait below.
             self._wake.clear()
             try:
-                claims = await self.store.claim_updates(lease, slots)
+                claims = await self.store.claim_updates(lease, slots, self._rate_window())
             except Exception as exc:
                 if not is_database_outage(exc):
                     raise
@@ -153,6 +154,11 @@ class InboxWorkers:
         for worker in workers:
             worker.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
+
+    def _rate_window(self) -> int | None:
+        """The database rate limit's current window, for the claim to count updates in."""
+        limiter = self.app.bot_data[SERVICES].limiter
+        return limiter.window() if isinstance(limiter, DatabaseLimit) else None
 
     async def _work(self, queue: asyncio.Queue[InboxClaim], free: asyncio.Semaphore) -> None:
         while True:
@@ -184,7 +190,12 @@ class InboxWorkers:
             await self._finish(claim, "failed")
         else:
             update = Update.de_json(claim.payload, self.app.bot)
-            await self.app.process_update(update)
+            if claim.state_row is not None:
+                self.store.use_claimed(claim.user_key, claim.state_row, claim.hits)
+            try:
+                await self.app.process_update(update)
+            finally:
+                self.store.forget_claimed(claim.user_key)
             if claim.update_id in postponed:
                 postponed.discard(claim.update_id)
                 outcome = "postponed"

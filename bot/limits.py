@@ -34,9 +34,11 @@ class DatabaseLimit:
     def __init__(self, store: Store, limit: int, seconds: float) -> None:
         self.store, self.limit, self.seconds = store, limit, seconds
 
+    def window(self) -> int:
+        return int(time.time() // self.seconds)
+
     async def check(self, user_id: int) -> Verdict:
-        window = int(time.time() // self.seconds)
-        return window_verdict(await self.store.count_hit(user_id, window), self.limit)
+        return window_verdict(await self.store.count_hit(user_id, self.window()), self.limit)
 
 
 class RedisLimit:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from typing import Any
@@ -10,8 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import RateHit
+from bot.inbox import InboxWorkers, routing
 from bot.local_api import LocalUser
-from tests.conftest import Harness
+from tests.conftest import STAFF_CHAT, STAFF_ID, Harness
+from tests.test_inbox import text_update
 from tests.test_lead_form import TEXTS
 
 
@@ -99,3 +102,65 @@ async def test_a_new_window_forgets_only_that_users_older_ones(make_bot: Any) ->
     async with store.session() as session:
         rows = (await session.execute(select(RateHit).order_by(RateHit.user_id))).scalars()
         assert [(r.user_id, r.window, r.hits) for r in rows] == [(42, 8, 1), (43, 7, 1)]
+
+
+async def _through_the_inbox(bot: Harness, *updates: dict[str, Any]) -> None:
+    """Each update stored, then taken by the inbox's workers, as a serving process does."""
+    workers = InboxWorkers(bot.app, bot.store, bot.services.config.serving)
+    stop = asyncio.Event()
+    running = asyncio.create_task(workers.run(stop))
+    try:
+        for data in updates:
+            key, kind = routing(data)
+            await bot.store.store_update(data["update_id"], key, kind, data)
+            workers.wake()
+            async with asyncio.timeout(10):
+                while (await bot.store.inbox_lag()).pending:  # noqa: ASYNC110 (a database row)
+                    await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        workers.wake()
+        await asyncio.wait_for(running, 10)
+
+
+async def test_an_update_taken_from_the_inbox_is_counted_once(
+    make_bot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the inbox's claim counts the update and reads the partner's state;
+    the guard then uses that count instead of making its own. Either way each message is
+    counted once, and only a private chat's."""
+    bot: Harness = await make_bot(
+        {
+            "bot": {
+                "rate_limit_messages": 3,
+                "rate_limit_seconds": 3600,
+                "rate_limit_store": "database",
+            }
+        }
+    )
+    user = LocalUser(id=4242, first_name="Sam", language_code="en")
+    await bot.store.update_profile(user.id, language="ar")  # read with the claim on PostgreSQL
+    if bot.store.engine.dialect.name == "postgresql":
+
+        async def no_round_trip(*args: object) -> int:
+            raise AssertionError("the claim counted this update already")
+
+        monkeypatch.setattr(bot.store, "hit_with_state", no_round_trip)
+    staff = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": 1_700_000_000,
+            "chat": {"id": STAFF_CHAT, "type": "supergroup", "title": "Staff"},
+            "from": {"id": STAFF_ID, "is_bot": False, "first_name": "Staffer"},
+            "text": "good morning",
+        },
+    }
+    await _through_the_inbox(bot, staff, *(text_update(n, user, f"hello {n}") for n in range(2, 7)))
+    told = TEXTS.render("rate_limited", "ar")
+    replies = bot.texts(user.id)
+    assert len(replies) == 4 and replies[-1] == told  # 3 answered (in Arabic), 4th told
+    assert all(told != reply for reply in replies[:3])
+    async with bot.store.session() as session:
+        counts = (await session.execute(select(RateHit.user_id, RateHit.hits))).all()
+    assert counts == [(user.id, 5)]  # not the staff member's group message

@@ -23,22 +23,26 @@ from sqlalchemy import (
     CursorResult,
     DateTime,
     Integer,
+    Select,
     String,
     Update,
     bindparam,
     delete,
     func,
+    literal,
     null,
     or_,
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from bot.db.dialect import db_now, upsert_insert
 from bot.db.direct import DirectStatements
-from bot.db.models import InboxUpdate, utcnow
+from bot.db.models import InboxUpdate, RateHit, utcnow
+from bot.db.user_queries import state_columns
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,12 @@ class InboxClaim:
     payload: dict[str, Any]
     attempts: int
     token: str
+    # PostgreSQL's claim also reads the user's state (``UserState``'s columns) and, when
+    # asked to, counts the update's rate-limit hit: the round trip each update made for
+    # them at the start of its handling (see ``Store.use_claimed``).
+    user_key: int = 0
+    state_row: tuple[Any, ...] | None = None
+    hits: int | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +121,7 @@ class InboxQueries:
         super().__init__()
         # Statements built once: building them cost more CPU than running them.
         self._claims: dict[timedelta, Update] = {}
+        self._claims_reading_state: dict[tuple[timedelta, bool], Select[Any]] = {}
 
     def _now(self, plus: timedelta = timedelta(0)) -> ColumnElement[datetime]:
         return db_now(self.engine, plus)
@@ -146,19 +157,83 @@ class InboxQueries:
             return set() if row is None else {updates[0][0]}
         return {update_id for (update_id,) in await self.direct.fetchmany(statement, rows)}
 
-    async def claim_updates(self, lease: timedelta, limit: int) -> list[InboxClaim]:
-        """Lease up to ``limit`` updates, each the oldest unfinished one of its user."""
+    async def claim_updates(
+        self, lease: timedelta, limit: int, window: int | None = None
+    ) -> list[InboxClaim]:
+        """Lease up to ``limit`` updates, each the oldest unfinished one of its user.
+
+        On PostgreSQL each claim comes with its user's state, and with ``window`` (the
+        database rate limit's current window) a private chat's update is counted in it.
+        """
         token = secrets.token_hex(16)
-        values = {"token": token, "limit": limit, "now": utcnow()}
-        # A claim lost in a power cut is made again: its lease is soft (see Store.soft).
-        rows = await self.soft.fetchall(self._claim_statement(lease), values)
-        return sorted(
-            (
+        values = {"token": token, "limit": limit, "now": utcnow(), "window": window}
+        if self.engine.dialect.name != "postgresql":
+            # A claim lost in a power cut is made again: its lease is soft (see Store.soft).
+            rows = await self.soft.fetchall(self._claim_statement(lease), values)
+            claims = (
                 InboxClaim(update_id, payload or {}, attempts, token)
                 for update_id, payload, attempts in rows
-            ),
-            key=lambda c: c.update_id,
+            )
+        else:
+            statement = self._claim_reading_state(lease, counting=window is not None)
+            claims = (
+                InboxClaim(update_id, payload or {}, attempts, token, user_key, tuple(state), hits)
+                for update_id, payload, attempts, user_key, hits, *state in await self.soft.fetchall(
+                    statement, values
+                )
+            )
+        return sorted(claims, key=lambda c: c.update_id)
+
+    def _claim_reading_state(self, lease: timedelta, *, counting: bool) -> Select[Any]:
+        """PostgreSQL: the claim (a data-modifying WITH), each claimed update's user state
+        and, when ``counting``, its rate-limit hit (parameter ``window``) in one statement.
+        A claim holds at most one update per user, so no user is counted twice in it."""
+        key = (lease, counting)
+        if key in self._claims_reading_state:
+            return self._claims_reading_state[key]
+        claimed = (
+            self._claim_statement(lease)
+            .returning(InboxUpdate.user_key)  # added to the id, payload and attempts
+            .cte("claimed")
         )
+        hits: Any = null()
+        claimed_rows: Any = claimed
+        if counting:
+            payload = claimed.c.payload
+            # The guard limits partners in private chats (handlers/guard.py).
+            chat_type = func.coalesce(
+                *(
+                    payload[kind]["chat"]["type"].as_string()
+                    for kind in ("message", "edited_message")
+                ),
+                payload["callback_query"]["message"]["chat"]["type"].as_string(),
+            )
+            hit = (
+                postgresql_insert(RateHit)
+                .from_select(
+                    ["user_id", "window", "hits"],
+                    select(
+                        claimed.c.user_key, bindparam("window", type_=BigInteger()), literal(1)
+                    ).where(chat_type == "private"),
+                )
+                .on_conflict_do_update(
+                    index_elements=["user_id", "window"], set_={"hits": RateHit.hits + 1}
+                )
+                .returning(RateHit.user_id, RateHit.hits)
+                .cte("hit")
+            )
+            hits = hit.c.hits
+            claimed_rows = claimed.outerjoin(hit, hit.c.user_id == claimed.c.user_key)
+        statement = select(
+            claimed.c.update_id,
+            claimed.c.payload,
+            claimed.c.attempts,
+            claimed.c.user_key,
+            hits,
+            *state_columns(claimed.c.user_key),
+        ).select_from(claimed_rows)
+        self._claims_reading_state[key] = statement
+        return statement
 
     def _claim_statement(self, lease: timedelta) -> Update:
         """The claim, built once per lease length. Parameters: ``token``, ``limit``, ``now``."""

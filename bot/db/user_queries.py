@@ -12,6 +12,7 @@ upserts, and cost about twice the CPU.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -47,20 +48,24 @@ def _state(row: Any) -> UserState:
     return UserState(form, language, written, source, relay == OPEN, ban is not None)
 
 
-def _user_state_query() -> Select[Any]:
-    user_id = bindparam("user_id", type_=BigInteger())
+def state_columns(user_id: Any) -> list[Any]:
+    """The columns of a ``UserState`` for the user ``user_id`` (a parameter or a column)."""
 
     def of(column: Any, key: Any) -> Any:
         return select(column).where(key == user_id).scalar_subquery()
 
-    return select(
+    return [
         of(FormState.state, FormState.user_id),
         of(UserProfile.language, UserProfile.user_id),
         of(UserProfile.written_language, UserProfile.user_id),
         of(UserProfile.source, UserProfile.user_id),
         of(RelayConversation.status, RelayConversation.user_id),
         of(RelayBan.user_id, RelayBan.user_id),
-    )
+    ]
+
+
+def _user_state_query() -> Select[Any]:
+    return select(*state_columns(bindparam("user_id", type_=BigInteger())))
 
 
 # Built once, like the inbox's statements: every partner message runs it, and building
@@ -133,9 +138,12 @@ class UserQueries:
         super().__init__()
         self._written: dict[int, tuple[str, float]] = {}
         self._versions: dict[int, int] = {}
-        # States read together with a rate-limit hit, for the user_state() call that
-        # follows in the same update: (user_version then, when, state).
+        # States read together with a rate-limit hit, or with the inbox's claim of the
+        # update, for the user_state() call that follows in the same update:
+        # (user_version then, when, state).
         self._prefetched: dict[int, tuple[int, float, UserState]] = {}
+        # Rate-limit counts made by the inbox's claim of the update now being handled.
+        self._precounted: dict[int, int] = {}
 
     def user_version(self, user_id: int) -> int:
         """Changes whenever this process writes the user's form or profile."""
@@ -168,6 +176,24 @@ class UserQueries:
             self._prefetched.clear()  # updates stopped by the limit never collect theirs
         self._prefetched[user_id] = (self.user_version(user_id), time.monotonic(), _state(row[1:]))
         return int(row[0])
+
+    def use_claimed(self, user_id: int, state_row: Sequence[Any], hits: int | None) -> None:
+        """Keep what the inbox's claim read for the user's update about to be handled: their
+        state and, when it counted one, the update's rate-limit hit. The claim saw every
+        earlier update of the user finished (one is handled at a time), so the state is as
+        fresh as a read at the start of handling."""
+        self._prefetched[user_id] = (
+            self.user_version(user_id),
+            time.monotonic(),
+            _state(state_row),
+        )
+        if hits is not None:
+            self._precounted[user_id] = hits
+
+    def forget_claimed(self, user_id: int) -> None:
+        """The update was handled: what its claim read is not for the next one."""
+        self._prefetched.pop(user_id, None)
+        self._precounted.pop(user_id, None)
 
     async def profile(self, user_id: int) -> UserProfile | None:
         async with self.autocommit.connect() as connection:
