@@ -163,8 +163,11 @@ async def inbox_cleanup_job(context: BotContext) -> None:
 
 async def purge_job(context: BotContext) -> None:
     """Retention: delete personal data older than the configured period."""
-    cutoff = context.services.clock() - timedelta(days=context.config.privacy.retention_days)
-    counts = await context.store.purge_before(cutoff)
+    now = context.services.clock()
+    cutoff = now - timedelta(days=context.config.privacy.retention_days)
+    # An abandoned form would be discarded at its owner's next message anyway.
+    idle = now - timedelta(minutes=context.config.form.idle_timeout_minutes)
+    counts = await context.store.purge_before(cutoff, idle_forms_before=idle)
     if any(counts.values()):
         log.info("retention purge removed %s", counts)
     if counts.get("leads") or counts.get("conversations"):

@@ -48,6 +48,7 @@ class _Touched:
     chat_id: int
     message_id: int
     new: bool
+    replaces_gone: bool = False  # a new post made because the lead's post was gone
 
 
 def backoff(attempts: int, base: float, ceiling: float) -> timedelta:
@@ -120,6 +121,8 @@ async def _deliver(bot: ExtBot[None], services: Services, claim: Claim, now: dat
         claim.token,
         new_post.chat_id if new_post else None,
         new_post.message_id if new_post else None,
+        shown=claim.lead.updated_at if claim.lead is not None else None,
+        withdraw_previous=not (new_post and new_post.replaces_gone),
     )
     if outcome == Outcome.LOST:
         log.warning("outbox item %s: lease lost during the send; it may repeat", item.id)
@@ -140,6 +143,7 @@ async def _perform(bot: ExtBot[None], services: Services, claim: Claim) -> _Touc
     if lead is None:
         return None  # its lead is gone (and so should this row be): nothing to post
     text, markup = staff_post(services.texts, lead, lang)
+    gone = False
     if item.kind == "refresh" and lead.staff_message_id is not None and lead.staff_chat_id:
         try:
             await bot.edit_message_text(
@@ -148,16 +152,28 @@ async def _perform(bot: ExtBot[None], services: Services, claim: Claim) -> _Touc
                 message_id=lead.staff_message_id,
                 reply_markup=markup,
             )
+            return _Touched(lead.staff_chat_id, lead.staff_message_id, new=False)
         except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
+            reason = str(exc).lower()
+            if "not modified" in reason:
+                return _Touched(lead.staff_chat_id, lead.staff_message_id, new=False)
+            if not _cannot_edit(reason):
                 raise
-        return _Touched(lead.staff_chat_id, lead.staff_message_id, new=False)
+            # Staff deleted the post, or Telegram no longer lets it be edited: the news
+            # (a repeat inquiry, a status) goes in a new post rather than nowhere. An
+            # old post still there is withdrawn once the new one is recorded.
+            gone = "not found" in reason
     chat_id = config.telegram.staff_chat_id
     assert chat_id is not None
     message = await bot.send_message(
         chat_id, text, reply_markup=markup, message_thread_id=config.telegram.staff_topic_id
     )
-    return _Touched(chat_id, message.message_id, new=True)
+    return _Touched(chat_id, message.message_id, new=True, replaces_gone=gone)
+
+
+def _cannot_edit(reason: str) -> bool:
+    """Telegram's answer when the message to edit is deleted or may not be edited."""
+    return "not found" in reason or "can't be edited" in reason
 
 
 async def _withdraw(bot: ExtBot[None], services: Services, item: OutboxItem) -> None:
@@ -187,12 +203,31 @@ async def _withdraw_now(
     bot: ExtBot[None], services: Services, touched: _Touched, claim: Claim, now: datetime
 ) -> None:
     """Queue the withdrawal of what we just sent, durably, and deliver it right away."""
-    store = services.store
-    lead_id = claim.item.lead_id or 0
-    item_id = await store.queue_withdrawal(
-        touched.chat_id, touched.message_id, lead_id, WITHDRAWN, touched.new, now
-    )
     log.info("outbox item %s: its lead was deleted meanwhile; withdrawing", claim.item.id)
+    await withdraw_now(
+        bot,
+        services,
+        touched.chat_id,
+        touched.message_id,
+        claim.item.lead_id or 0,
+        touched.new,
+        now,
+    )
+
+
+async def withdraw_now(
+    bot: ExtBot[None],
+    services: Services,
+    chat_id: int,
+    message_id: int,
+    lead_id: int,
+    delete: bool,
+    now: datetime,
+) -> None:
+    """Take back a staff-chat message about a deleted lead: queued durably (a crash or a
+    429 cannot lose it), then delivered at once."""
+    store = services.store
+    item_id = await store.queue_withdrawal(chat_id, message_id, lead_id, WITHDRAWN, delete, now)
     lease = timedelta(seconds=services.config.delivery.lease_seconds)
     for withdrawal in await store.claim_due(now, lease, 1, only=item_id):
         await _deliver(bot, services, withdrawal, now)

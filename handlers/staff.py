@@ -20,7 +20,7 @@ from bot.config import TelegramConfig
 from bot.context import BotContext
 from bot.db.store import LEAD_STATUSES
 from bot.knowledge_reload import reload_knowledge
-from bot.outbox import kick_delivery
+from bot.outbox import kick_delivery, withdraw_now
 from bot.staff_access import StaffAccess, StaffChatFilter, in_staff_chat
 from bot.views import display_name, lead_history, lead_status, leads_csv, send_text, staff_post
 from handlers.common import reply, topic_of, user_language
@@ -95,6 +95,19 @@ async def on_lead_button(update: Update, context: BotContext) -> None:
     await query.answer(context.texts.label("staff.updated", lang))
     text, markup = staff_post(context.texts, lead, lang)
     await query.edit_message_text(text, reply_markup=markup)
+    if await context.store.lead(lead.id) is None and query.message is not None:
+        # The partner's /forget (or retention) came while the edit was on its way, and its
+        # withdrawal may have landed first: the edit must not bring the details back.
+        message = query.message
+        await withdraw_now(
+            context.bot,
+            context.services,
+            message.chat.id,
+            message.message_id,
+            lead.id,
+            False,
+            context.services.clock(),
+        )
 
 
 async def leads_command(update: Update, context: BotContext) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import Select, select, update
 
+from bot.app import purge_job
+from bot.context import BotContext
 from bot.db.models import FormState, Lead, OutboxItem, UnansweredQuestion, UserProfile, utcnow
 from bot.local_api import ApiCall, LocalUser
 from tests.conftest import STAFF_CHAT, Harness
@@ -155,8 +157,6 @@ async def test_retention_and_delivery_run_on_a_schedule(bot: Harness) -> None:
 async def test_purge_job_deletes_personal_data_past_retention(
     make_bot: Any, english_user: LocalUser
 ) -> None:
-    from bot.app import purge_job
-    from bot.context import BotContext
     from tests.conftest import Clock
 
     clock = Clock()
@@ -242,8 +242,6 @@ async def test_forget_queues_the_withdrawal_with_the_deletion_past_a_429_and_a_r
 async def test_retention_purge_withdraws_the_staff_posts_of_the_leads_it_deletes(
     make_bot: Any, english_user: LocalUser
 ) -> None:
-    from bot.app import purge_job
-    from bot.context import BotContext
     from tests.conftest import Clock
 
     clock = Clock()
@@ -270,3 +268,22 @@ async def test_retention_purge_withdraws_the_staff_posts_of_the_leads_it_deletes
     assert edit.params["text"] == TEXTS.render("staff/expired", "en", lead_id=lead.id)
     other_post = bot.api.messages[(STAFF_CHAT, other.staff_message_id)]
     assert "omar@acme-security.com" in other_post["text"]
+
+
+async def test_a_form_abandoned_before_consent_is_purged_after_the_idle_timeout(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    """What a partner typed and never consented to send is not kept for the retention period."""
+    await bot.send(english_user, "/apply")
+    await run_steps([bot], english_user, form_steps("en")[:7])  # up to the phone
+    other = LocalUser(id=303, first_name="Kim")
+    await bot.send(other, "/apply")  # a form in progress: kept
+    async with bot.store.session.begin() as session:  # a week idle (the timeout: 24 h)
+        await session.execute(
+            update(FormState)
+            .where(FormState.user_id == english_user.id)
+            .values(updated_at=utcnow() - timedelta(days=7))
+        )
+    await purge_job(BotContext(application=bot.app))
+    async with bot.store.session() as session:
+        assert (await session.scalars(select(FormState.user_id))).all() == [other.id]

@@ -36,6 +36,7 @@ from bot.db.models import Lead, OutboxItem, utcnow
 FORGOTTEN = "forgotten"  # the person used /forget
 EXPIRED = "expired"  # the retention period ended
 WITHDRAWN = "withdrawn"  # deleted while its post was being made; the reason is not known
+SUPERSEDED = "superseded"  # a newer post of the lead replaces it
 CLAIM_LOCK_KEY = 0x5042_4F42  # "PBOB": PostgreSQL advisory lock held while claiming
 
 
@@ -173,23 +174,55 @@ class OutboxQueries:
         token: str,
         chat_id: int | None = None,
         message_id: int | None = None,
+        *,
+        shown: datetime | None = None,
+        withdraw_previous: bool = True,
     ) -> Outcome:
-        """Done; a new post's message is recorded on its lead. GONE: withdraw what was sent."""
+        """Done; GONE: withdraw what was sent.
+
+        A new post (``chat_id``, ``message_id``) becomes its lead's post, and the lead's
+        previous post is withdrawn (unless ``withdraw_previous`` is False: it is gone
+        already): a lead has one live post, the one /forget and retention withdraw.
+        ``shown`` is the lead's ``updated_at`` as the post showed it; when the lead
+        changed since (a repeat, a staff button), a refresh is queued.
+        """
         statement = update(OutboxItem).values(
             status="sent", sent_at=utcnow(), lease_token=None, locked_until=None
         )
         async with self.session.begin() as session:
             # The outbox row first, then the lead: the order /forget locks them in too.
             outcome = await _leased(session, statement, item_id, token)
-            if outcome == Outcome.DONE and message_id is not None:
-                lead_id = await session.scalar(
-                    select(OutboxItem.lead_id).where(OutboxItem.id == item_id)
+            if outcome != Outcome.DONE:
+                return outcome
+            lead_id = await session.scalar(
+                select(OutboxItem.lead_id).where(OutboxItem.id == item_id)
+            )
+            # Locked, so a change being saved now is either seen here or sees this post.
+            lead = (
+                await session.execute(
+                    select(Lead.staff_chat_id, Lead.staff_message_id, Lead.updated_at)
+                    .where(Lead.id == lead_id)
+                    .with_for_update()
                 )
+            ).one_or_none()
+            if lead_id is None or lead is None:
+                return outcome
+            if message_id is not None:
                 await session.execute(
                     update(Lead)
                     .where(Lead.id == lead_id)
                     .values(staff_chat_id=chat_id, staff_message_id=message_id)
                 )
+                old_chat, old_message = lead.staff_chat_id, lead.staff_message_id
+                if (
+                    withdraw_previous
+                    and old_chat is not None
+                    and old_message is not None
+                    and (old_chat, old_message) != (chat_id, message_id)
+                ):
+                    session.add(withdrawal(old_chat, old_message, lead_id, SUPERSEDED))
+            if shown is not None and lead.updated_at != shown:
+                session.add(OutboxItem(lead_id=lead_id, kind="refresh"))
             return outcome
 
     async def release(self, item_id: int, token: str) -> Outcome:

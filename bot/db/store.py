@@ -395,8 +395,13 @@ class Store(
                 "ban_kept": int(await session.get(RelayBan, user_id) is not None),
             }
 
-    async def purge_before(self, cutoff: datetime) -> dict[str, int]:
-        """Retention: drop personal data older than ``cutoff``; withdraw its staff posts."""
+    async def purge_before(
+        self, cutoff: datetime, idle_forms_before: datetime | None = None
+    ) -> dict[str, int]:
+        """Retention: drop personal data older than ``cutoff``; withdraw its staff posts.
+        Forms left unfinished since ``idle_forms_before`` go too: what a partner typed
+        before consenting is not kept for the whole retention period."""
+        forms_before = max(cutoff, idle_forms_before or cutoff)
         async with self.session.begin() as session:
             return {
                 "leads": await delete_leads(session, Lead.updated_at < cutoff, EXPIRED),
@@ -404,7 +409,7 @@ class Store(
                     session, RelayConversation.last_activity_at < cutoff
                 ),
                 "forms": await _deleted(
-                    session, delete(FormState).where(FormState.updated_at < cutoff)
+                    session, delete(FormState).where(FormState.updated_at < forms_before)
                 ),
                 "questions": await _deleted(
                     session,
@@ -442,15 +447,18 @@ async def _update_lead(session: AsyncSession, lead: Lead, values: dict[str, Any]
         lead.status = "new"
     lead.repeat_count += 1
     lead.updated_at = utcnow()
-    pending_post = await session.scalar(
+    unsent_post = await session.scalar(
         select(OutboxItem.id).where(
             OutboxItem.lead_id == lead.id,
             OutboxItem.kind == "post",
-            OutboxItem.status == "pending",
+            # A stuck one too: /retry sends it, once, with the new values.
+            OutboxItem.status.in_(("pending", "stuck")),
         )
     )
-    if pending_post is not None:
-        return  # the post still to be made will show the new values
+    if unsent_post is not None:
+        # The post still to be made will show the new values; one being made now from the
+        # old ones is refreshed once it is recorded (see OutboxQueries.mark_sent).
+        return
     if lead.staff_message_id is None or organisation_changed:
         # Nobody re-reads an old post: a changed organisation is news, so post again.
         session.add(OutboxItem(lead_id=lead.id, kind="post"))
