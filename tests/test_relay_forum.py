@@ -129,3 +129,24 @@ async def test_the_weekly_digest_is_posted_once(make_bot: MakeBot, english_user:
     assert "🆕 New: 1\n🙋 Claimed: 1" in digest
     assert "<b>Waiting for a staff reply</b>\nSam · @sam: 5 hours" in digest
     assert "1× zxqv plorf" in digest
+
+
+async def test_forget_while_the_topic_is_made_leaves_no_topic(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    bot.api.forum_chats.add(STAFF_CHAT)
+    await add_lead(bot, user_id=english_user.id)
+    await bot.send(english_user, "/contact")
+    await partner_writes(bot, english_user, "Hello")
+
+    async def meanwhile(call: ApiCall) -> None:
+        # The partner forgets themselves while the topic named after them is being made.
+        if call.method == "createForumTopic":
+            bot.api.before_call = None
+            await bot.send(english_user, "/forget")
+            await bot.press(english_user, "forget:yes")
+
+    bot.api.before_call = meanwhile
+    await deliver_all(bot)
+    await deliver_all(bot)  # the withdrawal queued meanwhile
+    assert [t for (chat, t) in bot.api.topics if chat == STAFF_CHAT] == []

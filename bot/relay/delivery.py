@@ -2,7 +2,8 @@
 
 Each ``perform`` returns what it made (a copy to map, a header or topic to remember),
 recorded by ``finish`` in the transaction that marks the row sent. A row whose partner
-was deleted meanwhile (/forget) gets what it just posted removed again.
+was deleted meanwhile (/forget) gets what it just posted, and a topic it just made,
+queued for deletion (a ``relay_drop`` row, retried like any other).
 """
 
 from __future__ import annotations
@@ -56,20 +57,11 @@ async def perform(bot: ExtBot[None], services: Services, claim: Claim) -> Made:
 
 
 async def finish(bot: ExtBot[None], services: Services, claim: Claim, made: Made) -> Outcome:
-    store = services.store
-    outcome = await store.mark_relay_sent(claim.item.id, claim.token, made.copy, made.conversation)
-    copy = made.copy
-    if outcome == Outcome.GONE and copy is not None and copy.copy_chat_id < 0:
-        # The partner was deleted while we posted about them: take the post back.
-        async with store.session.begin() as session:
-            session.add(
-                OutboxItem(
-                    kind="relay_drop",
-                    chat_id=copy.copy_chat_id,
-                    payload={"cards": [copy.copy_message_id]},
-                )
-            )
-    return outcome
+    """Record what was made; if the partner was deleted while we posted about them (GONE),
+    the post (and a topic made for it) is queued for deletion in that same transaction."""
+    return await services.store.mark_relay_sent(
+        claim.item.id, claim.token, made.copy, made.conversation
+    )
 
 
 async def _drop(bot: ExtBot[None], item: OutboxItem) -> None:

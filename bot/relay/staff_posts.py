@@ -104,7 +104,8 @@ async def _head(
         if topic is None:
             name = partner_topic_name(texts, row, lead, lang)
             topic = (await bot.create_forum_topic(chat_id, name)).message_thread_id
-            await store.set_topic(row.user_id, chat_id, topic)
+            if not await store.set_topic(row.user_id, chat_id, topic):
+                return Made()  # forgotten meanwhile: the topic is queued for deletion
     thread = topic or services.config.telegram.staff_topic_id
     text, markup = head_post(texts, row, lead, lang, reopened=reopened, forum=topic is not None)
     sent = await bot.send_message(chat_id, text, reply_markup=markup, message_thread_id=thread)
