@@ -10,15 +10,26 @@ failures become PTB's own errors, so nothing above this layer changes.
 from __future__ import annotations
 
 import json
+import warnings
+from datetime import timedelta
 
 import aiohttp
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.request import BaseRequest, RequestData
+from telegram.warnings import PTBDeprecationWarning
 
 # As python-telegram-bot's client: one connection per concurrent call, up to this many.
 CONNECTION_POOL_SIZE = 256
 # Uploads (sendDocument) may take longer to write than a message.
 MEDIA_WRITE_TIMEOUT = 20.0
+
+
+def retry_wait(exc: RetryAfter) -> timedelta:
+    """Telegram's wait, whichever type this PTB version returns (int now, timedelta later)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value if isinstance(value, timedelta) else timedelta(seconds=value)
 
 
 class AiohttpRequest(BaseRequest):

@@ -23,8 +23,9 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from telegram import Update
-from telegram.error import BadRequest, Conflict, NetworkError
+from telegram.error import BadRequest, Conflict, NetworkError, RetryAfter
 
+from bot.bot_api_request import retry_wait
 from bot.config import ServingConfig
 from bot.context import SERVICES, BotApplication
 from bot.db.inbox_queries import InboxClaim
@@ -35,7 +36,8 @@ from bot.logs import Outage
 from bot.metrics import HANDLING, UPDATES
 
 log = logging.getLogger("partnerbot.inbox")
-# bot_data key: update ids whose handling met a database outage (set by the error handler).
+# bot_data key: {update id: seconds at least to wait} for updates whose handling met an
+# outage of the database or the Bot API, or Telegram's "retry after" (the error handler).
 POSTPONED = "postponed_updates"
 POLL_TIMEOUT = 30
 IDLE_WAIT = 0.5  # seconds between looks at the inbox when there is nothing to do
@@ -89,7 +91,10 @@ class InboxWorkers:
         self._finished: GroupCommit[tuple[InboxClaim, str], int] = GroupCommit(
             store.finish_updates, written=self.wake
         )
-        app.bot_data.setdefault(POSTPONED, set())
+        app.bot_data.setdefault(POSTPONED, {})
+        # Claims taken and not yet finished (queued or being handled), whose leases the
+        # renewer keeps from lapsing: a slow update is never handed to a second worker.
+        self._in_hand: dict[int, InboxClaim] = {}
 
     async def store_update(
         self, update_id: int, user_key: int, kind: str, payload: dict[str, Any]
@@ -121,6 +126,7 @@ class InboxWorkers:
             for i in range(batch)
         ]
         lease = timedelta(seconds=self.config.lease_seconds)
+        renewer = asyncio.create_task(self._renew(lease, stop), name="inbox-lease-renewer")
         while not stop.is_set():
             slots = 0
             while slots < batch:  # room for a whole batch
@@ -129,20 +135,26 @@ class InboxWorkers:
             while not free.locked():  # and whatever else is free
                 await free.acquire()
                 slots += 1
+            if stop.is_set():  # stopping: take nothing more that a SIGKILL could catch
+                for _ in range(slots):
+                    free.release()
+                break
             # Cleared before the claim, so that an update stored while it runs still wakes
             # the wait below.
             self._wake.clear()
             try:
                 claims = await self.store.claim_updates(lease, slots, self._rate_window())
             except Exception as exc:
-                if not is_database_outage(exc):
-                    raise
-                self.database.failed(exc)
                 claims = []
+                if is_database_outage(exc):
+                    self.database.failed(exc)
+                else:  # a bug, or a database refusing (read-only, deadlock): keep serving
+                    _log_unexpected("claiming updates", exc)
                 await _sleep(stop, 1.0)
             else:
                 self.database.recovered()
             for claim in claims:
+                self._in_hand[claim.update_id] = claim
                 queue.put_nowait(claim)
             for _ in range(slots - len(claims)):
                 free.release()
@@ -151,9 +163,25 @@ class InboxWorkers:
                 # empty (it was 0.7 empty claims per update in bench_bot's webhook workers).
                 await _wait(self._wake, stop, IDLE_WAIT)
         await queue.join()
-        for worker in workers:
-            worker.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+        for task in (*workers, renewer):
+            task.cancel()
+        await asyncio.gather(*workers, renewer, return_exceptions=True)
+
+    async def _renew(self, lease: timedelta, stop: asyncio.Event) -> None:
+        """Extend the leases of the claims in hand, every third of a lease: an update that
+        waits in the queue, or whose handling waits on Telegram (a 429's retry_after), stays
+        this worker's. Only a worker that stopped renewing (killed, frozen) loses them."""
+        while not stop.is_set():
+            await _sleep(stop, lease.total_seconds() / 3)
+            if not self._in_hand or stop.is_set():
+                continue
+            try:
+                await self.store.renew_updates(list(self._in_hand.values()), lease)
+            except Exception as exc:
+                if is_database_outage(exc):
+                    self.database.failed(exc)
+                else:
+                    _log_unexpected("renewing leases", exc)
 
     def _rate_window(self) -> int | None:
         """The database rate limit's current window, for the claim to count updates in."""
@@ -177,6 +205,7 @@ class InboxWorkers:
                     frames,
                 )
             finally:
+                self._in_hand.pop(claim.update_id, None)
                 queue.task_done()
                 free.release()
 
@@ -184,7 +213,7 @@ class InboxWorkers:
         """Handle one claimed update and record the outcome."""
         started = time.perf_counter()
         kind = routing(claim.payload)[1]
-        postponed: set[int] = self.app.bot_data[POSTPONED]
+        postponed: dict[int, float] = self.app.bot_data[POSTPONED]
         if claim.attempts > self.config.max_attempts:
             outcome = "given_up"  # it failed every time: handling it again would too
             await self._finish(claim, "failed")
@@ -197,9 +226,8 @@ class InboxWorkers:
             finally:
                 self.store.forget_claimed(claim.user_key)
             if claim.update_id in postponed:
-                postponed.discard(claim.update_id)
                 outcome = "postponed"
-                await self._postpone(claim)
+                await self._postpone(claim, postponed.pop(claim.update_id))
             else:
                 outcome = "handled"
                 await self._finish(claim, "done")
@@ -229,8 +257,8 @@ class InboxWorkers:
                 raise
             self.database.failed(exc)  # its lease lapses and it is handled again
 
-    async def _postpone(self, claim: InboxClaim) -> None:
-        delay = timedelta(seconds=min(2**claim.attempts, 60))
+    async def _postpone(self, claim: InboxClaim, at_least: float) -> None:
+        delay = timedelta(seconds=max(min(2**claim.attempts, 60), at_least))
         try:
             await self.store.postpone_update(claim, delay)
         except Exception as exc:
@@ -260,9 +288,17 @@ async def poll_into_inbox(
             api.failed(exc)  # a webhook is set, or another process polls this token
             await _sleep(stop, 5.0)
             continue
+        except RetryAfter as exc:
+            api.failed(exc)
+            await _sleep(stop, retry_wait(exc).total_seconds())
+            continue
         except NetworkError as exc:
             api.failed(exc)
             await _sleep(stop, 2.0)
+            continue
+        except Exception as exc:  # a revoked token, a bug: say so, and keep trying
+            _log_unexpected("getting updates", exc)
+            await _sleep(stop, 30.0)
             continue
         api.recovered()
         if not updates:
@@ -271,9 +307,10 @@ async def poll_into_inbox(
         try:
             new = await store.store_updates(rows)
         except Exception as exc:
-            if not is_database_outage(exc):
-                raise
-            workers.database.failed(exc)
+            if is_database_outage(exc):
+                workers.database.failed(exc)
+            else:
+                _log_unexpected("storing updates", exc)
             await _sleep(stop, 1.0)
             continue  # not acknowledged: Telegram sends them again on the next call
         for update_id, _, kind, _ in rows:
@@ -281,6 +318,13 @@ async def poll_into_inbox(
                 UPDATES.labels(kind, "repeat").inc()
         offset = rows[-1][0] + 1
         workers.wake()
+
+
+def _log_unexpected(doing: str, error: BaseException) -> None:
+    """An error that is no outage, without its text (it may quote a payload): the loop
+    goes on after a pause rather than ending silently."""
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    log.error("%s failed: %s; trying again\n%s", doing, type(error).__name__, frames)
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

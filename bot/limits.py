@@ -7,15 +7,19 @@ it in memory. Shared stores count fixed windows: one atomic increment per messag
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import TYPE_CHECKING, Protocol
 
 from bot.config import BotConfig
 from bot.db.store import Store
+from bot.logs import Outage
 from bot.rate_limit import RateLimiter, Verdict, window_verdict
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+
+log = logging.getLogger("partnerbot.limits")
 
 
 class RateLimit(Protocol):
@@ -42,16 +46,27 @@ class DatabaseLimit:
 
 
 class RedisLimit:
+    """While Redis is unreachable, messages are let through unlimited (logged once): the
+    limit guards against floods, and refusing every partner would be worse."""
+
     def __init__(self, client: Redis, limit: int, seconds: float) -> None:
         self.client, self.limit, self.seconds = client, limit, seconds
+        self.outage = Outage("Redis (rate limit)", log)
 
     async def check(self, user_id: int) -> Verdict:
+        from redis.exceptions import RedisError
+
         window = int(time.time() // self.seconds)
         key = f"partnerbot:rate:{user_id}:{window}"
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, int(self.seconds) * 2)
-            hits, _ = await pipe.execute()
+        try:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, int(self.seconds) * 2)
+                hits, _ = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self.outage.failed(exc)
+            return Verdict.ALLOWED
+        self.outage.recovered()
         return window_verdict(int(hits), self.limit)
 
 

@@ -268,12 +268,19 @@ class LocalUser:
         return _user(self.id, self.first_name, self.language_code, self.username)
 
 
+# Telegram numbers a bot's updates in one sequence, and the bot relies on an id never
+# coming back (a form remembers the update that last moved it on): every factory of a
+# process draws from one sequence, starting from the clock so a restarted local chat, on
+# its kept database, does not repeat the ids of its last run.
+_UPDATE_IDS = itertools.count(time.time_ns() // 1000)
+
+
 class UpdateFactory:
     """Builds the updates Telegram would send: texts, commands, button presses, contacts."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
-        self._update_ids = itertools.count(1)
+        self._update_ids = _UPDATE_IDS
         self._message_ids = itertools.count(100_000)
 
     def _message(self, user: LocalUser, chat_id: int | None, **fields: Any) -> dict[str, Any]:

@@ -20,17 +20,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
-from telegram.warnings import PTBDeprecationWarning
 
+from bot.bot_api_request import retry_wait
 from bot.db.models import OutboxItem
 from bot.db.outbox_queries import WITHDRAWN, Claim, Outcome
+from bot.inbox import is_database_outage
+from bot.logs import Outage
 from bot.relay import delivery as relay_delivery
 from bot.relay.delivery import is_relay
 from bot.views import staff_post
@@ -53,14 +54,6 @@ class _Touched:
 
 def backoff(attempts: int, base: float, ceiling: float) -> timedelta:
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), ceiling))
-
-
-def _retry_after(exc: RetryAfter) -> timedelta:
-    """Telegram's wait, whichever type this PTB version returns (int now, timedelta later)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value if isinstance(value, timedelta) else timedelta(seconds=value)
 
 
 async def deliver_due(bot: ExtBot[None], services: Services, now: datetime | None = None) -> int:
@@ -241,7 +234,7 @@ async def _failed(
     item_id, name = claim.item.id, type(exc).__name__
     if isinstance(exc, RetryAfter):
         # Telegram only asks us to slow down: not the row's fault, so never stuck by it.
-        wait = _retry_after(exc)
+        wait = retry_wait(exc)
         await store.mark_retry(item_id, claim.token, name, now + wait)
         log.warning("outbox item %s: rate limited by Telegram, retrying in %s", item_id, wait)
         return
@@ -274,9 +267,21 @@ async def _failed(
     log.error("outbox item %s: %s; %s", item_id, name, hint)
 
 
+# Deliveries run every few seconds: a database outage is logged when it starts and when
+# it ends, not by every pass.
+_database = Outage("database (staff deliveries)", log)
+
+
 async def delivery_job(context: BotContext) -> None:
     """JobQueue callback: deliver whatever is due."""
-    await deliver_due(context.bot, context.services)
+    try:
+        await deliver_due(context.bot, context.services)
+    except Exception as exc:
+        if not is_database_outage(exc):
+            raise
+        _database.failed(exc)
+    else:
+        _database.recovered()
 
 
 def kick_delivery(context: BotContext) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
@@ -141,6 +142,8 @@ async def _serve_updates(
             web = build_web_app(config, store, kb, workers, webhook_secret=None)
             tasks.append(_listen(web, config.ops.listen, config.ops.port, stop))
         log.info("polling for updates")
+    for task in (*tasks, *([polling] if polling is not None else [])):
+        task.add_done_callback(functools.partial(_stop_if_it_failed, stop))
     freeze_long_lived()  # everything is built: see bot/heap.py
     await stop.wait()
     log.info("stopping: updates not yet handled stay in the inbox")
@@ -152,6 +155,20 @@ async def _serve_updates(
     await asyncio.gather(*tasks, return_exceptions=True)
     await app.stop()
     await app.shutdown()
+
+
+def _stop_if_it_failed(stop: asyncio.Event, task: asyncio.Task[None]) -> None:
+    """A serving loop that ended on its own would leave a process that looks alive (its
+    /healthz answers) but takes no updates: stop, so the supervisor starts a new one."""
+    if stop.is_set() or task.cancelled():
+        return
+    error = task.exception()
+    log.error(
+        "%s ended unexpectedly (%s); stopping so the process is restarted",
+        task.get_name(),
+        type(error).__name__ if error else "no error",
+    )
+    stop.set()
 
 
 async def reload_on_signal(app: BotApplication) -> None:

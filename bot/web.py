@@ -38,10 +38,14 @@ def build_web_app(
 ) -> Starlette:
     """Routes for health and metrics, and the webhook when ``webhook_secret`` is given."""
 
+    secret = (webhook_secret or "").encode()
+
     async def receive(request: Request) -> Response:
         """Store the update, then say 200: only then may Telegram forget it."""
-        given = request.headers.get(SECRET_HEADER, "")
-        if webhook_secret is None or not hmac.compare_digest(given, webhook_secret):
+        # As bytes: compare_digest refuses str with characters beyond ASCII, which anyone
+        # could send (a 500 and a traceback per request).
+        given = request.headers.get(SECRET_HEADER, "").encode("latin-1")
+        if webhook_secret is None or not hmac.compare_digest(given, secret):
             return Response(status_code=403)
         try:
             data: Any = await request.json()

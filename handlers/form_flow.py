@@ -6,11 +6,14 @@ take the user's next message.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from datetime import timedelta
 from typing import Any
 
 from telegram import ReplyKeyboardRemove, Update
+from telegram.error import BadRequest
+from telegram.ext import ApplicationHandlerStop
 
 from bot import lead_form as form
 from bot.callbacks import FormButton
@@ -19,6 +22,9 @@ from bot.form_views import form_keyboard, form_prompt
 from bot.normalize import Lang
 from bot.views import inline
 from handlers.common import reply
+
+# The form state's key for the update that last moved it on.
+APPLIED = "update_id"
 
 
 async def load_form(update: Update, context: BotContext) -> dict[str, Any] | None:
@@ -35,11 +41,26 @@ async def load_form(update: Update, context: BotContext) -> dict[str, Any] | Non
         await context.store.delete_form(user.id)
         await reply(update, context, "form/expired", state.get("lang", "en"))
         return None
+    if state.get(APPLIED) == update.update_id:
+        await _ask_again(update, context, state)
+        raise ApplicationHandlerStop
     return state
+
+
+async def _ask_again(update: Update, context: BotContext, state: dict[str, Any]) -> None:
+    """This update moved the form on already, and is handled again: an outage struck after
+    its step was saved (the inbox postpones such updates). Applying it twice would put the
+    answer in the next field too, so the current step is only asked again."""
+    query = update.callback_query
+    if query is not None:
+        with contextlib.suppress(BadRequest):  # too old to answer by now
+            await query.answer()
+    await _send_prompt(update, context, state)
 
 
 async def save(update: Update, context: BotContext, state: dict[str, Any]) -> None:
     assert update.effective_user is not None
+    state[APPLIED] = update.update_id
     await context.store.save_form(update.effective_user.id, state)
 
 
@@ -53,8 +74,6 @@ async def prompt(update: Update, context: BotContext, state: dict[str, Any]) -> 
     The phone step's reply keyboard can only be closed by a message of its own, so
     that message carries news: the number saved, or that there is none.
     """
-    chat = update.effective_chat
-    assert chat is not None
     if state.pop("reply_keyboard", False) and state["step"] != "phone":
         phone = state["data"].get("phone")
         await reply(
@@ -63,6 +82,12 @@ async def prompt(update: Update, context: BotContext, state: dict[str, Any]) -> 
     if state["step"] == "phone":
         state["reply_keyboard"] = True
     await save(update, context, state)
+    await _send_prompt(update, context, state)
+
+
+async def _send_prompt(update: Update, context: BotContext, state: dict[str, Any]) -> None:
+    chat = update.effective_chat
+    assert chat is not None
     await context.bot.send_message(
         chat.id, prompt_text(context, state), reply_markup=form_keyboard(context.texts, state)
     )

@@ -244,6 +244,18 @@ async def test_a_lead_confirmed_while_the_bot_api_is_down_arrives_once_afterward
     assert output.count("Bot API unreachable") <= 2 and "Traceback" not in output
 
 
+async def test_a_429_on_get_updates_is_waited_out_and_polling_goes_on(
+    api: BotApiServer, db_url: str, tmp_path: Path, bots: list[BotProcess]
+) -> None:
+    """RetryAfter is no NetworkError: it used to end the poller for good, silently."""
+    bots.append(await BotProcess.start(api, tmp_path, db_url))
+    await reply_to(api, 101, lambda: api.user_text(101, "hello"), 60)
+    api.fail("getUpdates", "429", times=1, retry_after=1)
+    await asyncio.sleep(2)
+    answer = await reply_to(api, 101, lambda: api.user_text(101, "what is expert secondment?"))
+    assert "secondment" in (answer.text or "").lower()
+
+
 async def test_sigkill_loses_no_fetched_update(
     api: BotApiServer, db_url: str, tmp_path: Path, bots: list[BotProcess]
 ) -> None:

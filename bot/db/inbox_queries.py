@@ -122,6 +122,7 @@ class InboxQueries:
         # Statements built once: building them cost more CPU than running them.
         self._claims: dict[timedelta, Update] = {}
         self._claims_reading_state: dict[tuple[timedelta, bool], Select[Any]] = {}
+        self._renewals: dict[timedelta, Update] = {}
 
     def _now(self, plus: timedelta = timedelta(0)) -> ColumnElement[datetime]:
         return db_now(self.engine, plus)
@@ -294,7 +295,9 @@ class InboxQueries:
         return len(await self.direct.fetchmany(_FINISH_ONE, rows))
 
     async def postpone_update(self, claim: InboxClaim, delay: timedelta) -> None:
-        """Hand the update back to be tried again after ``delay`` (the database failed)."""
+        """Hand the update back to be tried again after ``delay`` (the database or the Bot
+        API failed). The claim's attempt is given back: an outage is nobody's fault, and
+        only failures of the update itself lead to giving up on it."""
         async with self.autocommit.connect() as connection:
             await connection.execute(
                 update(InboxUpdate)
@@ -302,8 +305,36 @@ class InboxQueries:
                     InboxUpdate.update_id == claim.update_id,
                     InboxUpdate.lease_token == claim.token,
                 )
-                .values(lease_token=None, locked_until=None, next_attempt_at=utcnow() + delay)
+                .values(
+                    lease_token=None,
+                    locked_until=None,
+                    next_attempt_at=utcnow() + delay,
+                    attempts=InboxUpdate.attempts - 1,
+                )
             )
+
+    async def renew_updates(self, claims: Sequence[InboxClaim], lease: timedelta) -> int:
+        """Extend the leases this worker still holds on ``claims``, in one round trip; how
+        many it still held."""
+        rows = [{"update_id": claim.update_id, "token": claim.token} for claim in claims]
+        if not rows:
+            return 0
+        return len(await self.direct.fetchmany(self._renew_statement(lease), rows))
+
+    def _renew_statement(self, lease: timedelta) -> Update:
+        """Built once per lease length. Parameters: ``update_id``, ``token``."""
+        if lease not in self._renewals:
+            self._renewals[lease] = (
+                update(InboxUpdate)
+                .where(
+                    InboxUpdate.update_id == bindparam("update_id", type_=BigInteger()),
+                    InboxUpdate.lease_token == bindparam("token", type_=String()),
+                    InboxUpdate.status == "pending",
+                )
+                .values(locked_until=self._now(lease))
+                .returning(InboxUpdate.update_id)
+            )
+        return self._renewals[lease]
 
     async def inbox_lag(self) -> InboxLag:
         """How many updates wait, and for how long the oldest has waited."""
