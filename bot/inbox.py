@@ -28,6 +28,7 @@ from telegram.error import BadRequest, Conflict, NetworkError, RetryAfter
 from bot.bot_api_request import retry_wait
 from bot.config import ServingConfig
 from bot.context import SERVICES, BotApplication
+from bot.db.deferred import DeferredWrites
 from bot.db.inbox_queries import InboxClaim
 from bot.db.store import Store
 from bot.group_commit import GroupCommit
@@ -88,8 +89,8 @@ class InboxWorkers:
         # Finished updates are marked together too. A finished update may have held up
         # its user's next one, which a claim made meanwhile passed over: look again
         # rather than after IDLE_WAIT.
-        self._finished: GroupCommit[tuple[InboxClaim, str], int] = GroupCommit(
-            store.finish_updates, written=self.wake
+        self._finished: GroupCommit[tuple[InboxClaim, str, DeferredWrites | None], set[int]] = (
+            GroupCommit(store.finish_with_writes, written=self.wake)
         )
         app.bot_data.setdefault(POSTPONED, {})
         # Claims taken and not yet finished (queued or being handled), whose leases the
@@ -216,21 +217,22 @@ class InboxWorkers:
         postponed: dict[int, float] = self.app.bot_data[POSTPONED]
         if claim.attempts > self.config.max_attempts:
             outcome = "given_up"  # it failed every time: handling it again would too
-            await self._finish(claim, "failed")
+            await self._finish(claim, "failed", None)
         else:
             update = Update.de_json(claim.payload, self.app.bot)
             if claim.state_row is not None:
                 self.store.use_claimed(claim.user_key, claim.state_row, claim.hits)
             try:
-                await self.app.process_update(update)
+                with self.store.deferring() as writes:
+                    await self.app.process_update(update)
             finally:
                 self.store.forget_claimed(claim.user_key)
             if claim.update_id in postponed:
-                outcome = "postponed"
+                outcome = "postponed"  # its deferred writes are made when it is handled
                 await self._postpone(claim, postponed.pop(claim.update_id))
             else:
                 outcome = "handled"
-                await self._finish(claim, "done")
+                await self._finish(claim, "done", writes)
         elapsed = time.perf_counter() - started
         UPDATES.labels(kind, outcome).inc()
         HANDLING.observe(elapsed)
@@ -249,13 +251,16 @@ class InboxWorkers:
         )
         return outcome
 
-    async def _finish(self, claim: InboxClaim, status: str) -> None:
+    async def _finish(self, claim: InboxClaim, status: str, writes: DeferredWrites | None) -> None:
         try:
-            await self._finished.submit((claim, status))
+            finished = await self._finished.submit((claim, status, writes))
         except Exception as exc:
             if not is_database_outage(exc):
                 raise
             self.database.failed(exc)  # its lease lapses and it is handled again
+            return
+        if writes and writes.written_language and claim.update_id in finished:
+            self.store.noted_written_language(*writes.written_language)
 
     async def _postpone(self, claim: InboxClaim, at_least: float) -> None:
         delay = timedelta(seconds=max(min(2**claim.attempts, 60), at_least))

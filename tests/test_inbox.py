@@ -15,7 +15,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import OperationalError
 
 from bot.db.inbox_queries import InboxClaim
-from bot.db.models import InboxUpdate
+from bot.db.models import InboxUpdate, UnansweredQuestion
 from bot.inbox import InboxWorkers, routing
 from bot.local_api import LocalUser
 from bot.web import SECRET_HEADER, build_web_app
@@ -296,3 +296,52 @@ async def test_a_users_next_update_is_taken_as_soon_as_the_previous_is_finished(
         await asyncio.wait_for(running, 10)
     texts = bot.texts(english_user.id)
     assert "secondment" in texts[0].lower() and "sharing" in texts[1].lower()
+
+
+async def _unanswered(bot: Harness) -> list[tuple[int | None, str]]:
+    async with bot.store.session() as session:
+        rows = await session.execute(select(UnansweredQuestion.user_id, UnansweredQuestion.text))
+    return [(user_id, text) for user_id, text in rows]
+
+
+async def test_an_updates_language_and_unanswered_question_are_kept_once_handled(
+    bot: Harness, arabic_user: LocalUser
+) -> None:
+    """On PostgreSQL they wait for the update's finish mark and are written with it."""
+    await store(bot, text_update(11, arabic_user, "كم سعر الذهب اليوم"))
+    workers = InboxWorkers(bot.app, bot.store, bot.services.config.serving)
+    [claim] = await bot.store.claim_updates(LEASE, 1)
+    assert await workers.handle(claim) == "handled"
+    assert await _unanswered(bot) == [(arabic_user.id, "كم سعر الذهب اليوم")]
+    profile = await bot.store.profile(arabic_user.id)
+    assert profile is not None and profile.written_language == "ar"
+
+
+async def test_an_update_handled_twice_records_its_unanswered_question_once(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    """The first worker lost its lease while handling: only the finish that holds the
+    lease writes what the handling deferred."""
+    if bot.store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writes at once: at least once, as the update is handled")
+    await store(bot, text_update(12, english_user, "price of gold today"))
+    workers = InboxWorkers(bot.app, bot.store, bot.services.config.serving)
+    [first] = await bot.store.claim_updates(LEASE, 1)
+    async with bot.store.session.begin() as session:  # the lease lapses (a frozen worker)
+        await session.execute(update(InboxUpdate).values(locked_until=None))
+    [second] = await bot.store.claim_updates(LEASE, 1)
+    assert await workers.handle(first) == "handled"  # its finish matches nothing
+    assert await _unanswered(bot) == []
+    assert await workers.handle(second) == "handled"
+    assert await _unanswered(bot) == [(english_user.id, "price of gold today")]
+
+
+async def test_a_language_noted_in_an_update_is_read_back_before_it_is_written(
+    bot: Harness,
+) -> None:
+    store = bot.store
+    with store.deferring() as writes:
+        await store.note_written_language(77, "ar")
+        assert (await store.user_state(77)).written_language == "ar"
+    if writes is not None:  # PostgreSQL: written with the finish mark, not yet
+        assert await store.profile(77) is None

@@ -210,3 +210,16 @@ async def test_no_new_claims_after_stop(make_bot: MakeBot, monkeypatch: pytest.M
     release.set()
     await asyncio.wait_for(running, 10)
     assert sorted(taken) == [90, 91]  # before: [90, 91, 92, 93]
+
+
+async def test_a_postponed_update_still_notes_its_language_when_handled_again(
+    bot: Harness, arabic_user: LocalUser
+) -> None:
+    await store(bot, text_update(41, arabic_user, "ما هو تبادل المعلومات؟"))
+    workers = pool(bot)
+    bot.api.fail_next("sendMessage", "network")  # the answer is not sent: postponed
+    assert await handle_next(bot, workers) == "postponed"
+    await due_now(bot)
+    assert await handle_next(bot, workers) == "handled"
+    profile = await bot.store.profile(arabic_user.id)
+    assert profile is not None and profile.written_language == "ar"

@@ -29,19 +29,22 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
+    insert,
     literal,
     null,
     or_,
     select,
     update,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from bot.db.deferred import RECORD_UNANSWERED, UNANSWERED_FIELDS, DeferredWrites
 from bot.db.dialect import db_now, upsert_insert
 from bot.db.direct import DirectStatements
-from bot.db.models import InboxUpdate, RateHit, utcnow
+from bot.db.models import InboxUpdate, RateHit, UnansweredQuestion, UserProfile, utcnow
 from bot.db.user_queries import state_columns
 
 
@@ -108,6 +111,43 @@ _FINISH_ONE = (
     .values(_FINISHED_VALUES)
     .returning(InboxUpdate.update_id)
 )
+
+
+def _finish_with_writes() -> Select[Any]:
+    """PostgreSQL: ``_FINISH_ONE`` (parameters ``update_id``, ``token``, ``status``, ``now``)
+    and, only when it matched (the lease held), the deferred writes: the user's written
+    language (``writer``, ``language``; set only when it changed) and an unanswered
+    question (``asked_<column>``), each when its parameter is not NULL."""
+    done = _FINISH_ONE.cte("done")
+    now = bindparam("now", type_=DateTime())
+    writer = bindparam("writer", type_=BigInteger())
+    language = bindparam("language", type_=String())
+    note = postgresql_insert(UserProfile).from_select(
+        ["user_id", "written_language", "created_at", "updated_at"],
+        select(writer, language, now, now).select_from(done).where(language.is_not(None)),
+    )
+    note = note.on_conflict_do_update(
+        index_elements=["user_id"],
+        set_={"written_language": note.excluded.written_language, "updated_at": now},
+        where=or_(
+            UserProfile.written_language.is_(None),
+            UserProfile.written_language != note.excluded.written_language,
+        ),
+    )
+    columns = UnansweredQuestion.__table__.c
+    asked = {
+        name: bindparam(f"asked_{name}", type_=columns[name].type) for name in UNANSWERED_FIELDS
+    }
+    # Cast: a parameter selected as a value has no column to take its type from.
+    values = [sql_cast(asked[name], columns[name].type) for name in UNANSWERED_FIELDS]
+    record = insert(UnansweredQuestion).from_select(
+        list(UNANSWERED_FIELDS),
+        select(*values).select_from(done).where(asked["text"].is_not(None)),
+    )
+    return select(done.c.update_id).add_cte(note.cte("noted")).add_cte(record.cte("asked"))
+
+
+_FINISH_WITH_WRITES = _finish_with_writes()
 
 
 class InboxQueries:
@@ -283,16 +323,52 @@ class InboxQueries:
         """Record updates handled ("done") or given up on ("failed"), all or none, in one
         round trip; each only while this worker's lease on it holds. Their text is dropped.
         Returns how many were recorded."""
+        return len(await self._finish(finished))
+
+    async def _finish(self, finished: Sequence[tuple[InboxClaim, str]]) -> set[int]:
         if not finished:
-            return 0
+            return set()
         now = utcnow()
         rows = [
             {"update_id": claim.update_id, "token": claim.token, "status": status, "now": now}
             for claim, status in sorted(finished, key=lambda f: f[0].update_id)
         ]
         if len(rows) == 1:
-            return 0 if await self.direct.fetchone(_FINISH_ONE, rows[0]) is None else 1
-        return len(await self.direct.fetchmany(_FINISH_ONE, rows))
+            row = await self.direct.fetchone(_FINISH_ONE, rows[0])
+            return set() if row is None else {int(row[0])}
+        return {update_id for (update_id,) in await self.direct.fetchmany(_FINISH_ONE, rows)}
+
+    async def finish_with_writes(
+        self, finished: Sequence[tuple[InboxClaim, str, DeferredWrites | None]]
+    ) -> set[int]:
+        """``finish_updates``, also making each update's deferred writes (bot/db/deferred.py)
+        in the same round trip, each only if its lease still holds; the ids recorded."""
+        if not any(writes for _, _, writes in finished):
+            return await self._finish([(claim, status) for claim, status, _ in finished])
+        now = utcnow()
+        rows = []
+        for claim, status, writes in sorted(finished, key=lambda f: f[0].update_id):
+            row: dict[str, Any] = {
+                "update_id": claim.update_id,
+                "token": claim.token,
+                "status": status,
+                "now": now,
+                "writer": None,
+                "language": None,
+                **{f"asked_{name}": None for name in UNANSWERED_FIELDS},
+            }
+            asked = list(writes.unanswered) if writes else []
+            if writes and writes.written_language:
+                row["writer"], row["language"] = writes.written_language
+            if asked:
+                row.update({f"asked_{name}": value for name, value in asked.pop().items()})
+            if asked:  # more than one in an update (none so far): those go on their own
+                for extra in asked:
+                    await self.soft.execute(RECORD_UNANSWERED, extra)
+            rows.append(row)
+        return {
+            update_id for (update_id,) in await self.direct.fetchmany(_FINISH_WITH_WRITES, rows)
+        }
 
     async def postpone_update(self, claim: InboxClaim, delay: timedelta) -> None:
         """Hand the update back to be tried again after ``delay`` (the database or the Bot

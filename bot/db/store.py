@@ -7,6 +7,7 @@ readable after the session closes.
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -19,7 +20,6 @@ from sqlalchemy import (
     delete,
     event,
     func,
-    insert,
     select,
 )
 from sqlalchemy.engine import make_url
@@ -31,6 +31,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.db import deferred as deferred_writes
+from bot.db.deferred import RECORD_UNANSWERED, DeferredWrites
 from bot.db.dialect import upsert_insert
 from bot.db.direct import DirectStatements, EngineStatements, PostgresStatements, SqliteStatements
 from bot.db.inbox_queries import InboxQueries
@@ -114,15 +116,6 @@ class Stats:
 
 # Built once: every unanswered question runs it (bot/db/direct.py). Inline: no RETURNING of
 # the new row's id, which nothing reads.
-_UNANSWERED_FIELDS = ("user_id", "text", "normalized", "language", "outcome", "score", "created_at")
-_RECORD_UNANSWERED = (
-    insert(UnansweredQuestion)
-    .values(
-        {f: bindparam(f, type_=UnansweredQuestion.__table__.c[f].type) for f in _UNANSWERED_FIELDS}
-    )
-    .inline()
-)
-
 # A user's rate-limit windows before the current one (parameters ``user_id``, ``window``):
 # run on each user's first message of a window (bot/db/direct.py).
 _FORGET_OLD_WINDOWS = delete(RateHit).where(
@@ -233,18 +226,25 @@ class Store(
     async def record_unanswered(
         self, user_id: int | None, text: str, language: str, outcome: str, score: float
     ) -> None:
-        await self.soft.execute(
-            _RECORD_UNANSWERED,
-            {
-                "user_id": user_id,
-                "text": text[:500],
-                "normalized": fold(text)[:500],
-                "language": language,
-                "outcome": outcome,
-                "score": score,
-                "created_at": utcnow(),
-            },
-        )
+        row = {
+            "user_id": user_id,
+            "text": text[:500],
+            "normalized": fold(text)[:500],
+            "language": language,
+            "outcome": outcome,
+            "score": score,
+            "created_at": utcnow(),
+        }
+        deferred = deferred_writes.current()
+        if deferred is not None:
+            deferred.unanswered.append(row)  # written with the update's finish mark
+            return
+        await self.soft.execute(RECORD_UNANSWERED, row)
+
+    def deferring(self) -> AbstractContextManager[DeferredWrites | None]:
+        """While an update is handled from the inbox: on PostgreSQL, its noted language and
+        unanswered question wait for its finish mark (see bot/db/deferred.py)."""
+        return deferred_writes.collecting(self.engine.dialect.name == "postgresql")
 
     async def top_unanswered(self, limit: int = 20) -> list[tuple[str, int]]:
         """(an example wording, count) per normalised question, most frequent first."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy import BigInteger, DateTime, Select, String, bindparam, delete, 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.db import deferred as deferred_writes
 from bot.db.dialect import upsert_insert
 from bot.db.direct import DirectStatements
 from bot.db.models import FormState, RateHit, RelayBan, RelayConversation, UserProfile, utcnow
@@ -163,8 +164,14 @@ class UserQueries:
             and kept[0] == self.user_version(user_id)
             and time.monotonic() - kept[1] < PREFETCH_SECONDS
         ):
-            return kept[2]
-        return _state(await self.direct.fetchone(_USER_STATE, {"user_id": user_id}))
+            state = kept[2]
+        else:
+            state = _state(await self.direct.fetchone(_USER_STATE, {"user_id": user_id}))
+        deferred = deferred_writes.current()
+        noted = deferred.written_language if deferred is not None else None
+        if noted is not None and noted[0] == user_id:  # noted in this update, not written yet
+            state = replace(state, written_language=noted[1])
+        return state
 
     async def hit_with_state(self, user_id: int, window: int) -> int:
         """PostgreSQL: count one message in the user's rate-limit window and read their
@@ -228,14 +235,24 @@ class UserQueries:
         noted = self._written.get(user_id)
         if noted is not None and noted[0] == language and now - noted[1] < WRITTEN_TTL:
             return
-        if len(self._written) >= CACHE_SIZE:
-            self._written.clear()
-        self._written[user_id] = (language, now)
         self._changed(user_id)
+        deferred = deferred_writes.current()
+        if deferred is not None:
+            # Written with the update's finish mark, and remembered once it is (a postponed
+            # update drops it, and must not find it remembered when handled again).
+            deferred.written_language = (user_id, language)
+            return
+        self.noted_written_language(user_id, language)
         await self.soft.execute(
             _note_written_statement(upsert_insert(self.engine)),
             {"user_id": user_id, "language": language, "now": utcnow()},
         )
+
+    def noted_written_language(self, user_id: int, language: str) -> None:
+        """The user's written language is stored: not written again for a while."""
+        if len(self._written) >= CACHE_SIZE:
+            self._written.clear()
+        self._written[user_id] = (language, time.monotonic())
 
     # Form state ------------------------------------------------------------
     async def load_form(self, user_id: int) -> FormState | None:
