@@ -160,6 +160,10 @@ class ServingConfig(_Section):
     concurrency: int = Field(16, ge=1, le=256)  # updates handled at once by one process
     lease_seconds: float = Field(120, gt=0)  # a killed worker's updates wait this long
     max_attempts: int = Field(5, ge=1)
+    # An update postponed by an outage (database, Bot API, Telegram's "retry after") keeps
+    # its attempts this long after it arrived; after that, postponements count too, so an
+    # update whose every try looks like an outage is given up rather than retried forever.
+    outage_patience_minutes: float = Field(60, gt=0)
     flood_control: bool = True  # Telegram's limits on every outgoing message
     # Processes sharing this bot token: each keeps 1/workers of Telegram's limits, so
     # together they stay within them.

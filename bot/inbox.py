@@ -127,7 +127,7 @@ class InboxWorkers:
             for i in range(batch)
         ]
         lease = timedelta(seconds=self.config.lease_seconds)
-        renewer = asyncio.create_task(self._renew(lease, stop), name="inbox-lease-renewer")
+        renewer = asyncio.create_task(self._renew(lease), name="inbox-lease-renewer")
         while not stop.is_set():
             slots = 0
             while slots < batch:  # room for a whole batch
@@ -155,6 +155,11 @@ class InboxWorkers:
             else:
                 self.database.recovered()
             for claim in claims:
+                if claim.update_id in self._in_hand:
+                    # Its lease lapsed while this process still holds it (the renewer could
+                    # not reach the database): the handling under way stays the only one.
+                    free.release()
+                    continue
                 self._in_hand[claim.update_id] = claim
                 queue.put_nowait(claim)
             for _ in range(slots - len(claims)):
@@ -168,13 +173,13 @@ class InboxWorkers:
             task.cancel()
         await asyncio.gather(*workers, renewer, return_exceptions=True)
 
-    async def _renew(self, lease: timedelta, stop: asyncio.Event) -> None:
+    async def _renew(self, lease: timedelta) -> None:
         """Extend the leases of the claims in hand, every third of a lease: an update that
         waits in the queue, or whose handling waits on Telegram (a 429's retry_after), stays
         this worker's. Only a worker that stopped renewing (killed, frozen) loses them."""
-        while not stop.is_set():
-            await _sleep(stop, lease.total_seconds() / 3)
-            if not self._in_hand or stop.is_set():
+        while True:  # cancelled by run() once the queue is drained, stopping or not
+            await asyncio.sleep(lease.total_seconds() / 3)
+            if not self._in_hand:
                 continue
             try:
                 await self.store.renew_updates(list(self._in_hand.values()), lease)
@@ -206,7 +211,8 @@ class InboxWorkers:
                     frames,
                 )
             finally:
-                self._in_hand.pop(claim.update_id, None)
+                if self._in_hand.get(claim.update_id) is claim:
+                    del self._in_hand[claim.update_id]
                 queue.task_done()
                 free.release()
 
@@ -265,7 +271,8 @@ class InboxWorkers:
     async def _postpone(self, claim: InboxClaim, at_least: float) -> None:
         delay = timedelta(seconds=max(min(2**claim.attempts, 60), at_least))
         try:
-            await self.store.postpone_update(claim, delay)
+            patience = timedelta(minutes=self.config.outage_patience_minutes)
+            await self.store.postpone_update(claim, delay, patience)
         except Exception as exc:
             if not is_database_outage(exc):
                 raise

@@ -49,7 +49,7 @@ class _Touched:
     chat_id: int
     message_id: int
     new: bool
-    replaces_gone: bool = False  # a new post made because the lead's post was gone
+    gone: tuple[int, int] | None = None  # the lead's post, found deleted: why this one is new
 
 
 def backoff(attempts: int, base: float, ceiling: float) -> timedelta:
@@ -115,7 +115,8 @@ async def _deliver(bot: ExtBot[None], services: Services, claim: Claim, now: dat
         new_post.chat_id if new_post else None,
         new_post.message_id if new_post else None,
         shown=claim.lead.updated_at if claim.lead is not None else None,
-        withdraw_previous=not (new_post and new_post.replaces_gone),
+        edited=(touched.chat_id, touched.message_id) if touched and not touched.new else None,
+        gone=touched.gone if touched else None,
     )
     if outcome == Outcome.LOST:
         log.warning("outbox item %s: lease lost during the send; it may repeat", item.id)
@@ -136,7 +137,7 @@ async def _perform(bot: ExtBot[None], services: Services, claim: Claim) -> _Touc
     if lead is None:
         return None  # its lead is gone (and so should this row be): nothing to post
     text, markup = staff_post(services.texts, lead, lang)
-    gone = False
+    gone: tuple[int, int] | None = None
     if item.kind == "refresh" and lead.staff_message_id is not None and lead.staff_chat_id:
         try:
             await bot.edit_message_text(
@@ -155,13 +156,14 @@ async def _perform(bot: ExtBot[None], services: Services, claim: Claim) -> _Touc
             # Staff deleted the post, or Telegram no longer lets it be edited: the news
             # (a repeat inquiry, a status) goes in a new post rather than nowhere. An
             # old post still there is withdrawn once the new one is recorded.
-            gone = "not found" in reason
+            if "not found" in reason:
+                gone = (lead.staff_chat_id, lead.staff_message_id)
     chat_id = config.telegram.staff_chat_id
     assert chat_id is not None
     message = await bot.send_message(
         chat_id, text, reply_markup=markup, message_thread_id=config.telegram.staff_topic_id
     )
-    return _Touched(chat_id, message.message_id, new=True, replaces_gone=gone)
+    return _Touched(chat_id, message.message_id, new=True, gone=gone)
 
 
 def _cannot_edit(reason: str) -> bool:

@@ -219,7 +219,11 @@ def _listen(
             await asyncio.sleep(0.02)
         if listening is not None:
             listening.set()
-        await stop.wait()
+        # Until stopped, or until the server ends on its own (then this task ends too, and
+        # the process stops: see _stop_if_it_failed).
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
         server.should_exit = True
         await serving
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -15,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from bot.app import build_application, build_services
-from bot.db.models import InboxUpdate
+from bot.db.models import InboxUpdate, utcnow
 from bot.inbox import InboxWorkers
 from bot.local_api import LOCAL_TOKEN, LocalBotApi, LocalUser
 from bot.outbox import delivery_job
@@ -222,4 +223,62 @@ async def test_a_postponed_update_still_notes_its_language_when_handled_again(
     await due_now(bot)
     assert await handle_next(bot, workers) == "handled"
     profile = await bot.store.profile(arabic_user.id)
+    assert profile is not None and profile.written_language == "ar"
+
+
+async def test_postponements_count_once_the_update_is_older_than_the_patience(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    """An update that fails like an outage every time is given up, not retried forever."""
+    await store(bot, text_update(42, english_user, Q))
+    async with bot.store.session.begin() as session:  # it arrived two hours ago
+        await session.execute(update(InboxUpdate).values(received_at=utcnow() - timedelta(hours=2)))
+    workers = pool(bot)
+    outcomes = []
+    for _ in range(bot.services.config.serving.max_attempts + 1):
+        bot.api.fail_next("sendMessage", "network")
+        outcomes.append(await handle_next(bot, workers))
+        await due_now(bot)
+    assert outcomes[-1] == "given_up" and set(outcomes[:-1]) == {"postponed"}
+
+
+async def test_a_stopping_worker_keeps_renewing_the_leases_it_drains(
+    make_bot: MakeBot, english_user: LocalUser
+) -> None:
+    """Stopped while a slow update is handled: the update stays its own until finished,
+    so a second worker does not take it again."""
+    settings = {"serving": {"lease_seconds": 1.0, "concurrency": 1}}
+    bot: Harness = await make_bot(settings)
+    second: Harness = await make_bot(settings)
+    sending = asyncio.Event()
+
+    async def slow_send(call: Any) -> None:
+        if call.method == "sendMessage":
+            sending.set()
+            await asyncio.sleep(2.5)  # outlives the lease twice over
+
+    bot.api.before_call = slow_send
+    await store(bot, text_update(63, english_user, Q))
+    stop = asyncio.Event()
+    first = asyncio.create_task(pool(bot).run(stop))
+    await asyncio.wait_for(sending.wait(), 10)
+    stop.set()  # SIGTERM: the worker drains what it holds
+    await run_until_empty(second, pool(second), settle=0.5)
+    await asyncio.wait_for(first, 10)
+    assert len(bot.texts(english_user.id)) == 1
+    assert second.texts(english_user.id) == []  # never handled a second time
+
+
+async def test_a_task_started_while_an_update_is_handled_writes_at_once(bot: Harness) -> None:
+    """A task started during the update (a scheduler's timer, say) outlives its handling and
+    inherits its context: its writes must not go to a collector nobody will write."""
+
+    async def a_moment_later() -> None:
+        await asyncio.sleep(0.05)
+        await bot.store.note_written_language(88, "ar")
+
+    with bot.store.deferring():
+        task = asyncio.create_task(a_moment_later())
+    await task
+    profile = await bot.store.profile(88)
     assert profile is not None and profile.written_language == "ar"

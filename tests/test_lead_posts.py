@@ -5,15 +5,23 @@ staff button racing the partner's /forget cannot bring their details back."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from telegram.error import BadRequest
 
-from bot.db.models import utcnow
+from bot.db.models import Lead, OutboxItem, utcnow
+from bot.db.outbox_queries import Claim
 from bot.local_api import ApiCall, LocalUser
+from bot.outbox import _deliver
 from tests.conftest import STAFF_CHAT, Harness, MakeBot
 from tests.test_delivery_stuck import FAST_RETRIES, passes, staff_chat_down
 from tests.test_lead_form import find_button, form_steps, run_steps, submit_form
+
+
+async def deliver_claim(bot: Harness, claim: Claim, now: datetime) -> None:
+    """One leased row delivered, as a delivery pass does."""
+    await _deliver(bot.app.bot, bot.services, claim, now)
 
 
 def shown(bot: Harness, needle: str) -> list[int]:
@@ -124,3 +132,32 @@ async def test_a_repeat_while_the_post_is_stuck_is_posted_once_after_retry(
     await bot.deliver(utcnow() + timedelta(minutes=20))
     [post] = shown(bot, "lead #1")
     assert post == shown(bot, "CISO")[0]  # the one post shows the repeat's values
+
+
+async def test_a_refresh_that_edited_an_old_post_withdraws_it_again(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    """Two processes deliver: one refreshes the lead's post while the other records a newer
+    one. The edit brought the old post's details back; recording it takes them away."""
+    await submit_form(bot, english_user)
+    [lead] = await bot.store.all_leads()
+    assert lead.staff_message_id is not None
+    old_post = lead.staff_message_id
+    async with bot.store.session.begin() as session:
+        session.add(OutboxItem(lead_id=lead.id, kind="refresh"))
+    now = utcnow()
+    [claim] = await bot.store.claim_due(now, timedelta(seconds=60))
+
+    async def newer_post_recorded(call: ApiCall) -> None:
+        if call.method == "editMessageText":
+            bot.api.before_call = None
+            async with bot.store.session.begin() as session:  # the other process's post
+                await session.execute(
+                    update(Lead).where(Lead.id == lead.id).values(staff_message_id=old_post + 1000)
+                )
+
+    bot.api.before_call = newer_post_recorded
+    await deliver_claim(bot, claim, now)
+    await bot.deliver()
+    assert "newer post" in bot.api.messages[(STAFF_CHAT, old_post)]["text"]
+    assert "sam@acme-security.com" not in bot.api.messages[(STAFF_CHAT, old_post)]["text"]

@@ -37,6 +37,9 @@ RECORD_UNANSWERED = (
 class DeferredWrites:
     written_language: tuple[int, str] | None = None  # (user, language): the latest wins
     unanswered: list[dict[str, Any]] = field(default_factory=list)  # rows to insert
+    # Set when the update's handling is over. A task or timer started during it (a job the
+    # scheduler runs later) inherits the collector; it writes at once instead.
+    closed: bool = False
 
     def __bool__(self) -> bool:
         return self.written_language is not None or bool(self.unanswered)
@@ -47,12 +50,13 @@ _CURRENT: ContextVar[DeferredWrites | None] = ContextVar("deferred_writes", defa
 
 def current() -> DeferredWrites | None:
     """The collector of the update being handled here, if its writes may wait."""
-    return _CURRENT.get()
+    writes = _CURRENT.get()
+    return None if writes is None or writes.closed else writes
 
 
 @contextmanager
 def collecting(enabled: bool) -> Iterator[DeferredWrites | None]:
-    """Collect the writes made in this block (and the tasks it starts) when ``enabled``."""
+    """Collect the writes made in this block when ``enabled``."""
     if not enabled:
         yield None
         return
@@ -61,4 +65,5 @@ def collecting(enabled: bool) -> Iterator[DeferredWrites | None]:
     try:
         yield writes
     finally:
+        writes.closed = True
         _CURRENT.reset(token)

@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Update,
     bindparam,
+    case,
     delete,
     func,
     insert,
@@ -370,10 +371,13 @@ class InboxQueries:
             update_id for (update_id,) in await self.direct.fetchmany(_FINISH_WITH_WRITES, rows)
         }
 
-    async def postpone_update(self, claim: InboxClaim, delay: timedelta) -> None:
+    async def postpone_update(
+        self, claim: InboxClaim, delay: timedelta, patience: timedelta = timedelta(hours=1)
+    ) -> None:
         """Hand the update back to be tried again after ``delay`` (the database or the Bot
-        API failed). The claim's attempt is given back: an outage is nobody's fault, and
-        only failures of the update itself lead to giving up on it."""
+        API failed). Within ``patience`` of its arrival the claim's attempt is given back:
+        an outage is nobody's fault. Past it, postponements count, so an update that fails
+        the same outage-like way every time is given up rather than retried forever."""
         async with self.autocommit.connect() as connection:
             await connection.execute(
                 update(InboxUpdate)
@@ -385,7 +389,10 @@ class InboxQueries:
                     lease_token=None,
                     locked_until=None,
                     next_attempt_at=utcnow() + delay,
-                    attempts=InboxUpdate.attempts - 1,
+                    attempts=case(
+                        (InboxUpdate.received_at > utcnow() - patience, InboxUpdate.attempts - 1),
+                        else_=InboxUpdate.attempts,
+                    ),
                 )
             )
 

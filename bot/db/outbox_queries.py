@@ -176,15 +176,17 @@ class OutboxQueries:
         message_id: int | None = None,
         *,
         shown: datetime | None = None,
-        withdraw_previous: bool = True,
+        edited: tuple[int, int] | None = None,
+        gone: tuple[int, int] | None = None,
     ) -> Outcome:
         """Done; GONE: withdraw what was sent.
 
-        A new post (``chat_id``, ``message_id``) becomes its lead's post, and the lead's
-        previous post is withdrawn (unless ``withdraw_previous`` is False: it is gone
-        already): a lead has one live post, the one /forget and retention withdraw.
-        ``shown`` is the lead's ``updated_at`` as the post showed it; when the lead
-        changed since (a repeat, a staff button), a refresh is queued.
+        A lead has one live post, the one /forget and retention withdraw. A new post
+        (``chat_id``, ``message_id``) becomes it, and the lead's previous post is withdrawn
+        (unless it is ``gone``: found deleted). A post ``edited`` that is no longer the
+        lead's (a newer one was recorded meanwhile) is withdrawn again. ``shown`` is the
+        lead's ``updated_at`` as the post showed it; when the lead changed since (a repeat,
+        a staff button), a refresh is queued.
         """
         statement = update(OutboxItem).values(
             status="sent", sent_at=utcnow(), lease_token=None, locked_until=None
@@ -207,20 +209,23 @@ class OutboxQueries:
             ).one_or_none()
             if lead_id is None or lead is None:
                 return outcome
-            if message_id is not None:
+            current = None
+            if lead.staff_chat_id is not None and lead.staff_message_id is not None:
+                current = (int(lead.staff_chat_id), int(lead.staff_message_id))
+            stale: list[tuple[int, int]] = []  # posts of the lead that are not its post
+            if message_id is not None and chat_id is not None:
                 await session.execute(
                     update(Lead)
                     .where(Lead.id == lead_id)
                     .values(staff_chat_id=chat_id, staff_message_id=message_id)
                 )
-                old_chat, old_message = lead.staff_chat_id, lead.staff_message_id
-                if (
-                    withdraw_previous
-                    and old_chat is not None
-                    and old_message is not None
-                    and (old_chat, old_message) != (chat_id, message_id)
-                ):
-                    session.add(withdrawal(old_chat, old_message, lead_id, SUPERSEDED))
+                if current is not None and current not in (gone, (chat_id, message_id)):
+                    stale.append(current)
+            elif edited is not None and current is not None and edited != current:
+                stale.append(edited)
+            session.add_all(
+                withdrawal(chat, message, lead_id, SUPERSEDED) for chat, message in stale
+            )
             if shown is not None and lead.updated_at != shown:
                 session.add(OutboxItem(lead_id=lead_id, kind="refresh"))
             return outcome
