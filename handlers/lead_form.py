@@ -40,15 +40,24 @@ from handlers.form_flow import load_form, prompt, prompt_text, save, start_form
 def _asks_question(context: BotContext, text: str, field: form.Field | None) -> bool:
     """A question in the middle of the form is answered, not taken as a field value.
 
-    The free-text message is stored as typed, questions included: diverting it to
-    the matcher would lose what the partner wrote for staff.
+    No name, role, organisation or address asks anything, so a message with a question
+    mark is a question at a typed step, whether or not the knowledge base can answer it
+    (then the partner gets "did you mean" or the fallback, and the step again). At the
+    sector step, where typing gives "another sector", a greeting is small talk, not a
+    sector. The free-text message is stored as typed, questions included: diverting it
+    to the matcher would lose what the partner wrote for staff.
     """
     if field is not None and field.key == "message":
         return False
     typing_expected = field is not None and field.kind in ("text", "choice", "email", "phone")
-    if typing_expected and "?" not in text and "؟" not in text:
+    if typing_expected and ("?" in text or "؟" in text):
+        return True
+    result = context.services.matcher.match(text[:500])
+    if result.entry_id is None:
         return False
-    return context.services.matcher.match(text[:500]).entry_id is not None
+    if not typing_expected:
+        return True
+    return field is not None and field.kind == "choice" and context.kb[result.entry_id].small_talk
 
 
 async def _typed_reply(

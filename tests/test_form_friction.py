@@ -136,3 +136,28 @@ def test_the_phone_example_is_a_mobile_number() -> None:
         )
         number = phonenumbers.parse(example.strip(" \u200e\u200f.").split(". ")[0], None)
         assert phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE, lang
+
+
+async def test_a_question_typed_at_a_step_is_not_stored_as_its_value(
+    bot: Harness, arabic_user: LocalUser
+) -> None:
+    """Found by a walk-through in Egyptian Arabic: the question became the contact's name,
+    and every later answer landed one field off."""
+    await _at(bot, arabic_user, "ar", 3)  # at the name step
+    await bot.send(arabic_user, "هو انتو بتاخدوا فلوس على الشراكة؟")
+    assert bot.last_text(arabic_user.id) == prompt("name", "ar")  # answered, then asked again
+    state = (await bot.store.load_form(arabic_user.id)).state  # type: ignore[union-attr]
+    assert state["step"] == "name" and state["data"].get("name") is None
+    await bot.send(arabic_user, "سارة أحمد")
+    assert bot.last_text(arabic_user.id) == prompt("role", "ar")
+
+
+async def test_a_greeting_at_the_sector_step_is_not_another_sector(
+    bot: Harness, arabic_user: LocalUser
+) -> None:
+    await _at(bot, arabic_user, "ar", 1)  # at the sector step
+    await bot.send(arabic_user, "السلام عليكم")
+    texts = bot.texts(arabic_user.id)
+    assert "وعليكم السلام" in texts[-3] and texts[-1] == prompt("sector", "ar")
+    state = (await bot.store.load_form(arabic_user.id)).state  # type: ignore[union-attr]
+    assert state["step"] == "sector" and not state["data"].get("sector")

@@ -81,7 +81,7 @@ async def test_forget_deletes_every_row_of_that_user_only(
     assert text == TEXTS.render(
         "forgotten", "en", counts={"leads": 1, "forms": 1, "questions": 1, "ban_kept": 0}
     )
-    assert "deleted 1 partnership request(s), 1 unfinished form(s), 1 stored question(s)" in text
+    assert "deleted your partnership request, your unfinished form, your stored questions" in text
     assert "Nothing about you remains" in text
     assert await _rows(bot, english_user.id) == dict.fromkeys(before_other, 0)
     assert await _rows(bot, OTHER.id) == before_other
