@@ -51,12 +51,13 @@ async def answer_question(update: Update, context: BotContext, text: str) -> Mat
     await context.store.record_unanswered(
         user.id if user else None, text, lang, result.outcome, result.score
     )
+    hints = _hints(context, text)
     if result.suggestions:
         markup = choices_keyboard(context.kb, context.texts, result.suggestions, lang)
-        await reply(update, context, "did_you_mean", lang, markup)
+        await reply(update, context, "did_you_mean", lang, markup, hints=hints)
     else:
         victim = bool(result.ranked) and context.kb[result.ranked[0].entry_id].victim_hint
-        await send_fallback(update, context, lang, victim_hint=victim)
+        await send_fallback(update, context, lang, victim_hint=victim, hints=hints)
     return result
 
 
@@ -74,8 +75,26 @@ async def reply_language(update: Update, context: BotContext, text: str, detecte
 
 
 async def send_fallback(
-    update: Update, context: BotContext, lang: Lang, *, victim_hint: bool
+    update: Update,
+    context: BotContext,
+    lang: Lang,
+    *,
+    victim_hint: bool,
+    hints: frozenset[str] = frozenset(),
 ) -> None:
-    """The honest "I don't know": topics menu and the way to reach staff."""
+    """The honest "I don't know": topics menu and the way to reach staff, and where a
+    request the bot is not for goes instead (``hints``)."""
     markup = fallback_keyboard(context.texts, lang)
-    await reply(update, context, "fallback", lang, markup, victim_hint=victim_hint)
+    await reply(update, context, "fallback", lang, markup, victim_hint=victim_hint, hints=hints)
+
+
+def _hints(context: BotContext, text: str) -> frozenset[str]:
+    """The fallback lines of the out-of-scope cues that held ``text`` (a passport: where to
+    go instead)."""
+    cues = context.kb.out_of_scope
+    matcher = context.services.matcher
+    return frozenset(
+        hint
+        for hit in matcher.cue_hits(text[:MATCH_INPUT_LIMIT])
+        if hit.in_force and (hint := cues[hit.cue].hint) is not None
+    )

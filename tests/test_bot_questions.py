@@ -239,3 +239,29 @@ async def test_an_empty_message_is_a_bug_not_a_silent_nothing() -> None:
     to nothing must show in the log, not drop the user's reply and its buttons."""
     with pytest.raises(ValueError):
         await send_text(ExtBot("123:abc"), 1, "")
+
+
+@pytest.mark.parametrize(
+    ("lang", "question"),
+    [
+        ("en", "I lost my passport in Paris, what do I do"),
+        ("ar", "ضاع جوازي في باريس وش اسوي"),
+        ("ar", "ابي فيزا لفرنسا"),
+    ],
+)
+async def test_a_personal_request_is_told_where_to_go_instead(
+    bot: Harness, english_user: LocalUser, arabic_user: LocalUser, lang: str, question: str
+) -> None:
+    """Found by a walk-through: a lost passport got the same "no answer" as a question the
+    bot simply missed, and an offer to apply for a partnership."""
+    user = arabic_user if lang == "ar" else english_user
+    await bot.send(user, question)
+    hint = TEXTS.render("_hints", lang, hints=frozenset({"personal"}))
+    assert hint and hint in bot.last_text(user.id)
+
+
+async def test_a_partnership_question_left_unanswered_gets_no_personal_hint(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    await bot.send(english_user, "zxqv plorf partnership wibble?")
+    assert "embassy" not in bot.last_text(english_user.id)

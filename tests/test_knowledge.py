@@ -197,6 +197,13 @@ def test_cue_asked_must_be_true_or_false(tmp_path: Path) -> None:
     assert "'asked': true or false" in problem
 
 
+def test_cue_hint_must_be_a_line_the_fallback_has(tmp_path: Path) -> None:
+    write(tmp_path, "cues:\n  - words: [visa]\n    hint: embassy\n", "out_of_scope.yaml")
+    [problem] = problems(tmp_path, GOOD)
+    assert problem.startswith(f"{tmp_path / 'out_of_scope.yaml'}:2:")
+    assert "'hint': one of personal" in problem
+
+
 def test_a_name_made_a_synonym_of_a_common_word_is_reported(tmp_path: Path) -> None:
     """'Lyon' in the group of 'premises' made "what is Lyon famous for" a premises question."""
     answers = GOOD.replace(

@@ -62,7 +62,14 @@ class OutOfScopeCue:
     # describes the sender. A clause that wants something is a request, not a statement
     # (see ``clauses.told_words``); a message that asks nothing is held as before.
     asked: bool = False
+    # A line of the fallback that tells where such requests go instead (one of HINTS):
+    # "a passport or a visa: your embassy or the local police".
+    hint: str | None = None
     line: int | None = None
+
+
+# The fallback's lines for requests the bot is not for (templates/*/fallback.j2).
+HINTS = ("personal",)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.knowledge.model import OutOfScopeCue, Problem
+from bot.knowledge.model import HINTS, OutOfScopeCue, Problem
 from bot.knowledge.yaml_lines import LINE, line_of
 from bot.normalize import fold
 
@@ -135,7 +135,8 @@ def parse_out_of_scope(file: str, data: Any, problems: list[Problem]) -> list[Ou
         lists = {}
         offer = cue.get("offer") if isinstance(cue, dict) else None
         asked = cue.get("asked", False) if isinstance(cue, dict) else False
-        keys = {"words", "unless", "with", "offer", "asked", LINE}
+        hint = cue.get("hint") if isinstance(cue, dict) else None
+        keys = {"words", "unless", "with", "offer", "asked", "hint", LINE}
         if isinstance(cue, dict) and not set(cue) - keys:
             lists = {key: cue.get(key, []) for key in ("words", "unless", "with")}
         if (
@@ -147,6 +148,7 @@ def parse_out_of_scope(file: str, data: Any, problems: list[Problem]) -> list[Ou
             )
             or not (offer is None or isinstance(offer, str))
             or not isinstance(asked, bool)
+            or not (hint is None or hint in HINTS)
         ):
             problems.append(
                 Problem(
@@ -155,7 +157,7 @@ def parse_out_of_scope(file: str, data: Any, problems: list[Problem]) -> list[Ou
                     None,
                     "cues",
                     "each cue needs 'words' (and may have 'unless', 'with', 'offer': an entry id,"
-                    " and 'asked': true or false)",
+                    f" 'asked': true or false, and 'hint': one of {', '.join(HINTS)})",
                 )
             )
             continue
@@ -166,6 +168,7 @@ def parse_out_of_scope(file: str, data: Any, problems: list[Problem]) -> list[Ou
                 with_words=tuple(lists["with"]),
                 offer=offer,
                 asked=asked,
+                hint=hint,
                 line=line,
             )
         )
