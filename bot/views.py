@@ -107,14 +107,21 @@ def talk_button(texts: Texts, lang: Lang) -> tuple[str, str]:
 
 
 def entry_keyboard(
-    kb: KnowledgeBase, texts: Texts, entry: Entry, lang: Lang, also: Sequence[str] = ()
+    kb: KnowledgeBase,
+    texts: Texts,
+    entry: Entry,
+    lang: Lang,
+    also: Sequence[str] = (),
+    *,
+    offer_form: bool = True,
 ) -> InlineKeyboardMarkup:
     """The answer's buttons: the other topics the message asked about first, then the
-    entry's related topics, then the topics menu (and the form when the entry offers it)."""
+    entry's related topics, then the topics menu (and the form when the entry offers it,
+    unless ``offer_form`` is False: the partner is filling it in)."""
     topics = [*also, *(r for r in entry.related if r not in also)]
     rows = pairs([(kb[t].title[lang], TopicButton(lang, t).pack()) for t in topics])
     last = [(texts.label("topics", lang), MenuButton(lang).pack())]
-    if entry.offer_form:
+    if entry.offer_form and offer_form:
         last.insert(0, (texts.label("apply", lang), FormButton("start", lang).pack()))
     return inline([*rows, last], lang)
 

@@ -25,10 +25,25 @@ MATCH_INPUT_LIMIT = 500
 async def send_entry(
     update: Update, context: BotContext, entry: Entry, lang: Lang, also: Sequence[str] = ()
 ) -> None:
-    """The entry's answer; ``also``: other topics the message asked about, as buttons."""
-    markup = entry_keyboard(context.kb, context.texts, entry, lang, also)
+    """The entry's answer; ``also``: other topics the message asked about, as buttons.
+
+    A partner filling in the form is not invited to start it (the answer's invitation and
+    its button are left out): the form goes on after the answer."""
+    user = update.effective_user
+    in_form = user is not None and (await context.user_state(user.id)).form is not None
+    markup = entry_keyboard(context.kb, context.texts, entry, lang, also, offer_form=not in_form)
     title = None if entry.small_talk else entry.title[lang]
-    await reply(update, context, "answer", lang, markup, title=title, answer=entry.answer[lang])
+    invite = None if in_form else entry.invite.get(lang)
+    await reply(
+        update,
+        context,
+        "answer",
+        lang,
+        markup,
+        title=title,
+        answer=entry.answer[lang],
+        invite=invite,
+    )
 
 
 def wants_to_apply(context: BotContext, text: str) -> bool:

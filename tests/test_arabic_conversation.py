@@ -81,7 +81,9 @@ def expected_reply(bot: Harness, entry_id: str, lang: Lang) -> str:
     """The message the bot sends for ``entry_id``: small talk comes without a title."""
     entry = bot.services.kb[entry_id]
     title = None if entry.small_talk else entry.title[lang]
-    return bot.services.texts.render("answer", lang, title=title, answer=entry.answer[lang])
+    return bot.services.texts.render(
+        "answer", lang, title=title, answer=entry.answer[lang], invite=entry.invite.get(lang)
+    )
 
 
 def callback_data(bot: Harness, user: LocalUser) -> list[str]:

@@ -3,6 +3,8 @@ meaningful note when the phone keyboard closes, Cancel that asks, values that co
 
 from __future__ import annotations
 
+from markupsafe import escape
+
 from bot.local_api import LocalUser
 from tests.conftest import Harness
 from tests.test_lead_form import TEXTS, form_steps, prompt, run_steps
@@ -161,3 +163,24 @@ async def test_a_greeting_at_the_sector_step_is_not_another_sector(
     assert "وعليكم السلام" in texts[-3] and texts[-1] == prompt("sector", "ar")
     state = (await bot.store.load_form(arabic_user.id)).state  # type: ignore[union-attr]
     assert state["step"] == "sector" and not state["data"].get("sector")
+
+
+async def test_a_question_answered_mid_form_does_not_invite_to_start_the_form(
+    bot: Harness, english_user: LocalUser
+) -> None:
+    """Found by the Arabic walk-through: at step 8, the answer ended with "Tap Become a
+    partner to leave your details" and its button."""
+    invite = str(escape(bot.services.kb["information-sharing"].invite["en"]))  # as sent
+    await bot.send(english_user, "how does information sharing work?")
+    assert bot.last_text(english_user.id).endswith(invite)
+    assert "form:start:en" in {data for row in bot.last_buttons(english_user.id) for _, data in row}
+    await _at(bot, english_user, "en", 2)  # at the country step
+    await bot.send(english_user, "how does information sharing work?")
+    answer = bot.texts(english_user.id)[-3]  # then "back to the form" and the step again
+    assert "Data-sharing agreements" in answer and invite not in answer
+    calls = [
+        c for c in bot.api.calls if c.method == "sendMessage" and "Data-sharing" in c.params["text"]
+    ]
+    markup = str(calls[-1].params.get("reply_markup", ""))
+    assert "form:start" not in markup
+    assert bot.last_text(english_user.id) == prompt("country")

@@ -101,6 +101,15 @@ def test_duplicate_question_across_entries(tmp_path: Path) -> None:
     )
 
 
+def test_an_invitation_needs_both_languages(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "  answer: {en: Alpha is first., ar: ألفا هو الأول.}\n",
+        "  answer: {en: Alpha is first., ar: ألفا هو الأول.}\n  invite: {en: Tap Become a partner.}\n",
+    )
+    [problem] = problems(tmp_path, text)
+    assert "entry 'alpha', field 'invite': needs both 'en' and 'ar'" in problem
+
+
 def test_too_few_questions_and_unknown_field(tmp_path: Path) -> None:
     text = GOOD.replace(", explain alpha]", "]").replace("  related: [beta]", "  relatd: [beta]")
     found = problems(tmp_path, text)

@@ -44,7 +44,13 @@ def test_every_arabic_answer_reads_right_to_left(kb: KnowledgeBase) -> None:
     for entry in kb.entries.values():
         title = None if entry.small_talk else entry.title["ar"]
         assert_reads_right_to_left(
-            TEXTS.render("answer", "ar", title=title, answer=entry.answer["ar"])
+            TEXTS.render(
+                "answer",
+                "ar",
+                title=title,
+                answer=entry.answer["ar"],
+                invite=entry.invite.get("ar"),
+            )
         )
 
 

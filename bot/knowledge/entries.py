@@ -26,6 +26,7 @@ _ENTRY_KEYS = {
     "questions",
     "keywords",
     "answer",
+    "invite",
     "related",
 }
 _FLAGS = ("menu", "offer_form", "victim_hint", "small_talk")
@@ -101,6 +102,9 @@ def _parse_entry(file: str, item: dict[str, Any], problems: list[Problem]) -> En
                 f"has {len(variants)} phrasings; write at least {MIN_QUESTIONS}",
             )
     answer = per_language(item.get("answer"), "answer", report, many=False)
+    invite = per_language(item.get("invite", {}), "invite", report, many=False, required=False)
+    if invite and set(invite) != set(LANGS):
+        report("invite", "needs both 'en' and 'ar' (or neither)")
     title = per_language(item.get("title"), "title", report, many=False)
     keywords = per_language(item.get("keywords", {}), "keywords", report, many=True, required=False)
     related = item.get("related", [])
@@ -118,6 +122,7 @@ def _parse_entry(file: str, item: dict[str, Any], problems: list[Problem]) -> En
         title={k: v[0] for k, v in title.items()},
         questions=questions,
         answer={k: v[0] for k, v in answer.items()},
+        invite={k: v[0] for k, v in invite.items()},
         keywords=keywords,
         related=tuple(related),
         menu=bool(flags["menu"]),

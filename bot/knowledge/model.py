@@ -25,6 +25,9 @@ class Entry:
     questions: Mapping[Lang, tuple[str, ...]]
     answer: Mapping[Lang, str]
     keywords: Mapping[Lang, tuple[str, ...]] = field(default_factory=dict)
+    # The answer's closing invitation to leave one's details ("Tap Become a partner..."):
+    # left out, with the button, for a partner already filling in the form.
+    invite: Mapping[Lang, str] = field(default_factory=dict)
     related: tuple[str, ...] = ()
     menu: bool = False
     offer_form: bool = False
