@@ -145,12 +145,9 @@ class InboxWorkers:
             self._wake.clear()
             try:
                 claims = await self.store.claim_updates(lease, slots, self._rate_window())
-            except Exception as exc:
+            except Exception as exc:  # an outage, or a refusal (read-only, deadlock): go on
                 claims = []
-                if is_database_outage(exc):
-                    self.database.failed(exc)
-                else:  # a bug, or a database refusing (read-only, deadlock): keep serving
-                    _log_unexpected("claiming updates", exc)
+                _report(self.database, "claiming updates", exc)
                 await _sleep(stop, 1.0)
             else:
                 self.database.recovered()
@@ -184,10 +181,7 @@ class InboxWorkers:
             try:
                 await self.store.renew_updates(list(self._in_hand.values()), lease)
             except Exception as exc:
-                if is_database_outage(exc):
-                    self.database.failed(exc)
-                else:
-                    _log_unexpected("renewing leases", exc)
+                _report(self.database, "renewing leases", exc)
 
     def _rate_window(self) -> int | None:
         """The database rate limit's current window, for the claim to count updates in."""
@@ -319,10 +313,7 @@ async def poll_into_inbox(
         try:
             new = await store.store_updates(rows)
         except Exception as exc:
-            if is_database_outage(exc):
-                workers.database.failed(exc)
-            else:
-                _log_unexpected("storing updates", exc)
+            _report(workers.database, "storing updates", exc)
             await _sleep(stop, 1.0)
             continue  # not acknowledged: Telegram sends them again on the next call
         for update_id, _, kind, _ in rows:
@@ -330,6 +321,15 @@ async def poll_into_inbox(
                 UPDATES.labels(kind, "repeat").inc()
         offset = rows[-1][0] + 1
         workers.wake()
+
+
+def _report(database: Outage, doing: str, error: BaseException) -> None:
+    """A database step of a serving loop failed: an outage is logged once (``database``),
+    anything else each time, by ``_log_unexpected``."""
+    if is_database_outage(error):
+        database.failed(error)
+    else:
+        _log_unexpected(doing, error)
 
 
 def _log_unexpected(doing: str, error: BaseException) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 from typing import Any
@@ -11,10 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import RateHit
-from bot.inbox import InboxWorkers, routing
+from bot.inbox import InboxWorkers
 from bot.local_api import LocalUser
 from tests.conftest import STAFF_CHAT, STAFF_ID, Harness
-from tests.test_inbox import text_update
+from tests.test_inbox import store, text_update
+from tests.test_inbox_faults import run_until_empty
 from tests.test_lead_form import TEXTS
 
 
@@ -107,20 +107,9 @@ async def test_a_new_window_forgets_only_that_users_older_ones(make_bot: Any) ->
 async def _through_the_inbox(bot: Harness, *updates: dict[str, Any]) -> None:
     """Each update stored, then taken by the inbox's workers, as a serving process does."""
     workers = InboxWorkers(bot.app, bot.store, bot.services.config.serving)
-    stop = asyncio.Event()
-    running = asyncio.create_task(workers.run(stop))
-    try:
-        for data in updates:
-            key, kind = routing(data)
-            await bot.store.store_update(data["update_id"], key, kind, data)
-            workers.wake()
-            async with asyncio.timeout(10):
-                while (await bot.store.inbox_lag()).pending:  # noqa: ASYNC110 (a database row)
-                    await asyncio.sleep(0.02)
-    finally:
-        stop.set()
-        workers.wake()
-        await asyncio.wait_for(running, 10)
+    for data in updates:
+        await store(bot, data)
+        await run_until_empty(bot, workers)
 
 
 async def test_an_update_taken_from_the_inbox_is_counted_once(

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, insert
@@ -36,13 +36,15 @@ RECORD_UNANSWERED = (
 @dataclass
 class DeferredWrites:
     written_language: tuple[int, str] | None = None  # (user, language): the latest wins
-    unanswered: list[dict[str, Any]] = field(default_factory=list)  # rows to insert
+    # The update's unanswered question (a row to insert); a second one, which no handler
+    # makes today, is written at once.
+    unanswered: dict[str, Any] | None = None
     # Set when the update's handling is over. A task or timer started during it (a job the
     # scheduler runs later) inherits the collector; it writes at once instead.
     closed: bool = False
 
     def __bool__(self) -> bool:
-        return self.written_language is not None or bool(self.unanswered)
+        return self.written_language is not None or self.unanswered is not None
 
 
 _CURRENT: ContextVar[DeferredWrites | None] = ContextVar("deferred_writes", default=None)

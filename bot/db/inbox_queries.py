@@ -42,7 +42,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from bot.db.deferred import RECORD_UNANSWERED, UNANSWERED_FIELDS, DeferredWrites
+from bot.db.deferred import UNANSWERED_FIELDS, DeferredWrites
 from bot.db.dialect import db_now, upsert_insert
 from bot.db.direct import DirectStatements
 from bot.db.models import InboxUpdate, RateHit, UnansweredQuestion, UserProfile, utcnow
@@ -149,6 +149,11 @@ def _finish_with_writes() -> Select[Any]:
 
 
 _FINISH_WITH_WRITES = _finish_with_writes()
+
+
+def _finish_row(claim: InboxClaim, status: str, now: datetime) -> dict[str, Any]:
+    """``_FINISH_ONE``'s parameters for one update."""
+    return {"update_id": claim.update_id, "token": claim.token, "status": status, "now": now}
 
 
 class InboxQueries:
@@ -331,7 +336,7 @@ class InboxQueries:
             return set()
         now = utcnow()
         rows = [
-            {"update_id": claim.update_id, "token": claim.token, "status": status, "now": now}
+            _finish_row(claim, status, now)
             for claim, status in sorted(finished, key=lambda f: f[0].update_id)
         ]
         if len(rows) == 1:
@@ -349,24 +354,16 @@ class InboxQueries:
         now = utcnow()
         rows = []
         for claim, status, writes in sorted(finished, key=lambda f: f[0].update_id):
-            row: dict[str, Any] = {
-                "update_id": claim.update_id,
-                "token": claim.token,
-                "status": status,
-                "now": now,
-                "writer": None,
-                "language": None,
-                **{f"asked_{name}": None for name in UNANSWERED_FIELDS},
-            }
-            asked = list(writes.unanswered) if writes else []
-            if writes and writes.written_language:
-                row["writer"], row["language"] = writes.written_language
-            if asked:
-                row.update({f"asked_{name}": value for name, value in asked.pop().items()})
-            if asked:  # more than one in an update (none so far): those go on their own
-                for extra in asked:
-                    await self.soft.execute(RECORD_UNANSWERED, extra)
-            rows.append(row)
+            language = writes.written_language if writes else None
+            asked = writes.unanswered if writes else None
+            rows.append(
+                {
+                    **_finish_row(claim, status, now),
+                    "writer": language[0] if language else None,
+                    "language": language[1] if language else None,
+                    **{f"asked_{name}": (asked or {}).get(name) for name in UNANSWERED_FIELDS},
+                }
+            )
         return {
             update_id for (update_id,) in await self.direct.fetchmany(_FINISH_WITH_WRITES, rows)
         }

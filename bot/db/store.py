@@ -236,8 +236,8 @@ class Store(
             "created_at": utcnow(),
         }
         deferred = deferred_writes.current()
-        if deferred is not None:
-            deferred.unanswered.append(row)  # written with the update's finish mark
+        if deferred is not None and deferred.unanswered is None:
+            deferred.unanswered = row  # written with the update's finish mark
             return
         await self.soft.execute(RECORD_UNANSWERED, row)
 
