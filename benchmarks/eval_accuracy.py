@@ -22,13 +22,13 @@ from bot.config import load_config  # noqa: E402
 from bot.knowledge import load_knowledge_base  # noqa: E402
 from bot.matching import Matcher, MatchResult, Thresholds  # noqa: E402
 
-# Our own set, the public dev sample, then the independent sets in benchmarks/data/
+# Our own set, the public dev sample, then the first regression sets in knowledge/examples/
 # (each written without seeing the knowledge base; see README, "Quality").
 DEFAULT_SETS = [
     ROOT / "tests" / "data" / "questions.yaml",
     ROOT.parent / "shared" / "eval" / "dev_questions.yaml",
     *(
-        ROOT / "benchmarks" / "data" / f"{name}_questions.yaml"
+        ROOT / "knowledge" / "examples" / f"{name}_questions.yaml"
         for name in ("holdout", "final", "last", "fresh", "sixth", "seventh")
     ),
 ]

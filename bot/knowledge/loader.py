@@ -11,6 +11,7 @@ import yaml
 
 from bot.knowledge.checks import check_offers, cross_check
 from bot.knowledge.entries import parse_entries, parse_intents
+from bot.knowledge.examples import EXAMPLES_FOLDER, parse_examples
 from bot.knowledge.lexicon import PHRASES_FILE, STOP_WORDS_FILE, parse_lexicon
 from bot.knowledge.model import KnowledgeBase, KnowledgeBaseError, OutOfScopeCue, Problem
 from bot.knowledge.word_lists import (
@@ -38,7 +39,8 @@ def default_path() -> Path:
 
 
 def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
-    """Load and validate every ``*.yaml`` under ``path`` (a folder or one file)."""
+    """Load and validate every ``*.yaml`` under ``path`` (a folder or one file), and the
+    labelled questions of its ``examples/`` folder."""
     root = Path(path) if path is not None else default_path()
     files = sorted(root.glob("*.yaml")) if root.is_dir() else [root]
     problems: list[Problem] = []
@@ -99,6 +101,15 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
         )
     )
     problems.extend(check_offers(cues, entries, cues_file))
+    examples: list[tuple[str, str]] = []
+    for file in sorted(root.glob(f"{EXAMPLES_FOLDER}/*.yaml")) if root.is_dir() else []:
+        name = display(file)
+        try:
+            data = load_yaml(file.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            problems.append(Problem(name, yaml_line(exc), None, None, f"cannot read: {exc}"))
+            continue
+        examples += parse_examples(name, data, entries, problems)
     if problems:
         raise KnowledgeBaseError(problems)
     return KnowledgeBase(
@@ -110,6 +121,7 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
         arabizi=frozenset(arabizi),
         form_replies=form_replies,
         lexicon=lexicon,
+        examples=tuple(examples),
     )
 
 

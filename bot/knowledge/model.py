@@ -114,6 +114,8 @@ class KnowledgeBase:
     # Stop words, shorthand, compounds, idioms (stop_words.yaml, phrases.yaml); None when
     # the folder has neither file: the shipped lexicon is used.
     lexicon: Lexicon | None = None
+    # Labelled questions (examples/*.yaml): (entry id, question), for the learned weights.
+    examples: tuple[tuple[str, str], ...] = ()
 
     def __getitem__(self, entry_id: str) -> Entry:
         return self.entries[entry_id]
