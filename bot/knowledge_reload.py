@@ -57,7 +57,9 @@ def build_knowledge(config: Config, kb: KnowledgeBase | None = None) -> Knowledg
     return Knowledge(
         kb=kb,
         matcher=Matcher.from_knowledge_base(kb, config.matching.thresholds()),
-        intents=Matcher.from_knowledge_base(kb, Thresholds(margin=0), extra=intent_phrases),
+        intents=Matcher.from_knowledge_base(
+            kb, Thresholds(margin=0), extra=intent_phrases, learned=False
+        ),
         sectors=SectorLexicon(kb.sectors),
         replies=ReplyWords(kb.form_replies),
     )

@@ -46,7 +46,7 @@ def test_explain_salary_question_shows_stems_the_cue_and_the_decision(
     decision = next(line for line in out.splitlines() if line.startswith("decision:"))
     assert decision == "decision: did you mean: expert-secondment (out of scope)"
     assert 'out of scope: the cue "salary" capped the top score at 45' in out
-    assert "top 45.0 < answer 55" in out
+    assert "best fuzzy score 45.0 < answer 55" in out
 
 
 def test_explain_arabic_shows_deep_stems_synonyms_and_the_answer(

@@ -5,8 +5,9 @@ it did. It reads the real matcher (``Matcher.scores``, ``Matcher.match`` and its
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from bot.config import Config
@@ -298,6 +299,19 @@ def _decision(
     t: Thresholds,
     views: list[WordView],
 ) -> tuple[str, str]:
+    blended = result.lead
+    if blended == math.inf and result.outcome == "answer":
+        # The fuzzy rule answered, and the model ranks the same entry first (or it is the
+        # only candidate).
+        decision, why = _decision(
+            replace(result, lead=None),
+            ranked_scores=sorted(ranked_scores, reverse=True),
+            t=t,
+            views=views,
+        )
+        return decision, why + "; the learned weights rank it first too"
+    if blended is not None and ranked_scores:
+        return _blended_decision(result, blended, max(ranked_scores), t)
     top = ranked_scores[0] if ranked_scores else 0.0
     runner_up = ranked_scores[1] if len(ranked_scores) > 1 else 0.0
     lead = top - runner_up
@@ -344,6 +358,45 @@ def _decision(
     else:
         why += f"; no entry >= suggest {t.suggest:g}"
     return decision, why
+
+
+def _blended_decision(
+    result: MatchResult, blended: float, best: float, t: Thresholds
+) -> tuple[str, str]:
+    """The decision with learned weights (``bot.matching.learned.blend``)."""
+    floor = result.long_floor
+    clears = best >= t.answer or (floor is not None and best > floor)
+    bar = f"answer {t.answer:g}" if best >= t.answer else _floor(floor, t)
+    if result.outcome == "answer":
+        return f"answer {result.entry_id}", (
+            f"best fuzzy score {best:.1f} clears {bar}; with the learned weights "
+            f"{result.entry_id} leads by {blended:.2f} (>= learned margin {t.learned_margin:g})"
+        )
+    first = result.ranked[0] if result.ranked else None
+    if not clears:
+        why = f"best fuzzy score {best:.1f} < answer {t.answer:g}"
+        if floor is not None:
+            why += f" and not above {_floor(floor, t)}"
+    elif first is not None and first.score < t.suggest:
+        why = (
+            f"with the learned weights {first.entry_id} comes first, but its fuzzy score "
+            f"{first.score:.1f} < suggest {t.suggest:g}"
+        )
+    elif first is not None and first.score == t.cue_cap and blended >= t.learned_margin:
+        why = (
+            f"with the learned weights {first.entry_id} comes first, but an out-of-scope cue "
+            f"holds it at the cap {t.cue_cap:g}"
+        )
+    else:
+        why = (
+            f"best fuzzy score {best:.1f} clears {bar}, but with the learned weights the "
+            f"first entry leads by only {blended:.2f} (< learned margin {t.learned_margin:g})"
+        )
+    if result.outcome == "suggest":
+        return f"did you mean: {', '.join(result.suggestions)}", (
+            why + f"; choices are the entries >= suggest {t.suggest:g} (up to {t.max_suggestions})"
+        )
+    return "fallback", why + f"; no entry >= suggest {t.suggest:g}"
 
 
 def format_explanation(e: Explanation) -> str:
@@ -421,7 +474,14 @@ def format_explanation(e: Explanation) -> str:
             f"long message, read as context plus the question clause "
             f'"{e.question_clause.strip()}" (weighs {e.clause_weight:g})'
         )
-    lines.append(f"top {TOP}:")
+    learned = dict(e.result.learned)
+    lines.append(
+        f"top {TOP} (fuzzy score, then the learned model's value; in blended order):"
+        if learned
+        else f"top {TOP}:"
+    )
+    if "" in learned:
+        lines.append(f"  (the learned model's value for 'out of scope': {learned['']:+.2f})")
     for i, r in enumerate(e.top, 1):
         note = ""
         if r.capped_by:
@@ -432,7 +492,9 @@ def format_explanation(e: Explanation) -> str:
                 note = f"  [capped by {cue} in the whole message only]"
             else:
                 note = f"  [under the {cue} cap]"
-        lines.append(f"  {i}. {r.entry_id:<30} {r.score:5.1f}  {r.title}{note}")
+        value = learned.get(r.entry_id)
+        weight = f"  learned {value:+.2f}" if value is not None else ""
+        lines.append(f"  {i}. {r.entry_id:<30} {r.score:5.1f}{weight}  {r.title}{note}")
     if not e.top:
         lines.append("  - (no candidate)")
     lines.append(
@@ -466,7 +528,7 @@ def run_explain(config: Config, text: str, lang: Lang | None, *, as_json: bool) 
     phrases = kb.intents.get(APPLY_INTENT)
     if phrases:
         extra = [(APPLY_INTENT, p) for texts in phrases.values() for p in texts]
-        intents = Matcher.from_knowledge_base(kb, Thresholds(margin=0), extra=extra)
+        intents = Matcher.from_knowledge_base(kb, Thresholds(margin=0), extra=extra, learned=False)
     e = explain(
         kb,
         matcher,

@@ -12,6 +12,7 @@ taken (``decision``). Every tunable number is in ``parameters``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterable, Mapping
 from typing import Literal
 
@@ -27,6 +28,7 @@ from bot.arabizi import (
     spellings_to_try,
     to_arabic_script,
 )
+from bot.knowledge.examples import OUT_OF_SCOPE
 from bot.knowledge.model import KnowledgeBase, OutOfScopeCue
 from bot.lexicon import Lexicon
 from bot.matching.clauses import (
@@ -40,8 +42,9 @@ from bot.matching.clauses import (
     weigh_questions,
 )
 from bot.matching.cues import Cues
-from bot.matching.decision import decide
+from bot.matching.decision import answers, decide
 from bot.matching.index import Index
+from bot.matching.learned import TermModel, blend
 from bot.matching.parameters import MatchParameters, Thresholds
 from bot.matching.result import CueHit, Expansion, MatchResult, Outcome, Scored, WordTrace
 from bot.matching.scoring import Scorer
@@ -56,6 +59,7 @@ from bot.normalize import (
     is_content,
     words,
 )
+from bot.stemming import WORD_CACHE
 
 # Least rapidfuzz ratio between an Arabizi word and a base spelling with its consonants
 # for the one to be read as the other.
@@ -87,9 +91,12 @@ class Matcher:
         lexicon: Lexicon | None = None,
         parameters: MatchParameters | None = None,
         arabizi: Collection[str] = frozenset(),
+        examples: Iterable[tuple[str, str]] | None = None,
     ) -> None:
         """``arabizi``: Arabic words as typed in Latin letters (knowledge/arabizi.yaml); a
-        message made mostly of them is read in Arabic letters (see ``reading``)."""
+        message made mostly of them is read in Arabic letters (see ``reading``).
+        ``examples``: labelled questions (entry id, question); given (even empty), a
+        model learned from them and the phrasings re-ranks the entries (``learned``)."""
         self.thresholds = thresholds or Thresholds()
         self.parameters = parameters or MatchParameters()
         self.lexicon = lexicon or default_lexicon()
@@ -123,6 +130,18 @@ class Matcher:
                     skeletons.setdefault(arabic_skeleton(w), []).append(w)
         self._skeletons = skeletons
         self._spelled = frozenset(w for spellings in skeletons.values() for w in spellings)
+        self.model: TermModel | None = None
+        # Folded word -> the model's term for it (None: unknown to the model); a bounded
+        # memory, as the terms' own, since a typo's nearest word is a lookup.
+        self._model_known: dict[str, str | None] = {}
+        if examples is not None and len(self.index) <= self.parameters.learned_max_entries:
+            # The phrasings as the index reads them; the examples as questions are read.
+            documents = [(entry_id, [term for _, term in pairs]) for entry_id, pairs in phrasings]
+            documents += [
+                (entry_id, [term for _, term in self.terms.word_terms(self._read(text)[0])])
+                for entry_id, text in examples
+            ]
+            self.model = TermModel.train(documents, self.parameters.learned_c)
 
     @classmethod
     def from_knowledge_base(
@@ -132,9 +151,11 @@ class Matcher:
         *,
         extra: Iterable[tuple[str, str]] = (),
         parameters: MatchParameters | None = None,
+        learned: bool = True,
     ) -> Matcher:
         """A matcher over every entry's phrasings, plus ``extra`` (id, phrasing) pairs
-        (intent phrases, which must compete with the real answers)."""
+        (intent phrases, which must compete with the real answers); with ``learned``, its
+        entries re-ranked by a model of the phrasings and the base's examples."""
         pairs = [(e.id, v) for e in kb.entries.values() for v in e.variants()]
         return cls(
             [*pairs, *extra],
@@ -144,6 +165,7 @@ class Matcher:
             lexicon=kb.lexicon,
             parameters=parameters,
             arabizi=kb.arabizi,
+            examples=kb.examples if learned else None,
         )
 
     def __len__(self) -> int:
@@ -262,7 +284,48 @@ class Matcher:
                 if separate:
                     also = other_topics(self._scorer.scores, separate, self.thresholds)
         floor = self._long_floor(read, whole, ranked, told)
-        return decide(text, language, ranked, offers, also, self.thresholds, floor)
+        lead = None
+        learned: tuple[Scored, ...] = ()
+        terms = self._model_terms(read)
+        if self.model is not None and ranked and terms:
+            p = self.parameters
+            runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+            fuzzy_answer = answers(ranked[0].score, runner_up, self.thresholds, floor)
+            fuzzy_first = ranked[0].entry_id
+            values = self.model.scores(terms)
+            ranked, lead = blend(ranked, values, p.learned_weight, p.learned_depth)
+            if fuzzy_answer and ranked[0].entry_id == fuzzy_first:
+                # Both read the same entry first: the fuzzy rule's answer stands, whatever
+                # the model's lead (where the model ranks another entry first, it does not).
+                lead = math.inf
+            shown = [s.entry_id for s in ranked[:5]] + [OUT_OF_SCOPE]
+            learned = tuple(Scored(e, values[e]) for e in shown if e in values)
+        return decide(text, language, ranked, offers, also, self.thresholds, floor, lead, learned)
+
+    def _model_terms(self, read: str) -> list[str]:
+        """The terms of ``read`` that the learned model knows, a typo read as the word it
+        is nearest to ("partnershp" as "partnership"), as the fuzzy scores read it. With
+        none, the model has nothing to say and the fuzzy scores decide alone."""
+        model = self.model
+        if model is None:
+            return []
+        known = self._model_known
+        out = []
+        for word, term in self.terms.word_terms(read):
+            if word in known:
+                found = known[word]
+            else:
+                best = term
+                if not model.knows(term):
+                    nearest = self.spelling.expand(word, term)
+                    best = max(nearest, key=lambda e: e[1])[0] if nearest else term
+                found = best if model.knows(best) else None
+                if len(known) >= WORD_CACHE:
+                    known.clear()
+                known[word] = found
+            if found is not None:
+                out.append(found)
+        return out
 
     def _at_cue_cap(self, whole: list[Scored], best: Scored) -> bool:
         """Whether a cue of the whole message capped ``best``: a cue caps an entry's score

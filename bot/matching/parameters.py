@@ -22,6 +22,10 @@ class Thresholds:
     # which no entry explains, so even its right entry scores low: it is answered from
     # just above the cue cap when its best entry leads by this much.
     long_margin: float = 8.0
+    # With learned term weights (``learned``): the least lead of the best entry's blended
+    # score over the runner-up's for a direct answer. It replaces both margins above:
+    # the model already tells a question from its context.
+    learned_margin: float = 0.2
 
     @property
     def cue_cap(self) -> float:
@@ -78,3 +82,12 @@ class MatchParameters:
     clause_weight: float = 0.6
     # A cue's ``with`` word counts within this many words after the cue word (its object).
     cue_with_window: int = 3
+    # Learned term weights (``learned``): an entry's blended score is its fuzzy score / 100
+    # plus this times the model's decision value (about -1 to 1), over the fuzzy
+    # ``learned_depth`` best entries; ``learned_c`` is the model's fit (larger: closer).
+    learned_weight: float = 1.0
+    learned_depth: int = 5
+    learned_c: float = 0.5
+    # Training costs entries x documents; a larger base is matched by the fuzzy scores
+    # alone (about 25 s of training at this size, once, then read from the cache).
+    learned_max_entries: int = 100

@@ -33,6 +33,10 @@ class MatchResult:
     also: tuple[str, ...] = ()
     # The lower bar a long message was held to (see ``decide``); None for a short one.
     long_floor: float | None = None
+    # With learned weights: the model's values for the first entries ("" is its "out of
+    # scope") and the blended lead of the first entry (``learned.blend``).
+    learned: tuple[Scored, ...] = field(default=(), repr=False)
+    lead: float | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {

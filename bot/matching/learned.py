@@ -1,0 +1,195 @@
+"""Learned term weights: a second opinion on which entry a question is about.
+
+The fuzzy scores say how much of a question an entry's phrasings explain, weighing every
+word by how rare it is in the base. They cannot tell that "bank" in "our bank wants to
+send an analyst" is context while "send an analyst" is the question: every word that an
+entry shares counts for it. A linear model trained on the entries' phrasings and on the
+labelled example questions of ``knowledge/examples/`` learns, for each entry, which terms
+speak for it and which speak against it; its scores re-rank the entries the fuzzy
+matcher found (``Matcher.match``), while whether to answer at all stays the fuzzy
+scores' call.
+
+The model is a one-vs-rest linear support vector machine (squared hinge loss) over the
+matcher's own index terms, weighted by sublinear TF-IDF and scaled to unit length,
+trained by dual coordinate descent (Hsieh et al., 2008, as LIBLINEAR does). A base of
+about 3,000 phrasings and examples trains in about a second in pure Python, once: the
+model is kept on disk (``model_cache``) for the next process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from bot.knowledge.examples import OUT_OF_SCOPE
+from bot.matching.model_cache import cached
+from bot.matching.result import Scored
+
+# Stop when no example's projected gradient exceeds this (LIBLINEAR's default), or after
+# _MAX_EPOCHS passes over the data.
+_TOLERANCE = 0.1
+_MAX_EPOCHS = 50
+_CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+Vector = list[tuple[int, float]]
+
+
+class TermModel:
+    """Per-entry linear scores of a question's terms."""
+
+    def __init__(self, idf: dict[str, tuple[int, float]], weights: dict[str, list[float]]) -> None:
+        # term -> (feature index, idf); entry id -> weight per feature (the bias last).
+        self._idf = idf
+        self._weights = weights
+        # Per term, every entry's weight times the term's idf, in the order of _entries:
+        # a question's scores are then a few sums of short rows, scaled by its counts.
+        self._entries = list(weights)
+        self._rows = {
+            term: [weights[e][index] * value for e in self._entries]
+            for term, (index, value) in idf.items()
+        }
+        self._bias_row = [weights[e][len(idf)] for e in self._entries]
+
+    @classmethod
+    def train(cls, documents: Iterable[tuple[str, Sequence[str]]], c: float) -> TermModel:
+        """A model of (entry id, terms) ``documents``; ``c`` trades fitting the documents
+        against small weights (larger: fit them more closely). The same documents give
+        the same model, trained once per process (every worker's matcher, a reload that
+        changed nothing, the tests' many matchers over the shipped base)."""
+        return _trained(tuple((entry_id, tuple(terms)) for entry_id, terms in documents), c)
+
+    @classmethod
+    def _fit(cls, documents: tuple[tuple[str, tuple[str, ...]], ...], c: float) -> TermModel:
+        docs = [(entry_id, terms) for entry_id, terms in documents if terms]
+        df: Counter[str] = Counter()
+        for _, terms in docs:
+            df.update(set(terms))
+        n = len(docs)
+        idf = {
+            term: (i, math.log((1 + n) / (1 + count)) + 1.0)
+            for i, (term, count) in enumerate(sorted(df.items()))
+        }
+        bias = len(idf)
+        vectors = [[*_vector(terms, idf), (bias, 1.0)] for _, terms in docs]
+        labels = [entry_id for entry_id, _ in docs]
+        weights = {
+            entry_id: _train_one(vectors, [1 if label == entry_id else -1 for label in labels], c)
+            for entry_id in sorted(set(labels))
+        }
+        return cls(idf, weights)
+
+    def scores(self, terms: Sequence[str]) -> dict[str, float]:
+        """Every entry's decision value for a question of ``terms`` (about -1 to 1; above
+        0 the model takes the question to be about that entry)."""
+        counts = Counter(term for term in terms if term in self._rows)
+        totals = self._bias_row
+        if counts:
+            # Sublinear TF-IDF scaled to unit length, as in training: the idf is in the rows.
+            tf = {t: 1.0 + math.log(k) for t, k in counts.items()}
+            norm = math.sqrt(sum((f * self._idf[t][1]) ** 2 for t, f in tf.items()))
+            for term, f in tf.items():
+                scale = f / norm
+                totals = [a + scale * b for a, b in zip(totals, self._rows[term], strict=True)]
+        return dict(zip(self._entries, totals, strict=True))
+
+    def knows(self, term: str) -> bool:
+        return term in self._idf
+
+    def weight(self, entry_id: str, term: str) -> float:
+        """The weight of ``term`` for ``entry_id`` before scaling (for ``kb explain``)."""
+        found = self._idf.get(term)
+        weights = self._weights.get(entry_id)
+        return 0.0 if found is None or weights is None else weights[found[0]] * found[1]
+
+
+@lru_cache(maxsize=4)
+def _trained(documents: tuple[tuple[str, tuple[str, ...]], ...], c: float) -> TermModel:
+    def fit() -> dict[str, Any]:
+        model = TermModel._fit(documents, c)
+        return {"idf": model._idf, "weights": model._weights}
+
+    # The training code is part of the key: a changed trainer never reads an old model.
+    key = [_CODE, c, documents]
+    stored = cached(key, fit)
+    try:
+        return _restored(stored)
+    except (KeyError, TypeError, ValueError, IndexError):
+        return _restored(cached(key, fit, fresh=True))
+
+
+def _restored(stored: dict[str, Any]) -> TermModel:
+    """The model a cached value holds; raises if it is not one (a foreign or damaged file)."""
+    idf = {str(term): (int(i), float(v)) for term, (i, v) in stored["idf"].items()}
+    size = len(idf) + 1
+    weights = {str(e): [float(x) for x in w] for e, w in stored["weights"].items()}
+    if sorted(i for i, _ in idf.values()) != list(range(len(idf))) or any(
+        len(w) != size for w in weights.values()
+    ):
+        raise ValueError("not a model of this shape")
+    return TermModel(idf, weights)
+
+
+def blend(
+    ranked: list[Scored], learned: dict[str, float], weight: float, depth: int
+) -> tuple[list[Scored], float]:
+    """``ranked`` with its ``depth`` best entries re-ordered by fuzzy score / 100 plus
+    ``weight`` times their ``learned`` value (an entry the model never saw counts as
+    firmly against), and the blended lead of the first over the second and over the
+    model's "out of scope"."""
+    head = sorted(
+        ranked[:depth],
+        key=lambda s: s.score / 100 + weight * learned.get(s.entry_id, -1.0),
+        reverse=True,
+    )
+    values = [s.score / 100 + weight * learned.get(s.entry_id, -1.0) for s in head[:2]]
+    lead = values[0] - values[1] if len(values) > 1 else math.inf
+    if OUT_OF_SCOPE in learned:
+        # "None of them" competes too: the examples the base must not answer.
+        first = learned.get(head[0].entry_id, -1.0)
+        lead = min(lead, weight * (first - learned[OUT_OF_SCOPE]))
+    return [*head, *ranked[depth:]], lead
+
+
+def _vector(terms: Iterable[str], idf: dict[str, tuple[int, float]]) -> Vector:
+    """Sublinear TF-IDF of the known ``terms``, scaled to unit length."""
+    counts = Counter(term for term in terms if term in idf)
+    values = [(idf[t][0], (1.0 + math.log(k)) * idf[t][1]) for t, k in counts.items()]
+    norm = math.sqrt(sum(v * v for _, v in values)) or 1.0
+    return [(i, v / norm) for i, v in values]
+
+
+def _train_one(vectors: list[Vector], y: list[int], c: float) -> list[float]:
+    """Weights of one entry against the rest: the dual of the L2-regularised squared
+    hinge loss, solved one example at a time (no upper bound on the duals). On the
+    shipped base it converges in a few passes."""
+    size = 1 + max((i for vector in vectors for i, _ in vector), default=0)
+    w = [0.0] * size
+    alpha = [0.0] * len(vectors)
+    diagonal = 0.5 / c
+    q = [sum(v * v for _, v in vector) + diagonal for vector in vectors]
+    order = list(range(len(vectors)))
+    shuffle = random.Random(0).shuffle  # the same model from the same base
+    for _ in range(_MAX_EPOCHS):
+        shuffle(order)
+        largest = 0.0
+        for i in order:
+            vector, yi, ai = vectors[i], y[i], alpha[i]
+            g = yi * sum(w[j] * v for j, v in vector) - 1.0 + diagonal * ai
+            pg = min(g, 0.0) if ai == 0.0 else g
+            if pg == 0.0:
+                continue
+            largest = max(largest, abs(pg))
+            new = max(ai - g / q[i], 0.0)
+            step = (new - ai) * yi
+            alpha[i] = new
+            for j, v in vector:
+                w[j] += step * v
+        if largest < _TOLERANCE:
+            break
+    return w
