@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncGenerator, Iterable, Sequence
 from functools import lru_cache
 
 from telegram import (
@@ -223,6 +223,18 @@ async def send_text(
     request as it sees any other. The bot's defaults are given here, as
     ``do_api_request`` does not add them.
     """
+    async for _ in sent_messages(bot, chat_id, text, markup, message_thread_id):
+        pass
+
+
+async def sent_messages(
+    bot: ExtBot[None],
+    chat_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None,
+    message_thread_id: int | None = None,
+) -> AsyncGenerator[int]:
+    """``send_text``, yielding the id of each message as soon as Telegram accepted it."""
     defaults = bot.defaults
     common: dict[str, object] = {"chat_id": chat_id}
     if defaults is not None:
@@ -237,7 +249,8 @@ async def send_text(
         parameters = {**common, "text": chunk}
         if n == len(chunks) and markup is not None:
             parameters["reply_markup"] = wire_form(markup)
-        await bot.do_api_request("sendMessage", api_kwargs=parameters)
+        sent = await bot.do_api_request("sendMessage", api_kwargs=parameters)
+        yield int(sent["message_id"])
 
 
 # send_text asks for sendMessage by name on purpose (see there), where PTB warns that a

@@ -20,6 +20,7 @@ from bot.config import TelegramConfig
 from bot.context import BotContext
 from bot.db.store import LEAD_STATUSES
 from bot.knowledge_reload import reload_knowledge
+from bot.lead_copies import send_lead_copy
 from bot.outbox import kick_delivery, withdraw_now
 from bot.staff_access import StaffAccess, StaffChatFilter, in_staff_chat
 from bot.views import display_name, lead_history, lead_status, leads_csv, send_text, staff_post
@@ -135,9 +136,10 @@ async def lead_command(update: Update, context: BotContext) -> None:
     staff_chat = update.effective_chat is not None and (
         update.effective_chat.id == context.config.telegram.staff_chat_id
     )
-    await _send(update, context, text, markup if staff_chat else None)
-    if lead.history:
-        await _send(update, context, lead_history(context.texts, lead, lang))
+    # Each message is recorded, so the partner's /forget (or retention) withdraws it.
+    shown = await _send_copy(update, context, lead.id, text, markup if staff_chat else None)
+    if shown and lead.history:
+        await _send_copy(update, context, lead.id, lead_history(context.texts, lead, lang))
 
 
 async def export_command(update: Update, context: BotContext) -> None:
@@ -197,6 +199,26 @@ async def _send(
     await send_text(
         context.bot,
         update.effective_chat.id,
+        text,
+        markup,
+        message_thread_id=topic_of(update),
+    )
+
+
+async def _send_copy(
+    update: Update,
+    context: BotContext,
+    lead_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> bool:
+    """Send a lead's details to the chat (and topic) asked from; False if the lead is gone."""
+    assert update.effective_chat is not None
+    return await send_lead_copy(
+        context.bot,
+        context.services,
+        update.effective_chat.id,
+        lead_id,
         text,
         markup,
         message_thread_id=topic_of(update),

@@ -18,6 +18,7 @@ from tests.relay_helpers import (
     staff_replies,
     staff_sends,
 )
+from tests.test_lead_posts import forget
 from tests.test_rtl_rendering import assert_reads_right_to_left
 
 PHOTO = [{"file_id": "p1", "file_unique_id": "p1", "width": 90, "height": 90}]
@@ -238,6 +239,13 @@ async def test_show_lead_posts_the_partners_lead_in_the_staff_chat(
     calls = await bot.press(staff_user, "relay:lead:101", chat_id=STAFF_CHAT)
     [post] = [c for c in calls if c.method == "sendMessage"]
     assert f"Partnership lead #{lead.id}" in post.params["text"]
+    # The copy is recorded: the partner's /forget takes it back as it does /lead's.
+    [copy] = await bot.store.lead_copies()
+    assert (copy.lead_id, copy.chat_id) == (lead.id, STAFF_CHAT)
+    await forget(bot, english_user)
+    await bot.deliver()
+    shown = bot.api.messages[(copy.chat_id, copy.message_id)]["text"]
+    assert shown == TEXTS.render("staff/forgotten", "en", lead_id=lead.id)
 
 
 async def entry_points(bot: Harness, user: LocalUser, command: str) -> list[Any]:

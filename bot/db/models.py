@@ -121,6 +121,24 @@ class OutboxItem(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(40), unique=True)
 
 
+class LeadCopy(Base):
+    """A message with a lead's details that /lead sent to staff (the copy, its history).
+
+    /forget and retention withdraw it as they withdraw the lead's post: ``withdrawal_id``
+    is then the outbox row that edits it to a note, and the record goes once that is done.
+    It outlives its lead until then, so ``lead_id`` is no foreign key.
+    """
+
+    __tablename__ = "lead_copies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(Integer, index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawal_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
 class UnansweredQuestion(Base):
     """A question the bot could not answer directly, kept to improve the knowledge base."""
 

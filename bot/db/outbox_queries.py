@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from bot.db.dialect import db_now
-from bot.db.models import Lead, OutboxItem, utcnow
+from bot.db.models import Lead, LeadCopy, OutboxItem, utcnow
 
 # How a withdrawal of a staff post reads, by why its lead was deleted (a template name).
 FORGOTTEN = "forgotten"  # the person used /forget
@@ -196,9 +196,16 @@ class OutboxQueries:
             outcome = await _leased(session, statement, item_id, token)
             if outcome != Outcome.DONE:
                 return outcome
-            lead_id = await session.scalar(
-                select(OutboxItem.lead_id).where(OutboxItem.id == item_id)
-            )
+            item = (
+                await session.execute(
+                    select(OutboxItem.lead_id, OutboxItem.kind).where(OutboxItem.id == item_id)
+                )
+            ).one()
+            if item.kind == "withdraw":
+                # A copy /lead sent, taken back (or found deleted): its record is done with.
+                await session.execute(delete(LeadCopy).where(LeadCopy.withdrawal_id == item_id))
+                return outcome
+            lead_id = item.lead_id
             # Locked, so a change being saved now is either seen here or sees this post.
             lead = (
                 await session.execute(
@@ -332,7 +339,8 @@ def withdrawal(
 
 
 async def delete_leads(session: AsyncSession, where: ColumnElement[bool], note: str) -> int:
-    """Delete the leads ``where`` matches and queue the withdrawal of their staff posts.
+    """Delete the leads ``where`` matches and queue the withdrawal of their staff posts
+    and of the copies /lead sent of them.
 
     Runs inside the caller's transaction, so a crash or a 429 cannot leave a post
     about a deleted lead behind: the withdrawal commits with the deletion.
@@ -354,7 +362,33 @@ async def delete_leads(session: AsyncSession, where: ColumnElement[bool], note: 
         for lead_id, chat_id, message_id in posts
         if chat_id is not None and message_id is not None
     )
+    await _withdraw_copies(session, [lead_id for lead_id, _, _ in posts], note)
     return _count(await session.execute(delete(Lead).where(where)))
+
+
+async def _withdraw_copies(session: AsyncSession, lead_ids: list[int], note: str) -> None:
+    """Queue the withdrawal of the copies /lead sent of these (locked) leads.
+
+    Read after the leads are locked: a copy being recorded now is either seen here or
+    finds its lead gone (and its sender withdraws it). Each record names its withdrawal
+    and stays until that is done (``mark_sent``).
+    """
+    if not lead_ids:
+        return
+    copies = (
+        await session.scalars(
+            select(LeadCopy)
+            .where(LeadCopy.lead_id.in_(lead_ids), LeadCopy.withdrawal_id.is_(None))
+            .order_by(LeadCopy.id)
+        )
+    ).all()
+    if not copies:
+        return
+    items = [withdrawal(c.chat_id, c.message_id, c.lead_id, note) for c in copies]
+    session.add_all(items)
+    await session.flush()
+    for copy, item in zip(copies, items, strict=True):
+        copy.withdrawal_id = item.id
 
 
 async def _leased(session: AsyncSession, statement: Update, item_id: int, token: str) -> Outcome:

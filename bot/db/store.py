@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.db import deferred as deferred_writes
+from bot.db.copy_queries import LeadCopyQueries
 from bot.db.deferred import RECORD_UNANSWERED, DeferredWrites
 from bot.db.dialect import upsert_insert
 from bot.db.direct import DirectStatements, EngineStatements, PostgresStatements, SqliteStatements
@@ -127,6 +128,7 @@ _FORGET_OLD_WINDOWS = delete(RateHit).where(
 class Store(
     UserQueries,
     OutboxQueries,
+    LeadCopyQueries,
     InboxQueries,
     RelayQueries,
     RelayDeliveryQueries,
