@@ -44,6 +44,15 @@ def with_details(bot: Harness, staff: LocalUser) -> list[tuple[int, int]]:
     ]
 
 
+async def assert_withdrawn(bot: Harness, staff: LocalUser, *, outbox_done: bool = False) -> None:
+    """No copy shows the partner's details, no copy record is left, and (``outbox_done``)
+    every outbox row is sent."""
+    assert with_details(bot, staff) == []
+    assert await bot.store.lead_copies() == []
+    if outbox_done:
+        assert {i.status for i in await bot.store.outbox()} == {"sent"}
+
+
 def edits_to(bot: Harness, chat_id: int) -> list[ApiCall]:
     return [
         c
@@ -79,9 +88,7 @@ async def test_forget_withdraws_the_copies_lead_sent_in_the_staff_chat_and_in_pr
     for copy in copies:
         message = bot.api.messages[(copy.chat_id, copy.message_id)]
         assert message["text"] == note and "reply_markup" not in message
-    assert with_details(bot, staff_user) == []
-    assert await bot.store.lead_copies() == []  # done, so no longer kept
-    assert {i.status for i in await bot.store.outbox()} == {"sent"}
+    await assert_withdrawn(bot, staff_user, outbox_done=True)  # records done, so gone
 
 
 async def test_a_429_or_a_timeout_on_the_edit_is_retried_until_it_lands(
@@ -112,9 +119,7 @@ async def test_a_429_or_a_timeout_on_the_edit_is_retried_until_it_lands(
     assert len(edits_to(bot, staff_user.id)) == 3
     note = TEXTS.render("staff/forgotten", "en", lead_id=lead.id)
     assert bot.api.messages[(staff_user.id, copy)]["text"] == note
-    assert with_details(bot, staff_user) == []
-    assert await bot.store.lead_copies() == []
-    assert {i.status for i in await bot.store.outbox()} == {"sent"}
+    await assert_withdrawn(bot, staff_user, outbox_done=True)
 
 
 async def test_a_copy_staff_deleted_counts_as_withdrawn(
@@ -174,8 +179,7 @@ async def test_retention_withdraws_the_copies_of_the_leads_it_deletes(
     await bot.deliver()
     note = TEXTS.render("staff/expired", "en", lead_id=lead_id)
     assert [bot.api.messages[(staff_user.id, c)]["text"] for c in copies] == [note, note]
-    assert with_details(bot, staff_user) == []
-    assert await bot.store.lead_copies() == []
+    await assert_withdrawn(bot, staff_user)
 
 
 # /lead and /forget at once --------------------------------------------------------------
@@ -206,9 +210,7 @@ async def test_a_copy_sent_while_the_lead_is_forgotten_is_withdrawn_at_once(
     assert "Sam Smith" in sent.params["text"]  # it was made...
     [edit] = edits_to(bot, staff_user.id)  # ...and taken back
     assert edit.params["text"] == TEXTS.render("staff/withdrawn", "en", lead_id=lead.id)
-    assert with_details(bot, staff_user) == []
-    assert await bot.store.lead_copies() == []
-    assert {i.status for i in await bot.store.outbox()} == {"sent"}
+    await assert_withdrawn(bot, staff_user, outbox_done=True)
 
 
 async def test_forget_between_the_copy_and_its_history_leaves_neither(
@@ -228,8 +230,7 @@ async def test_forget_between_the_copy_and_its_history_leaves_neither(
     await bot.send(staff_user, f"/lead {lead_id}", chat_id=STAFF_CHAT)
     assert len(sent) == 2 and all("Sam Smith" in text for text in sent)
     await bot.deliver()
-    assert with_details(bot, staff_user) == []
-    assert await bot.store.lead_copies() == []
+    await assert_withdrawn(bot, staff_user)
 
 
 async def test_lead_and_forget_at_once_leave_no_copy_with_details(
@@ -297,5 +298,4 @@ async def test_a_copy_recorded_while_forget_deletes_its_lead_is_withdrawn(
     assert "Sam Smith" in bot.texts(staff_user.id)[0]
     await bot.deliver()
     assert await bot.store.all_leads() == []
-    assert with_details(bot, staff_user) == []
-    assert await bot.store.lead_copies() == []
+    await assert_withdrawn(bot, staff_user)

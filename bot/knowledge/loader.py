@@ -59,10 +59,8 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
     synonym_lines: dict[str, int | None] = {}
     for file in files:
         name = display(file)
-        try:
-            data = load_yaml(file.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            problems.append(Problem(name, yaml_line(exc), None, None, f"cannot read: {exc}"))
+        data = _read(file, name, problems)
+        if data is _UNREADABLE:
             continue
         if file.name == INTENTS_FILE:
             intents.update(parse_intents(name, data, problems))
@@ -104,12 +102,9 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
     examples: list[tuple[str, str]] = []
     for file in sorted(root.glob(f"{EXAMPLES_FOLDER}/*.yaml")) if root.is_dir() else []:
         name = display(file)
-        try:
-            data = load_yaml(file.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            problems.append(Problem(name, yaml_line(exc), None, None, f"cannot read: {exc}"))
-            continue
-        examples += parse_examples(name, data, entries, problems)
+        data = _read(file, name, problems)
+        if data is not _UNREADABLE:
+            examples += parse_examples(name, data, entries, problems)
     if problems:
         raise KnowledgeBaseError(problems)
     return KnowledgeBase(
@@ -123,6 +118,19 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
         lexicon=lexicon,
         examples=tuple(examples),
     )
+
+
+_UNREADABLE = object()
+
+
+def _read(file: Path, name: str, problems: list[Problem]) -> Any:
+    """``file`` parsed with its lines; ``_UNREADABLE``, with the problem noted, if it
+    cannot be read or parsed."""
+    try:
+        return load_yaml(file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        problems.append(Problem(name, yaml_line(exc), None, None, f"cannot read: {exc}"))
+        return _UNREADABLE
 
 
 def load_lexicon(path: Path | str | None = None) -> Lexicon:

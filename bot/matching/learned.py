@@ -153,13 +153,13 @@ def blend(
     ``weight`` times their ``learned`` value (an entry the model never saw counts as
     firmly against), and the blended lead of the first over the second and over the
     model's "out of scope"."""
-    head = sorted(
-        ranked[:depth],
-        key=lambda s: s.score / 100 + weight * learned.get(s.entry_id, -1.0),
+    blended = sorted(
+        ((s.score / 100 + weight * learned.get(s.entry_id, -1.0), s) for s in ranked[:depth]),
+        key=lambda pair: pair[0],
         reverse=True,
     )
-    values = [s.score / 100 + weight * learned.get(s.entry_id, -1.0) for s in head[:2]]
-    lead = values[0] - values[1] if len(values) > 1 else math.inf
+    head = [s for _, s in blended]
+    lead = blended[0][0] - blended[1][0] if len(blended) > 1 else math.inf
     if OUT_OF_SCOPE in learned:
         # "None of them" competes too: the examples the base must not answer.
         first = learned.get(head[0].entry_id, -1.0)
