@@ -249,5 +249,5 @@ def test_explain_names_the_long_message_bar_that_applied(
     assert "said only in a statement of a message that asks" in out
     assert "decision: answer training-support" in out
     out = explain(capsys, clean.replace("spare budget", "spare budget at a discount"))
-    assert "decision: did you mean: training-support" in out
+    assert "decision: did you mean: partnership-cost, training-support" in out
     assert "no out-of-scope cue in force" not in out  # held to the cap, which it is under

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from bot.knowledge import KnowledgeBaseError, load_knowledge_base
-from bot.matching import Matcher, MatchParameters
+from bot.matching import Matcher, MatchParameters, Thresholds
+from bot.matching.decision import sure
 from bot.matching.learned import TermModel, _trained
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +65,55 @@ def test_examples_teach_the_matcher_what_a_question_is_about() -> None:
     assert fuzzy.ranked[0].entry_id == "sectors"
     assert learned.ranked[0].entry_id == "secondment"
     assert learned.lead is not None and fuzzy.lead is None
+
+
+def test_a_choice_the_model_is_sure_of_is_answered_below_the_fuzzy_bar() -> None:
+    """The fuzzy scores only offer secondment (below the answer threshold); the model,
+    taught by examples that an analyst joining the team is secondment, answers it. Out-of-
+    scope examples with the same words make it unsure, and it is offered again."""
+    question = "our analyst joining your team"
+    fuzzy = Matcher(VARIANTS).match(question)
+    assert fuzzy.outcome == "suggest" and fuzzy.suggestions == ("secondment",)
+    assert fuzzy.ranked[0].score < Matcher(VARIANTS).thresholds.answer
+    examples = [*EXAMPLES, ("", "what is the weather in lyon")]
+    learned = Matcher(VARIANTS, examples=examples).match(question)
+    assert (learned.outcome, learned.entry_id) == ("answer", "secondment")
+    doubt = [("", "our analyst is joining a new team"), ("", "can i join your team as an analyst")]
+    unsure = Matcher(VARIANTS, examples=[*examples, *doubt]).match(question)
+    assert unsure.outcome == "suggest" and unsure.suggestions == ("secondment",)
+
+
+def test_the_model_is_sure_only_of_an_entry_it_takes_the_question_for() -> None:
+    """Sure: a value above 0 and a finite lead of at least ``learned_sure_lead``. A lone
+    candidate of a model without "out of scope" leads by infinity, against nothing."""
+    t = Thresholds()
+    assert sure(t.learned_sure_lead, 0.1, t)
+    assert not sure(t.learned_sure_lead - 0.01, 0.1, t)
+    assert not sure(5.0, 0.0, t) and not sure(5.0, -0.3, t)
+    assert not sure(math.inf, 0.9, t)
+    # Without an out-of-scope example, the lone candidate stays a choice.
+    alone = Matcher(VARIANTS, examples=EXAMPLES).match("our analyst joining your team")
+    assert alone.lead == math.inf and alone.outcome == "suggest"
+
+
+def test_words_the_model_never_saw_weaken_what_it_says() -> None:
+    """A question is as long as all its words: "crowdstrike stock price" says less about
+    the cost of a partnership than "price" alone."""
+    model = TermModel.train(
+        [("cost", ["price", "partnership"]), ("cost", ["price"]), ("other", ["team"])], c=1.0
+    )
+    bias = model.scores([])["cost"]
+    alone = model.scores(["price"])["cost"]
+    diluted = model.scores(["price"], unknown=["crowdstrike", "stock"])["cost"]
+    assert alone > diluted > bias
+    # A repeated unknown word counts as a repeated known one does: 1 + ln 2 times once.
+    once = model.scores(["price"], unknown=["stock"])["cost"] - bias
+    twice = model.scores(["price"], unknown=["stock", "stock"])["cost"] - bias
+    idf = max(v for _, v in model._idf.values())
+    price = model._idf["price"][1]
+    ratio = math.sqrt(price**2 + idf**2) / math.sqrt(price**2 + (1 + math.log(2)) ** 2 * idf**2)
+    assert twice == pytest.approx(once * ratio)
+    assert model.scores([], unknown=["stock"]) == model.scores([])
 
 
 def test_an_out_of_scope_example_holds_back_an_answer_only_the_model_would_give() -> None:
@@ -148,19 +200,72 @@ def test_a_trained_model_is_kept_on_disk_for_the_next_process(
     assert train(docs, 0.5).scores(["x"]) and len(list(tmp_path.glob("*.json"))) == 2
 
 
-def test_an_entry_held_at_a_cue_cap_is_never_answered() -> None:
-    """A cue caps an entry at ``cue_cap`` so that it is offered, never answered; the
-    blend may rank such an entry first, and must still not answer it."""
+def test_an_entry_a_cue_holds_is_answered_only_as_that_cues_honest_entry() -> None:
+    """A cue caps an entry so that it is offered, not answered; the blend may rank such an
+    entry first, below or at the cap, and must still not answer it, unless it is the
+    entry that every cue holding it offers for its kind of request."""
     kb = load_knowledge_base()
     matcher = Matcher.from_knowledge_base(kb)
     cap = matcher.thresholds.cue_cap
     capped_first = 0
     for entry in kb.entries.values():
         for phrasing in entry.questions["en"]:
-            result = matcher.match(f"{phrasing} payment")  # "payment": a prices cue
+            text = f"{phrasing} payment"  # "payment": a prices cue, which offers nothing
+            result = matcher.match(text)
             capped_first += bool(result.ranked) and result.ranked[0].score == cap
-            assert not (result.outcome == "answer" and result.score == cap), phrasing
+            if result.outcome == "answer":
+                assert result.score != cap, text
+                assert matcher.hold(text, result.entry_id) == "free", text
     assert capped_first  # the case is met, not only imagined
+    # The dates cue offers event-dates, but the price cue holds it too; "expensive" holds
+    # why-partnerships below the cap.
+    for text in ("price of the next conference", "why is interpol so expensive"):
+        assert matcher.match(text).outcome != "answer", text
+
+
+def test_a_cues_honest_entry_is_answered_when_the_model_is_sure() -> None:
+    """The e-mail cue offers contact-details ("no address is published"): asked for the
+    partnerships team's address, the bot answers it; with a ticket price asked too (a cue
+    that offers nothing), or for anyone else's address, it only offers it."""
+    matcher = Matcher.from_knowledge_base(load_knowledge_base())
+    asked = "could you send me the partnership team's e-mail"
+    result = matcher.match(asked)
+    assert (result.outcome, result.entry_id, result.score) == ("answer", "contact-details", 45.0)
+    assert matcher.hold(asked, "contact-details") == "honest"
+    both = "could you send me the partnership team's e-mail and the ticket price"
+    assert matcher.hold(both, "contact-details") == "held"
+    assert matcher.match(both).outcome == "suggest"
+    assert matcher.match(both).suggestions[0] == "contact-details"
+    other = matcher.match("what is the email of the interpol secretary general")
+    assert other.outcome != "answer"
+    # The prices cue offers the cost of a partnership: a fee to join is answered with it, a
+    # course's fee is offered it.
+    assert matcher.match("how much is the fee to join").entry_id == "partnership-cost"
+    course = matcher.match("how much is the fee for a cybersecurity course")
+    assert course.outcome == "suggest" and course.suggestions[0] == "partnership-cost"
+
+
+def test_the_matcher_counts_the_words_the_model_never_saw(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Words the model does not know dilute its values (``TermModel.scores``): the
+    matcher must hand them over, or a topic word among strangers reads as sure."""
+    examples = [*EXAMPLES, ("", "what is the weather in lyon")]
+    matcher = Matcher(VARIANTS, examples=examples)
+    question = "our analyst joining your team"
+    padded = f"{question} zorblax quuxing flimflam"
+    seen: list[tuple[str, ...]] = []
+    scores = TermModel.scores
+
+    def spy(self: TermModel, terms: Sequence[str], unknown: Sequence[str] = ()) -> dict:
+        seen.append(tuple(unknown))
+        return scores(self, terms, unknown)
+
+    monkeypatch.setattr(TermModel, "scores", spy)
+    plain = dict(matcher.match(question).learned)["secondment"]
+    diluted = dict(matcher.match(padded).learned)["secondment"]
+    assert seen == [(), ("zorblax", "quuxing", "flimflam")]
+    assert plain > diluted > 0
 
 
 def test_a_damaged_cached_model_is_trained_again(

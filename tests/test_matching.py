@@ -281,9 +281,9 @@ def test_vocabulary_and_cues_keep_in_scope_answers(
 @pytest.mark.parametrize(
     "text",
     [
-        "how much is the fee to join",
+        "how much is the fee for a cybersecurity course",
         "who pays the salary of a seconded expert",
-        "email address of the partnerships team",
+        "email address of the interpol secretary general",
         "رسوم حضور المؤتمر",
         "هكرلي حساب واتس",
         "ممكن تهكرلي حساب انستا",
@@ -468,12 +468,13 @@ def test_a_short_message_is_read_whole(matcher: Matcher) -> None:
 
 def test_two_questions_without_context_name_the_other_topic(matcher: Matcher) -> None:
     """Nothing to weigh down, so the answer is the whole message's; the other question's
-    topic comes back in ``also`` (a button under the answer)."""
+    topic comes back in ``also`` (a button under the answer). The two topics are no rivals:
+    however close the learned weights rank them, one is answered."""
     text = "How can we second an expert to you? And do you support training?"
     assert matcher.question_clauses(text) == []
     result = matcher.match(text)
-    assert result.entry_id == "training-support"
-    assert result.also == ("expert-secondment",)
+    assert result.outcome == "answer" and len(result.also) == 1
+    assert {result.entry_id, *result.also} == {"expert-secondment", "training-support"}
     # A greeting is not a second question: it has no words of its own to match.
     assert matcher.match("hello? what is expert secondment?").also == ()
 
@@ -584,7 +585,9 @@ def test_a_long_message_without_any_cue_word_is_answered_below_the_cue_cap(
     with_cue = clean.replace("spare budget", "spare budget at a discount")
     result = matcher.match(with_cue)
     assert t.suggest < result.score < t.cue_cap and result.long_floor == t.cue_cap
-    assert result.outcome == "suggest" and result.suggestions[0] == "training-support"
+    # The prices cue's honest entry comes first, then the entry the message is about.
+    assert result.outcome == "suggest"
+    assert result.suggestions[:2] == ("partnership-cost", "training-support")
 
 
 def test_a_long_message_whose_context_dilutes_the_score_is_answered(matcher: Matcher) -> None:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from bot.config import Config
 from bot.knowledge import APPLY_INTENT, KnowledgeBase, load_knowledge_base
-from bot.matching import CueHit, Matcher, MatchResult, Thresholds, WordTrace
+from bot.matching import CueHit, Hold, Matcher, MatchResult, Thresholds, WordTrace
 from bot.normalize import (
     Lang,
     deep_stem,
@@ -225,11 +225,13 @@ def explain(
                 at_cap=bool(capping) and scored.score == cap,
             )
         )
+    hold: Hold = matcher.hold(text, ranked[0].entry_id) if ranked else "free"
     decision, reason = _decision(
         result,
         ranked_scores=[r.score for r in ranked],
         t=t,
         views=views,
+        hold=hold,
     )
     out_of_scope = result.outcome != "answer" and bool(top) and top[0].at_cap
     if out_of_scope:
@@ -240,7 +242,9 @@ def explain(
         )
     elif active and top:
         cue_words = ", ".join(dict.fromkeys(f'"{c.hit.word}"' for c in active))
-        if result.outcome == "answer" and top[0].capped_by:
+        if result.outcome == "answer" and (top[0].at_cap or hold == "honest"):
+            pass  # answered as the cues' honest entry: the reason says so
+        elif result.outcome == "answer" and top[0].capped_by:
             reason += (
                 f"; the cue {cue_words} caps {top[0].entry_id} in the whole message, "
                 "but not in its question clause"
@@ -298,6 +302,7 @@ def _decision(
     ranked_scores: list[float],
     t: Thresholds,
     views: list[WordView],
+    hold: Hold,
 ) -> tuple[str, str]:
     blended = result.lead
     if blended == math.inf and result.outcome == "answer":
@@ -308,10 +313,11 @@ def _decision(
             ranked_scores=sorted(ranked_scores, reverse=True),
             t=t,
             views=views,
+            hold=hold,
         )
         return decision, why + "; the learned weights rank it first too"
     if blended is not None and ranked_scores:
-        return _blended_decision(result, blended, max(ranked_scores), t)
+        return _blended_decision(result, blended, max(ranked_scores), t, hold)
     top = ranked_scores[0] if ranked_scores else 0.0
     runner_up = ranked_scores[1] if len(ranked_scores) > 1 else 0.0
     lead = top - runner_up
@@ -361,37 +367,72 @@ def _decision(
 
 
 def _blended_decision(
-    result: MatchResult, blended: float, best: float, t: Thresholds
+    result: MatchResult, blended: float, best: float, t: Thresholds, hold: Hold
 ) -> tuple[str, str]:
-    """The decision with learned weights (``bot.matching.learned.blend``)."""
+    """The decision with learned weights (``bot.matching.decision.answers_blended``);
+    ``hold``: how the message's cues hold the first entry."""
     floor = result.long_floor
     clears = best >= t.answer or (floor is not None and best > floor)
     bar = f"answer {t.answer:g}" if best >= t.answer else _floor(floor, t)
-    if result.outcome == "answer":
-        return f"answer {result.entry_id}", (
-            f"best fuzzy score {best:.1f} clears {bar}; with the learned weights "
-            f"{result.entry_id} leads by {blended:.2f} (>= learned margin {t.learned_margin:g})"
-        )
     first = result.ranked[0] if result.ranked else None
+    value = dict(result.learned).get(first.entry_id, -1.0) if first else -1.0
+    sure = (
+        f"the learned model is sure of it (value {value:+.2f} > 0, leads by {blended:.2f} "
+        f">= learned sure lead {t.learned_sure_lead:g})"
+    )
+    unsure = (
+        f"the learned model is not sure of it (value {value:+.2f}, leads by {blended:.2f}; "
+        f"needs > 0 and >= learned sure lead {t.learned_sure_lead:g})"
+    )
+    honest = "it is the honest entry of every out-of-scope cue that holds it"
+    if result.outcome == "answer":
+        assert first is not None
+        if hold == "honest":
+            at = f" at the cap {t.cue_cap:g}" if first.score == t.cue_cap else ""
+            why = f"an out-of-scope cue holds {first.entry_id}{at}, but {honest}, and {sure}"
+        elif clears and first.score >= t.suggest:
+            why = (
+                f"best fuzzy score {best:.1f} clears {bar}; with the learned weights "
+                f"{first.entry_id} leads by {blended:.2f} (>= learned margin "
+                f"{t.learned_margin:g})"
+            )
+        else:
+            why = (
+                f"{first.entry_id} scores {first.score:.1f} < suggest {t.suggest:g}"
+                if clears
+                else f"best fuzzy score {best:.1f} < answer {t.answer:g}"
+            )
+            why += f"; but {sure}"
+        return f"answer {first.entry_id}", why
+    reasons = []
     if not clears:
-        why = f"best fuzzy score {best:.1f} < answer {t.answer:g}"
-        if floor is not None:
-            why += f" and not above {_floor(floor, t)}"
-    elif first is not None and first.score < t.suggest:
-        why = (
-            f"with the learned weights {first.entry_id} comes first, but its fuzzy score "
-            f"{first.score:.1f} < suggest {t.suggest:g}"
+        below = f"best fuzzy score {best:.1f} < answer {t.answer:g}"
+        reasons.append(below + (f" and not above {_floor(floor, t)}" if floor is not None else ""))
+    if blended < t.learned_margin:
+        reasons.append(
+            f"with the learned weights the first entry leads by only {blended:.2f} "
+            f"(< learned margin {t.learned_margin:g})"
         )
-    elif first is not None and first.score == t.cue_cap and blended >= t.learned_margin:
-        why = (
+    elif first is not None and (hold != "free" or first.score == t.cue_cap):
+        at = f" at the cap {t.cue_cap:g}" if first.score == t.cue_cap else ""
+        reasons.append(
             f"with the learned weights {first.entry_id} comes first, but an out-of-scope cue "
-            f"holds it at the cap {t.cue_cap:g}"
+            f"holds it{at}"
         )
+        reasons.append(
+            f"{honest}, but {unsure}"
+            if hold == "honest"
+            else "it is not the honest entry of every cue that holds it: never answered"
+        )
+    elif not clears:
+        reasons.append(unsure)
     else:
-        why = (
-            f"best fuzzy score {best:.1f} clears {bar}, but with the learned weights the "
-            f"first entry leads by only {blended:.2f} (< learned margin {t.learned_margin:g})"
+        assert first is not None
+        reasons.append(
+            f"with the learned weights {first.entry_id} comes first, but its fuzzy score "
+            f"{first.score:.1f} < suggest {t.suggest:g}, and {unsure}"
         )
+    why = "; ".join(reasons)
     if result.outcome == "suggest":
         return f"did you mean: {', '.join(result.suggestions)}", (
             why + f"; choices are the entries >= suggest {t.suggest:g} (up to {t.max_suggestions})"

@@ -42,7 +42,7 @@ from bot.matching.clauses import (
     weigh_questions,
 )
 from bot.matching.cues import Cues
-from bot.matching.decision import answers, decide
+from bot.matching.decision import Hold, answers, decide
 from bot.matching.index import Index
 from bot.matching.learned import TermModel, blend
 from bot.matching.parameters import MatchParameters, Thresholds
@@ -68,6 +68,7 @@ _SOUNDS_ALIKE = 60.0
 __all__ = [
     "CueHit",
     "Expansion",
+    "Hold",
     "MatchParameters",
     "MatchResult",
     "Matcher",
@@ -261,15 +262,19 @@ class Matcher:
         # The clauses are read once, for the cues and for both questions below.
         clauses = message_clauses(read, self.lexicon)
         told = told_words(clauses, self.lexicon)
-        ranked, offers = self._scorer.scores(read, told)
+        # The message's words, read once for the scores, the long bar, the model and the cues.
+        found = words(read, self.lexicon)
+        ranked, offers = self._scorer.scores(read, told, found)
         whole = ranked
         also: tuple[str, ...] = ()
+        asked: str | None = None  # a long message's question clause, weighed
+        topics: tuple[str, ...] = ()  # the answers of a message's separate questions
         if len(ranked) > 1:
             questions = question_clauses(
                 read, self.lexicon, self.parameters, clauses, self._stands_alone
             )
             if questions:
-                ranked, offers, also = weigh_questions(
+                ranked, offers, also, asked = weigh_questions(
                     self._scorer.scores, ranked, offers, questions, self.parameters, self.thresholds
                 )
                 asking = [clause for clause, asks in clauses if asks]
@@ -282,50 +287,84 @@ class Matcher:
             else:
                 separate = separate_questions(read, self.lexicon, clauses)
                 if separate:
-                    also = other_topics(self._scorer.scores, separate, self.thresholds)
-        floor = self._long_floor(read, whole, ranked, told)
+                    also = topics = other_topics(self._scorer.scores, separate, self.thresholds)
+        floor = self._long_floor(found, whole, ranked, told)
         lead = None
         learned: tuple[Scored, ...] = ()
-        terms = self._model_terms(read)
+        hold: Hold = "free"
+        terms, unknown = self._model_terms(found)
         if self.model is not None and ranked and terms:
             p = self.parameters
             runner_up = ranked[1].score if len(ranked) > 1 else 0.0
             fuzzy_answer = answers(ranked[0].score, runner_up, self.thresholds, floor)
             fuzzy_first = ranked[0].entry_id
-            values = self.model.scores(terms)
+            values = self.model.scores(terms, unknown)
             ranked, lead = blend(ranked, values, p.learned_weight, p.learned_depth)
+            if len(topics) > 1 and ranked[0].entry_id in topics:
+                # Each separate question has its answer ("How can we second an expert? And
+                # do you support training?"): the others' are no rivals to the first, which
+                # is answered with them as buttons (``also``).
+                rivals = [ranked[0], *(s for s in ranked[1:] if s.entry_id not in topics)]
+                lead = blend(rivals, values, p.learned_weight, p.learned_depth)[1]
             if fuzzy_answer and ranked[0].entry_id == fuzzy_first:
                 # Both read the same entry first: the fuzzy rule's answer stands, whatever
                 # the model's lead (where the model ranks another entry first, it does not).
                 lead = math.inf
             shown = [s.entry_id for s in ranked[:5]] + [OUT_OF_SCOPE]
             learned = tuple(Scored(e, values[e]) for e in shown if e in values)
-        return decide(text, language, ranked, offers, also, self.thresholds, floor, lead, learned)
+            # The cues of a long message's question, not of its context, as in the blend.
+            asked_words = words(asked, self.lexicon) if asked else found
+            hold = self._hold(asked_words, frozenset() if asked else told, ranked[0].entry_id)
+        return decide(
+            text, language, ranked, offers, also, self.thresholds, floor, lead, learned, hold
+        )
 
-    def _model_terms(self, read: str) -> list[str]:
-        """The terms of ``read`` that the learned model knows, a typo read as the word it
-        is nearest to ("partnershp" as "partnership"), as the fuzzy scores read it. With
-        none, the model has nothing to say and the fuzzy scores decide alone."""
+    def hold(self, text: str, entry_id: str) -> Hold:
+        """How the out-of-scope cues of ``text`` (of its question clause, for a long
+        message) hold the entry ``entry_id`` (``Hold``), as ``match`` reads them."""
+        asked = self.question_clause(text)
+        if asked is not None:
+            return self._hold(words(asked, self.lexicon), frozenset(), entry_id)
+        read = self.reading(text)
+        return self._hold(words(read, self.lexicon), self._told(read), entry_id)
+
+    def _hold(self, found: list[str], told: frozenset[str], entry_id: str) -> Hold:
+        entry = self.index.entry_index.get(entry_id)
+        if entry is None:
+            return "free"
+        offers = self.cues.holding(found, entry, told)
+        if not offers:
+            return "free"
+        return "honest" if all(offer == entry_id for offer in offers) else "held"
+
+    def _model_terms(self, found: list[str]) -> tuple[list[str], list[str]]:
+        """The terms of the folded words ``found`` that the learned model knows, a typo
+        read as the word it is nearest to ("partnershp" as "partnership"), as the fuzzy
+        scores read it, and the words it does not know. With no known term, the model has
+        nothing to say and the fuzzy scores decide alone."""
         model = self.model
         if model is None:
-            return []
+            return [], []
         known = self._model_known
-        out = []
-        for word, term in self.terms.word_terms(read):
+        out: list[str] = []
+        unknown: list[str] = []
+        for word, term in self.terms.word_terms(found):
             if word in known:
-                found = known[word]
+                modelled = known[word]
             else:
                 best = term
                 if not model.knows(term):
                     nearest = self.spelling.expand(word, term)
                     best = max(nearest, key=lambda e: e[1])[0] if nearest else term
-                found = best if model.knows(best) else None
+                modelled = best if model.knows(best) else None
                 if len(known) >= WORD_CACHE:
                     known.clear()
-                known[word] = found
-            if found is not None:
-                out.append(found)
-        return out
+                known[word] = modelled
+            if modelled is None:
+                unknown.append(word)
+            else:
+                out.append(modelled)
+        return out, unknown
 
     def _at_cue_cap(self, whole: list[Scored], best: Scored) -> bool:
         """Whether a cue of the whole message capped ``best``: a cue caps an entry's score
@@ -336,7 +375,7 @@ class Matcher:
         return any(s.entry_id == best.entry_id and s.score == cap for s in whole)
 
     def _long_floor(
-        self, read: str, whole: list[Scored], ranked: list[Scored], told: frozenset[str]
+        self, found: list[str], whole: list[Scored], ranked: list[Scored], told: frozenset[str]
     ) -> float | None:
         """The score a long message's best entry must pass, with the long margin, to be
         answered below the answer threshold; None for a short message, or where the bar
@@ -350,9 +389,10 @@ class Matcher:
         t = self.thresholds
         if not ranked or not t.suggest < ranked[0].score < t.answer:
             return None
-        if not self._has_long_words(read) or self._at_cue_cap(whole, ranked[0]):
+        long = sum(1 for w in found if is_content(w, self.lexicon))
+        if long < self.parameters.long_message_words or self._at_cue_cap(whole, ranked[0]):
             return None
-        hits = self.cues.hits(words(read, self.lexicon), told)
+        hits = self.cues.hits(found, told)
         return t.cue_cap if any(hit.in_force for hit in hits) else t.suggest
 
     def is_long_message(self, text: str) -> bool:

@@ -248,9 +248,10 @@ def weigh_questions(
     questions: list[str],
     params: MatchParameters,
     thresholds: Thresholds,
-) -> tuple[list[Scored], tuple[str, ...], tuple[str, ...]]:
-    """Scores of the whole message blended with those of its question clause, and the
-    best entry of any other question clause that the blend does not rank first.
+) -> tuple[list[Scored], tuple[str, ...], tuple[str, ...], str | None]:
+    """Scores of the whole message blended with those of its question clause, the
+    best entry of any other question clause that the blend does not rank first, and the
+    question clause weighed (None if none names a topic).
 
     A question clause that names no topic the base knows is passed over for the next:
     "which sectors do you work with? I'd like to know whether we have a chance" asks about
@@ -259,7 +260,7 @@ def weigh_questions(
     best = best_question([ranking for ranking, _ in scored], thresholds)
     part, part_offers = scored[best]
     if not part:
-        return ranked, offers, ()
+        return ranked, offers, (), None
     whole = {s.entry_id: s.score for s in ranked}
     clause = {s.entry_id: s.score for s in part}
     weight = params.clause_weight
@@ -270,4 +271,4 @@ def weigh_questions(
     blended.sort(key=lambda s: -s.score)
     merged_offers = tuple(dict.fromkeys([*part_offers, *offers]))
     others = [r for i, (r, _) in enumerate(scored) if i != best]
-    return blended, merged_offers, _answerable(others, thresholds)
+    return blended, merged_offers, _answerable(others, thresholds), questions[best]

@@ -84,6 +84,13 @@ class Cues:
                 out.append((number, frozenset()))
         return out
 
+    def holding(
+        self, found: list[str], entry: int, told: frozenset[str] = frozenset()
+    ) -> tuple[str | None, ...]:
+        """The offers of the cues among the folded words ``found`` that cap ``entry`` (an
+        index entry number), None for a cue that offers nothing; empty if none caps it."""
+        return tuple(self.offers[n] for n, spared in self.caps(found, told) if entry not in spared)
+
     def hits(self, found: list[str], told: frozenset[str] = frozenset()) -> list[CueHit]:
         """Every cue word among the folded words ``found``, lifted or not (for ``kb explain``;
         read through ``_hits`` and ``_present`` as ``caps`` is, so the two agree)."""

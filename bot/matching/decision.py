@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import math
+from typing import Literal
+
 from bot.matching.parameters import Thresholds
 from bot.matching.result import MatchResult, Outcome, Scored
 from bot.normalize import Lang
+
+# How the message's out-of-scope cues hold an entry: none caps it ("free"), only cues
+# that offer it as their honest entry do ("honest"), or another does ("held").
+Hold = Literal["free", "honest", "held"]
 
 
 def decide(
@@ -17,20 +24,22 @@ def decide(
     long_floor: float | None = None,
     lead: float | None = None,
     learned: tuple[Scored, ...] = (),
+    hold: Hold = "free",
 ) -> MatchResult:
     """Answer when the best entry clears the answer threshold by the margin, or, for a
     long message, passes ``long_floor`` with the long margin; otherwise offer the entries
     above the suggest threshold, the honest entry of a cue first.
 
     With learned weights, ``ranked`` is in blended order and ``lead`` is the first's
-    blended lead: see ``answers_blended``."""
+    blended lead and ``hold`` how the cues hold it: see ``answers_blended``."""
     t = thresholds
     top = ranked[0].score if ranked else 0.0
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
     if lead is None:
         answered = answers(top, runner_up, t, long_floor)
     else:
-        answered = answers_blended(ranked, lead, t, long_floor)
+        value = dict(learned).get(ranked[0].entry_id, -1.0) if ranked else -1.0
+        answered = answers_blended(ranked, lead, t, long_floor, value, hold)
     if answered:
         outcome: Outcome = "answer"
         entry_id: str | None = ranked[0].entry_id
@@ -71,16 +80,38 @@ def answers(top: float, runner_up: float, t: Thresholds, long_floor: float | Non
 
 
 def answers_blended(
-    ranked: list[Scored], lead: float, t: Thresholds, long_floor: float | None
+    ranked: list[Scored],
+    lead: float,
+    t: Thresholds,
+    long_floor: float | None,
+    value: float,
+    hold: Hold,
 ) -> bool:
-    """Whether the first of ``ranked`` (in blended order) is answered: the fuzzy scores
-    still say whether the question is one the base answers at all (the best of them
-    clears the answer threshold, or a long message's floor), and the first entry is at
-    least a choice on its own and not held at an out-of-scope cue's cap; the blend says
-    which entry, by ``learned_margin``."""
-    if not ranked or ranked[0].score < t.suggest or lead < t.learned_margin:
+    """Whether the first of ``ranked`` (in blended order), of learned ``value``, is
+    answered. It must lead by ``learned_margin`` in the blend. Then either the fuzzy
+    scores say the question is one the base answers (the first entry is at least a
+    choice on its own, and the best clears the answer threshold or a long message's
+    floor), or the model is sure of it (``sure``).
+
+    The out-of-scope cues of the question (of a long message's question clause, as the
+    blend weighs it) still have the last word (``hold``): an entry they cap is answered
+    only when each of them offers it as its honest entry ("no e-mail address is
+    published") and the model is sure the question asks for it."""
+    if not ranked or lead < t.learned_margin:
         return False
-    if ranked[0].score == t.cue_cap:  # capped by an out-of-scope cue: offered, never answered
-        return False
+    first = ranked[0]
+    if hold != "free" or first.score == t.cue_cap:
+        return hold == "honest" and sure(lead, value, t)
     best = max(s.score for s in ranked)
-    return best >= t.answer or (long_floor is not None and best > long_floor)
+    clears = best >= t.answer or (long_floor is not None and best > long_floor)
+    return (first.score >= t.suggest and clears) or sure(lead, value, t)
+
+
+def sure(lead: float, value: float, t: Thresholds) -> bool:
+    """Whether the model is sure enough of a choice to answer it below the fuzzy bar: it
+    takes the question to be about the entry (its value is above 0) and the blend leads
+    the runner-up and "out of scope" by ``learned_sure_lead``. Dialect and long messages
+    share few words with any phrasing, so their right entry often scores just below the
+    bar while the model, which has read such questions, knows it. A lone candidate of a
+    model without "out of scope" leads by infinity, against nothing: never sure."""
+    return value > 0 and math.isfinite(lead) and lead >= t.learned_sure_lead

@@ -21,7 +21,8 @@ class Index:
     ) -> None:
         """``phrasings``: (entry id, its (word, term) pairs) for every phrasing."""
         self.entry_ids: list[str] = []
-        entry_index: dict[str, int] = {}
+        self.entry_index: dict[str, int] = {}
+        entry_index = self.entry_index
         self.variant_entry: list[int] = []
         variant_terms: list[tuple[str, ...]] = []
         uses: dict[str, int] = defaultdict(int)  # phrasings using a term, repeats included

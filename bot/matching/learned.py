@@ -6,8 +6,8 @@ send an analyst" is context while "send an analyst" is the question: every word 
 entry shares counts for it. A linear model trained on the entries' phrasings and on the
 labelled example questions of ``knowledge/examples/`` learns, for each entry, which terms
 speak for it and which speak against it; its scores re-rank the entries the fuzzy
-matcher found (``Matcher.match``), while whether to answer at all stays the fuzzy
-scores' call.
+matcher found (``Matcher.match``), and where it is sure of one that the fuzzy scores only
+offer, it is answered (``bot.matching.decision.answers_blended``).
 
 The model is a one-vs-rest linear support vector machine (squared hinge loss) over the
 matcher's own index terms, weighted by sublinear TF-IDF and scaled to unit length,
@@ -58,6 +58,8 @@ class TermModel:
             for term, (index, value) in idf.items()
         }
         self._bias_row = array("d", [weights[e][len(idf)] for e in self._entries])
+        # A word the model never saw is taken to be as rare as its rarest term.
+        self._unknown_idf = max((value for _, value in idf.values()), default=1.0)
 
     @classmethod
     def train(cls, documents: Iterable[tuple[str, Sequence[str]]], c: float) -> TermModel:
@@ -71,15 +73,22 @@ class TermModel:
     def _fit(cls, documents: tuple[tuple[str, tuple[str, ...]], ...], c: float) -> TermModel:
         return cls(*_fit_weights(documents, c))
 
-    def scores(self, terms: Sequence[str]) -> dict[str, float]:
-        """Every entry's decision value for a question of ``terms`` (about -1 to 1; above
-        0 the model takes the question to be about that entry)."""
+    def scores(self, terms: Sequence[str], unknown: Sequence[str] = ()) -> dict[str, float]:
+        """Every entry's decision value for a question of ``terms`` and of the ``unknown``
+        words the model never saw (about -1 to 1; above 0 the model takes the question to
+        be about that entry).
+
+        The unknown words weigh nothing for any entry but count in the question's length:
+        "crowdstrike stock price" is less about the cost of a partnership than "price"
+        alone, as the fuzzy scores also hold."""
         counts = Counter(term for term in terms if term in self._rows)
         totals: Sequence[float] = self._bias_row
         if counts:
             # Sublinear TF-IDF scaled to unit length, as in training: the idf is in the rows.
             tf = {t: 1.0 + math.log(k) for t, k in counts.items()}
-            norm = math.sqrt(sum((f * self._idf[t][1]) ** 2 for t, f in tf.items()))
+            known = sum((f * self._idf[t][1]) ** 2 for t, f in tf.items())
+            others = sum((1.0 + math.log(k)) ** 2 for k in Counter(unknown).values())
+            norm = math.sqrt(known + others * self._unknown_idf**2)
             for term, f in tf.items():
                 scale = f / norm
                 totals = [a + scale * b for a, b in zip(totals, self._rows[term], strict=True)]

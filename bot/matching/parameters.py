@@ -26,11 +26,15 @@ class Thresholds:
     # score over the runner-up's for a direct answer. It replaces both margins above:
     # the model already tells a question from its context.
     learned_margin: float = 0.2
+    # Below the fuzzy answer bar, a choice the model is sure of is answered: it takes the
+    # question to be about the entry (a value above 0) and leads by this much.
+    learned_sure_lead: float = 0.6
 
     @property
     def cue_cap(self) -> float:
         """The most an entry that leaves an out-of-scope cue unexplained can score:
-        halfway between suggesting and answering, so it is offered, never answered."""
+        halfway between suggesting and answering, so it is offered, not answered (only the
+        learned model answers it, as the cue's own honest entry: ``answers_blended``)."""
         return (self.answer + self.suggest) / 2
 
 

@@ -47,17 +47,18 @@ class Scorer:
         return weight
 
     def scores(
-        self, text: str, told: frozenset[str] = frozenset()
+        self, text: str, told: frozenset[str] = frozenset(), found: list[str] | None = None
     ) -> tuple[list[Scored], tuple[str, ...]]:
         """Every candidate entry with its score, best first, and the entries offered by
-        the cues that capped a score.
+        the cues that capped a score. ``found``: the folded words of ``text``, if read.
 
         An entry that leaves an out-of-scope cue of the question unexplained scores
         at most halfway between the suggest and answer thresholds.
         """
         index = self.index
         p = self.params
-        found = words(text, self.terms.lexicon)
+        if found is None:
+            found = words(text, self.terms.lexicon)
         pairs = list(dict(reversed(self.terms.word_terms(found))).items())
         seen: set[str] = set()
         weighted: list[tuple[float, Expansion]] = []
