@@ -389,8 +389,8 @@ class Matcher:
         t = self.thresholds
         if not ranked or not t.suggest < ranked[0].score < t.answer:
             return None
-        long = sum(1 for w in found if is_content(w, self.lexicon))
-        if long < self.parameters.long_message_words or self._at_cue_cap(whole, ranked[0]):
+        content = sum(1 for w in found if is_content(w, self.lexicon))
+        if content < self.parameters.long_message_words or self._at_cue_cap(whole, ranked[0]):
             return None
         hits = self.cues.hits(found, told)
         return t.cue_cap if any(hit.in_force for hit in hits) else t.suggest
