@@ -88,9 +88,11 @@ class MatchParameters:
     cue_with_window: int = 3
     # Learned term weights (``learned``): an entry's blended score is its fuzzy score / 100
     # plus this times the model's decision value (about -1 to 1), over the fuzzy
-    # ``learned_depth`` best entries; ``learned_c`` is the model's fit (larger: closer).
+    # ``learned_depth`` best entries (every candidate of a base the model is trained for:
+    # the right entry of a long message may score low on the fuzzy scores);
+    # ``learned_c`` is the model's fit (larger: closer).
     learned_weight: float = 1.0
-    learned_depth: int = 5
+    learned_depth: int = 100
     learned_c: float = 0.5
     # Training costs entries x documents; a larger base is matched by the fuzzy scores
     # alone (about 25 s of training at this size, once, then read from the cache).
