@@ -1,0 +1,76 @@
+"""Out-of-fold accuracy on the base's own examples: leave one file of ``knowledge/examples/``
+out, train the learned weights on the others, and match the left-out file's questions.
+
+The examples are the model's training data, so ``kb test`` on them measures what was learned,
+not what generalises. A file left out was written by one writer at one time, as an unseen set
+would be, so its figures estimate first-sight quality, and they may be read question by
+question: choose the matcher's numbers here (``--failures`` lists each miss), then check the
+never-tuned sets of ``benchmarks/heldout/`` by their totals only.
+
+    python benchmarks/eval_crossval.py [--failures]
+
+Trains one model per file (about 1.5 s each), none kept on disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["PARTNERBOT_CACHE_DIR"] = ""  # one model per fold: none worth keeping
+
+from bot.config import load_config  # noqa: E402
+from bot.kb_tools.question_sets import Question, grade, load_questions  # noqa: E402
+from bot.knowledge import load_knowledge_base  # noqa: E402
+from bot.knowledge.examples import EXAMPLES_FOLDER, OUT_OF_SCOPE  # noqa: E402
+from bot.matching import Matcher  # noqa: E402
+
+
+def as_example(question: Question) -> tuple[str, str]:
+    """As ``parse_examples`` reads it: the first accepted entry, or "out of scope"."""
+    return (question.expect[0] if question.expect else OUT_OF_SCOPE, question.q)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--failures", action="store_true", help="list every miss")
+    args = parser.parse_args()
+    config = load_config()
+    kb = load_knowledge_base(config.bot.knowledge_path)
+    files = sorted((Path(config.bot.knowledge_path) / EXAMPLES_FOLDER).glob("*.yaml"))
+    questions = load_questions(files, kb)
+    counts: dict[tuple[str, bool], Counter[str]] = defaultdict(Counter)
+    for file in files:
+        training = tuple(as_example(q) for q in questions if q.file != str(file))
+        base = dataclasses.replace(kb, examples=training)
+        matcher = Matcher.from_knowledge_base(base, config.matching.thresholds())
+        for question in (q for q in questions if q.file == str(file)):
+            result = matcher.match(question.q, question.lang)
+            verdict = grade(question, result)
+            counts[(question.lang, bool(question.expect))][verdict] += 1
+            if args.failures and verdict not in ("right", "refused"):
+                print(
+                    f"{file.name}:{question.line} [{question.lang}] {verdict}: {question.q!r} "
+                    f"expected {question.label}, got {result.entry_id or result.suggestions}"
+                )
+    print(f"out of fold, {len(files)} files, {len(questions)} questions:")
+    for (lang, in_scope), c in sorted(counts.items()):
+        n = sum(c.values())
+        if in_scope:
+            print(
+                f"  {lang} in scope {n}: right {c['right']} ({c['right'] / n:.1%}), "
+                f"did you mean {c['suggested']}, wrong {c['wrong']}, not answered {c['missed']}"
+            )
+        else:
+            print(f"  {lang} out of scope {n}: refused {c['refused']}, answered {c['answered']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
