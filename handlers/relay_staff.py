@@ -17,12 +17,10 @@ from bot.callbacks import RelayButton
 from bot.config import TelegramConfig
 from bot.context import BotContext
 from bot.db.models import RelayConversation
-from bot.lead_copies import send_lead_copy
 from bot.outbox import kick_delivery
 from bot.views import display_name, staff_post
-from handlers.common import topic_of
 from handlers.relay import relay_payload
-from handlers.staff import Callback, StaffHandler, StaffRoutes, staff_answer
+from handlers.staff import Callback, StaffHandler, StaffRoutes, send_lead_details, staff_answer
 
 
 class RelayRoutes(StaffRoutes):
@@ -98,17 +96,8 @@ async def on_relay_button(update: Update, context: BotContext) -> None:
             return
         await query.answer()
         text, markup = staff_post(texts, lead, lang)
-        assert update.effective_chat is not None
         # Recorded, as /lead's copies are, so the partner's /forget withdraws it.
-        await send_lead_copy(
-            context.bot,
-            context.services,
-            update.effective_chat.id,
-            lead.id,
-            text,
-            markup,
-            message_thread_id=topic_of(update),
-        )
+        await send_lead_details(update, context, lead.id, text, markup)
         return
     by = display_name(query.from_user)
     now = context.services.clock()

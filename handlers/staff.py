@@ -137,9 +137,9 @@ async def lead_command(update: Update, context: BotContext) -> None:
         update.effective_chat.id == context.config.telegram.staff_chat_id
     )
     # Each message is recorded, so the partner's /forget (or retention) withdraws it.
-    shown = await _send_copy(update, context, lead.id, text, markup if staff_chat else None)
+    shown = await send_lead_details(update, context, lead.id, text, markup if staff_chat else None)
     if shown and lead.history:
-        await _send_copy(update, context, lead.id, lead_history(context.texts, lead, lang))
+        await send_lead_details(update, context, lead.id, lead_history(context.texts, lead, lang))
 
 
 async def export_command(update: Update, context: BotContext) -> None:
@@ -205,7 +205,7 @@ async def _send(
     )
 
 
-async def _send_copy(
+async def send_lead_details(
     update: Update,
     context: BotContext,
     lead_id: int,

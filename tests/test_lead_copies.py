@@ -61,6 +61,15 @@ def edits_to(bot: Harness, chat_id: int) -> list[ApiCall]:
     ]
 
 
+async def one_copy(bot: Harness, user: LocalUser, staff: LocalUser) -> tuple[int, int]:
+    """A lead without history, and the one message /lead sends of it in private."""
+    await submit_form(bot, user)
+    [lead] = await bot.store.all_leads()
+    await bot.send(staff, f"/lead {lead.id}")
+    [copy] = showing(bot, staff.id, "Sam Smith")
+    return lead.id, copy
+
+
 async def lead_with_history(bot: Harness, user: LocalUser) -> int:
     """A lead submitted twice, so /lead sends the lead and its history."""
     await submit_form(bot, user)
@@ -94,10 +103,7 @@ async def test_forget_withdraws_the_copies_lead_sent_in_the_staff_chat_and_in_pr
 async def test_a_429_or_a_timeout_on_the_edit_is_retried_until_it_lands(
     bot: Harness, english_user: LocalUser, staff_user: LocalUser
 ) -> None:
-    await submit_form(bot, english_user)
-    [lead] = await bot.store.all_leads()
-    await bot.send(staff_user, f"/lead {lead.id}")
-    [copy] = showing(bot, staff_user.id, "Sam Smith")
+    lead_id, copy = await one_copy(bot, english_user, staff_user)
     failures: list[Exception] = [TimedOut("simulated"), RetryAfter(30)]  # 429 first
 
     def copy_edit_fails(call: ApiCall) -> None:
@@ -117,7 +123,7 @@ async def test_a_429_or_a_timeout_on_the_edit_is_retried_until_it_lands(
     await bot.deliver(utcnow() + timedelta(minutes=10))
     assert not failures
     assert len(edits_to(bot, staff_user.id)) == 3
-    note = TEXTS.render("staff/forgotten", "en", lead_id=lead.id)
+    note = TEXTS.render("staff/forgotten", "en", lead_id=lead_id)
     assert bot.api.messages[(staff_user.id, copy)]["text"] == note
     await assert_withdrawn(bot, staff_user, outbox_done=True)
 
@@ -125,10 +131,7 @@ async def test_a_429_or_a_timeout_on_the_edit_is_retried_until_it_lands(
 async def test_a_copy_staff_deleted_counts_as_withdrawn(
     bot: Harness, english_user: LocalUser, staff_user: LocalUser
 ) -> None:
-    await submit_form(bot, english_user)
-    [lead] = await bot.store.all_leads()
-    await bot.send(staff_user, f"/lead {lead.id}")
-    [copy] = showing(bot, staff_user.id, "Sam Smith")
+    _, copy = await one_copy(bot, english_user, staff_user)
     del bot.api.messages[(staff_user.id, copy)]
 
     def telegram(call: ApiCall) -> None:
