@@ -268,6 +268,33 @@ def test_the_matcher_counts_the_words_the_model_never_saw(
     assert plain > diluted > 0
 
 
+def test_a_long_messages_unknown_words_are_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a long message, the words the model never saw are its context (a city, a firm,
+    a job title), not its subject: they do not dilute the model's values there."""
+    examples = [*EXAMPLES, ("", "what is the weather in lyon")]
+    matcher = Matcher(VARIANTS, examples=examples)
+    told = "our bank in zorblax has quuxing flimflam staff and grows every year"
+    known = "our bank in has staff and grows every year"
+    question = "could our analyst join your team for some months?"
+    seen: list[tuple[str, ...]] = []
+    scores = TermModel.scores
+
+    def spy(self: TermModel, terms: Sequence[str], unknown: Sequence[str] = ()) -> dict:
+        seen.append(tuple(unknown))
+        return scores(self, terms, unknown)
+
+    monkeypatch.setattr(TermModel, "scores", spy)
+    assert matcher.is_long_message(f"{told}. {question}")
+    padded = dict(matcher.match(f"{told}. {question}").learned)["secondment"]
+    plain = dict(matcher.match(f"{known}. {question}").learned)["secondment"]
+    assert seen == [(), ()]
+    assert padded == plain
+    # The same words in a short message still weaken what the model says.
+    short = dict(matcher.match("zorblax analyst join your team").learned)["secondment"]
+    assert seen[-1] == ("zorblax",)
+    assert short < dict(matcher.match("analyst join your team").learned)["secondment"]
+
+
 def test_a_damaged_cached_model_is_trained_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

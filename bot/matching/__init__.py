@@ -288,11 +288,19 @@ class Matcher:
                 separate = separate_questions(read, self.lexicon, clauses)
                 if separate:
                     also = topics = other_topics(self._scorer.scores, separate, self.thresholds)
-        floor = self._long_floor(found, whole, ranked, told)
+        long = (
+            sum(1 for w in found if is_content(w, self.lexicon))
+            >= self.parameters.long_message_words
+        )
+        floor = self._long_floor(found, whole, ranked, told, long)
         lead = None
         learned: tuple[Scored, ...] = ()
         hold: Hold = "free"
         terms, unknown = self._model_terms(found)
+        if long:
+            # A long message's words the model never saw are its context (a city, a
+            # firm, a job title: "our CFO in Vietnam wants to know..."), not its subject.
+            unknown = []
         if self.model is not None and ranked and terms:
             p = self.parameters
             runner_up = ranked[1].score if len(ranked) > 1 else 0.0
@@ -375,7 +383,12 @@ class Matcher:
         return any(s.entry_id == best.entry_id and s.score == cap for s in whole)
 
     def _long_floor(
-        self, found: list[str], whole: list[Scored], ranked: list[Scored], told: frozenset[str]
+        self,
+        found: list[str],
+        whole: list[Scored],
+        ranked: list[Scored],
+        told: frozenset[str],
+        long: bool,
     ) -> float | None:
         """The score a long message's best entry must pass, with the long margin, to be
         answered below the answer threshold; None for a short message, or where the bar
@@ -389,8 +402,7 @@ class Matcher:
         t = self.thresholds
         if not ranked or not t.suggest < ranked[0].score < t.answer:
             return None
-        content = sum(1 for w in found if is_content(w, self.lexicon))
-        if content < self.parameters.long_message_words or self._at_cue_cap(whole, ranked[0]):
+        if not long or self._at_cue_cap(whole, ranked[0]):
             return None
         hits = self.cues.hits(found, told)
         return t.cue_cap if any(hit.in_force for hit in hits) else t.suggest
