@@ -94,6 +94,9 @@ def _fold_remembered(text: str) -> str:
 
 
 def _fold(text: str) -> str:
+    if text.isascii():
+        # Nothing below but the case, stretched letters and punctuation applies to ASCII.
+        return _NON_WORD.sub(" ", _LATIN_STRETCH.sub(r"\1\1", text.lower())).strip()
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
     text = _ARABIC_MARKS.sub("", text)

@@ -752,3 +752,27 @@ def test_a_message_that_asks_nothing_tells_nothing() -> None:
     assert told_words(message_clauses(statement, lexicon), lexicon) == frozenset()
     asking = statement + " How do we share data?"
     assert {"director", "branches"} <= told_words(message_clauses(asking, lexicon), lexicon)
+
+
+def test_a_words_typo_lookup_is_remembered_across_messages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A word's spelling lookup is the costliest step of reading it, and words recur from
+    message to message: the scores look each (word, term) up once, with the same result."""
+    from bot.matching.spelling import Spelling
+
+    matcher = Matcher([("secondment", "can we second an expert to you")])
+    calls: list[str] = []
+    expand = Spelling.expand
+
+    def counting(self: Spelling, word: str, term: str) -> tuple[tuple[str, float], ...]:
+        calls.append(word)
+        return expand(self, word, term)
+
+    monkeypatch.setattr(Spelling, "expand", counting)
+    first = matcher.match("can we secnd an expurt")
+    assert sorted(calls) == ["expurt", "secnd"]
+    again = matcher.match("can we secnd an expurt")
+    other = matcher.match("expurt secondment please")
+    assert again == first and first.entry_id == "secondment"
+    assert calls.count("expurt") == 1 and other.ranked[0].entry_id == "secondment"

@@ -18,6 +18,7 @@ from bot.matching.result import Expansion, Scored
 from bot.matching.spelling import Spelling
 from bot.matching.terms import Terms
 from bot.normalize import words
+from bot.stemming import WORD_CACHE
 
 
 class Scorer:
@@ -38,6 +39,9 @@ class Scorer:
         self.cues = cues
         self.params = params
         self.thresholds = thresholds
+        # (word, term) -> (weight, expansions): a word's typo lookup is the costliest step
+        # of reading it, and words recur from message to message. Bounded, as the terms'.
+        self._read_words: dict[tuple[str, str], tuple[float, Expansion]] = {}
 
     def weigh(self, word: str, expansions: Expansion) -> float:
         """A question word's weight: its rarest term's IDF, light for a weak word."""
@@ -63,12 +67,19 @@ class Scorer:
         seen: set[str] = set()
         weighted: list[tuple[float, Expansion]] = []
         strong = False
+        known = self._read_words
         for word, term in pairs:
             if term in seen:
                 continue
             seen.add(term)
-            expansions = self.spelling.expand(word, term)
-            weighted.append((self.weigh(word, expansions), expansions))
+            read = known.get((word, term))
+            if read is None:
+                expansions = self.spelling.expand(word, term)
+                read = (self.weigh(word, expansions), expansions)
+                if len(known) >= WORD_CACHE:
+                    known.clear()
+                known[(word, term)] = read
+            weighted.append(read)
             if word not in self.terms.lexicon.weak_words:
                 strong = True
         if not strong:
