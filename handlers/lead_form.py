@@ -42,17 +42,23 @@ def _asks_question(context: BotContext, text: str, field: form.Field | None) -> 
 
     No name, role, organisation or address asks anything, so a message with a question
     mark is a question at a typed step, whether or not the knowledge base can answer it
-    (then the partner gets "did you mean" or the fallback, and the step again). At the
-    sector step, where typing gives "another sector", a greeting is small talk, not a
-    sector. The free-text message is stored as typed, questions included: diverting it
-    to the matcher would lose what the partner wrote for staff.
+    (then the partner gets "did you mean" or the fallback, and the step again). Phones
+    often leave the mark out: a message that starts like a question («ما القطاعات التي
+    تشاركونها», "how much does it cost") and that the base answers or offers choices for
+    is one too; a name such as "How Lee" gets neither, so it stays a name. At the sector
+    step, where typing gives "another sector", a greeting is small talk, not a sector. The
+    free-text message is stored as typed, questions included: diverting it to the matcher
+    would lose what the partner wrote for staff.
     """
     if field is not None and field.key == "message":
         return False
     typing_expected = field is not None and field.kind in ("text", "choice", "email", "phone")
     if typing_expected and ("?" in text or "؟" in text):
         return True
-    result = context.services.matcher.match(text[:500])
+    matcher = context.services.matcher
+    result = matcher.match(text[:500])
+    if typing_expected and result.outcome != "fallback" and matcher.asks(text[:500]):
+        return True
     if result.entry_id is None:
         return False
     if not typing_expected:

@@ -3,6 +3,7 @@ meaningful note when the phone keyboard closes, Cancel that asks, values that co
 
 from __future__ import annotations
 
+import pytest
 from markupsafe import escape
 
 from bot.local_api import LocalUser
@@ -152,6 +153,42 @@ async def test_a_question_typed_at_a_step_is_not_stored_as_its_value(
     assert state["step"] == "name" and state["data"].get("name") is None
     await bot.send(arabic_user, "سارة أحمد")
     assert bot.last_text(arabic_user.id) == prompt("role", "ar")
+
+
+@pytest.mark.parametrize(
+    ("before", "step", "question"),
+    [
+        (1, "sector", "ما القطاعات التي يمكنها الشراكة معكم"),
+        (1, "sector", "شو الخيارات المتاحة للشراكة"),
+        (3, "name", "كم تكلفة الشراكة"),
+    ],
+)
+async def test_a_question_without_its_mark_is_answered_not_stored(
+    bot: Harness, arabic_user: LocalUser, before: int, step: str, question: str
+) -> None:
+    """Phones often drop the question mark: a message that starts like a question and
+    that the base answers or offers choices for is a question at a typed step."""
+    await _at(bot, arabic_user, "ar", before)
+    await bot.send(arabic_user, question)
+    assert bot.last_text(arabic_user.id) == prompt(step, "ar")  # answered, then asked again
+    assert len(bot.texts(arabic_user.id)) >= 3
+    state = (await bot.store.load_form(arabic_user.id)).state  # type: ignore[union-attr]
+    assert state["step"] == step and not state["data"].get(step)
+
+
+@pytest.mark.parametrize(
+    ("before", "step", "typed", "stored"),
+    [(1, "sector", "بنوك", "banking"), (3, "name", "How Lee", "How Lee")],
+)
+async def test_a_value_that_asks_nothing_is_still_stored(
+    bot: Harness, english_user: LocalUser, before: int, step: str, typed: str, stored: str
+) -> None:
+    """A sector the base has an entry for ("banks": partner sectors) asks nothing, and a
+    name that starts with a question word gets no answer: both are the step's value."""
+    await _at(bot, english_user, "en", before)
+    await bot.send(english_user, typed)
+    state = (await bot.store.load_form(english_user.id)).state  # type: ignore[union-attr]
+    assert state["step"] != step and state["data"].get(step) == stored
 
 
 async def test_a_greeting_at_the_sector_step_is_not_another_sector(

@@ -407,6 +407,12 @@ class Matcher:
         hits = self.cues.hits(found, told)
         return t.cue_cap if any(hit.in_force for hit in hits) else t.suggest
 
+    def asks(self, text: str) -> bool:
+        """Whether ``text`` asks something: a clause with a question mark, or one that
+        starts with a question word or a question opener ("what", «كيف», "I'd like to
+        know"), as ``match`` reads clauses."""
+        return any(asks for _, asks in message_clauses(self.reading(text), self.lexicon))
+
     def is_long_message(self, text: str) -> bool:
         """Whether ``text`` has enough content words to be held to the long-message bar
         (see ``decide``)."""
