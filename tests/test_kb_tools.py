@@ -251,3 +251,19 @@ def test_explain_names_the_long_message_bar_that_applied(
     out = explain(capsys, clean.replace("spare budget", "spare budget at a discount"))
     assert "decision: did you mean: partnership-cost, training-support" in out
     assert "no out-of-scope cue in force" not in out  # held to the cap, which it is under
+
+
+def test_explain_names_the_words_the_learned_model_never_saw(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A long message's strangers outside its question clause are context, left out of the
+    model's reading; the question's own, and a short message's, weaken its values."""
+    long = (
+        "Good morning from Jakarta. Our CTO Budi asked me to reach out after reading your "
+        "page last week. how can we second an expert zorblax to you?"
+    )
+    data = json.loads(explain(capsys, "--json", long))
+    assert data["learned_unknown"] == {"counted": ["zorblax"], "context": ["budi"]}
+    out = explain(capsys, "zorblax analyst secondment")
+    assert "(words the learned model never saw: zorblax (weaken its values))" in out
+    assert "context: left out" not in out

@@ -249,7 +249,8 @@ def test_the_matcher_counts_the_words_the_model_never_saw(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Words the model does not know dilute its values (``TermModel.scores``): the
-    matcher must hand them over, or a topic word among strangers reads as sure."""
+    matcher must hand a short message's over, or a topic word among strangers reads as
+    sure."""
     examples = [*EXAMPLES, ("", "what is the weather in lyon")]
     matcher = Matcher(VARIANTS, examples=examples)
     question = "our analyst joining your team"
@@ -269,26 +270,31 @@ def test_the_matcher_counts_the_words_the_model_never_saw(
 
 
 def test_a_long_messages_unknown_words_are_context(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In a long message, the words the model never saw are its context (a city, a firm,
-    a job title), not its subject: they do not dilute the model's values there."""
+    """In a long message, the words the model never saw outside the clause that asks are
+    its context (a city, a firm, a job title), not its subject: they do not dilute the
+    model's values. Those of the question itself still do."""
     examples = [*EXAMPLES, ("", "what is the weather in lyon")]
     matcher = Matcher(VARIANTS, examples=examples)
-    told = "our bank in zorblax has quuxing flimflam staff and grows every year"
-    known = "our bank in has staff and grows every year"
+    context = "our bank in zorblax has quuxing flimflam staff and grows every year"
+    bare = "our bank in has staff and grows every year"  # without the three strangers
     question = "could our analyst join your team for some months?"
     seen: list[tuple[str, ...]] = []
     scores = TermModel.scores
 
     def spy(self: TermModel, terms: Sequence[str], unknown: Sequence[str] = ()) -> dict:
-        seen.append(tuple(unknown))
+        seen.append(tuple(w for w in unknown if w in ("zorblax", "quuxing", "flimflam", "blorp")))
         return scores(self, terms, unknown)
 
     monkeypatch.setattr(TermModel, "scores", spy)
-    assert matcher.is_long_message(f"{told}. {question}")
-    padded = dict(matcher.match(f"{told}. {question}").learned)["secondment"]
-    plain = dict(matcher.match(f"{known}. {question}").learned)["secondment"]
-    assert seen == [(), ()]
-    assert padded == plain
+    assert matcher.is_long_message(f"{context}. {question}")
+    padded = dict(matcher.match(f"{context}. {question}").learned)["secondment"]
+    plain = dict(matcher.match(f"{bare}. {question}").learned)["secondment"]
+    assert seen == [(), ()] and padded == plain
+    # A stranger in the question clause is the question's, and still weakens the model.
+    strange = dict(matcher.match(f"{context}. could our blorp analyst join your team?").learned)
+    usual = dict(matcher.match(f"{context}. could our analyst join your team?").learned)
+    assert seen[-2:] == [("blorp",), ()]
+    assert strange["secondment"] < usual["secondment"]
     # The same words in a short message still weaken what the model says.
     short = dict(matcher.match("zorblax analyst join your team").learned)["secondment"]
     assert seen[-1] == ("zorblax",)

@@ -75,6 +75,9 @@ class Explanation:
     top: tuple[Ranked, ...]
     question_clause: str | None  # the clause of a long message weighed over its context
     clause_weight: float
+    # Words the learned model never saw: they weaken its values / left out as context.
+    strangers: tuple[str, ...]
+    context_strangers: tuple[str, ...]
     result: MatchResult
     thresholds: Thresholds
     decision: str  # answer / did you mean / fallback
@@ -125,6 +128,10 @@ class Explanation:
             ],
             "cap": self.cap,
             "question_clause": self.question_clause,
+            "learned_unknown": {
+                "counted": list(self.strangers),
+                "context": list(self.context_strangers),
+            },
             "top": [
                 {
                     "id": r.entry_id,
@@ -260,6 +267,7 @@ def explain(
         source, shown_lang = "arabizi", "ar"
     else:
         source, shown_lang = "detected", result.lang
+    strangers, context_strangers = matcher.model_strangers(text)
     apply_score = None
     if intents is not None:
         scores = intents.scores(text)
@@ -279,6 +287,8 @@ def explain(
         top=tuple(top),
         question_clause=question_clause,
         clause_weight=matcher.parameters.clause_weight,
+        strangers=tuple(strangers),
+        context_strangers=tuple(context_strangers),
         result=result,
         thresholds=t,
         decision=decision,
@@ -523,6 +533,13 @@ def format_explanation(e: Explanation) -> str:
     )
     if "" in learned:
         lines.append(f"  (the learned model's value for 'out of scope': {learned['']:+.2f})")
+    if e.strangers or e.context_strangers:
+        parts = []
+        if e.strangers:
+            parts.append(f"{_short(e.strangers)} (weaken its values)")
+        if e.context_strangers:
+            parts.append(f"{_short(e.context_strangers)} (a long message's context: left out)")
+        lines.append(f"  (words the learned model never saw: {'; '.join(parts)})")
     for i, r in enumerate(e.top, 1):
         note = ""
         if r.capped_by:

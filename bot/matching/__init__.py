@@ -297,10 +297,11 @@ class Matcher:
         learned: tuple[Scored, ...] = ()
         hold: Hold = "free"
         terms, unknown = self._model_terms(found)
+        # A long message's question clause, as the blend weighs it: what the cues hold.
+        asked_words = words(asked, self.lexicon) if asked else found
         if long:
-            # A long message's words the model never saw are its context (a city, a
-            # firm, a job title: "our CFO in Vietnam wants to know..."), not its subject.
-            unknown = []
+            context = _context_strangers(unknown, asked_words if asked else None)
+            unknown = [w for w in unknown if w not in context]
         if self.model is not None and ranked and terms:
             p = self.parameters
             runner_up = ranked[1].score if len(ranked) > 1 else 0.0
@@ -320,12 +321,23 @@ class Matcher:
                 lead = math.inf
             shown = [s.entry_id for s in ranked[:5]] + [OUT_OF_SCOPE]
             learned = tuple(Scored(e, values[e]) for e in shown if e in values)
-            # The cues of a long message's question, not of its context, as in the blend.
-            asked_words = words(asked, self.lexicon) if asked else found
             hold = self._hold(asked_words, frozenset() if asked else told, ranked[0].entry_id)
         return decide(
             text, language, ranked, offers, also, self.thresholds, floor, lead, learned, hold
         )
+
+    def model_strangers(self, text: str) -> tuple[list[str], list[str]]:
+        """The words of ``text`` the learned model never saw, as ``match`` reads them: those
+        that weaken what it says, and those it leaves out as a long message's context."""
+        if self.model is None:
+            return [], []
+        read = self.reading(text)
+        unknown = self._model_terms(words(read, self.lexicon))[1]
+        if not self._has_long_words(read):
+            return unknown, []
+        asked = self.question_clause(text)
+        context = _context_strangers(unknown, words(asked, self.lexicon) if asked else None)
+        return [w for w in unknown if w not in context], [w for w in unknown if w in context]
 
     def hold(self, text: str, entry_id: str) -> Hold:
         """How the out-of-scope cues of ``text`` (of its question clause, for a long
@@ -469,3 +481,13 @@ class Matcher:
         """Every out-of-scope cue word of ``text``, lifted or not."""
         read = self.reading(text)
         return self.cues.hits(words(read, self.lexicon), self._told(read))
+
+
+def _context_strangers(unknown: list[str], question: list[str] | None) -> frozenset[str]:
+    """Of a long message's words the learned model never saw (``unknown``), those outside
+    the clause that asks (of folded words ``question``; None: none was found) are its
+    context (a city, a firm, a job title: "our payments start-up in Lagos... what would
+    working with you involve?"), not its subject: they do not weaken what the model says.
+    The question's own strangers do, as in a short message ("crowdstrike stock price")."""
+    asked = frozenset(question or ())
+    return frozenset(w for w in unknown if w not in asked)
