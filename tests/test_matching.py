@@ -776,3 +776,32 @@ def test_a_words_typo_lookup_is_remembered_across_messages(
     other = matcher.match("expurt secondment please")
     assert again == first and first.entry_id == "secondment"
     assert calls.count("expurt") == 1 and other.ranked[0].entry_id == "secondment"
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            "Good morning from Jakarta. Our CTO asked me to reach out after reading your "
+            "page last week. other areas of support",
+            "other-support",
+        ),
+        (
+            "Hello, I work for a mid-sized payments company in Nairobi, and our team handles "
+            "fraud monitoring. africa working group recommendations",
+            "africa-working-group",
+        ),
+        (
+            "صباح الخير من مسقط، مديرنا التقني طلب مني أكتب لكم بعد ما قرأ صفحتكم. "
+            "إعارة خبير للعمل مؤقتا في الإنتربول",
+            "expert-secondment",
+        ),
+    ],
+)
+def test_where_no_clause_asks_the_last_one_is_the_question(
+    matcher: Matcher, message: str, expected: str
+) -> None:
+    """Phones drop question marks and dialect drops question words: a long message whose
+    clauses all tell reads its last clause as the question, after the context."""
+    assert [c.strip() for c in matcher.question_clauses(message)] == [message.split(". ")[-1]]
+    assert matcher.match(message).entry_id == expected

@@ -60,8 +60,9 @@ def question_clauses(
     stands_alone: Callable[[str], bool] = lambda clause: True,
 ) -> list[str]:
     """The clauses of a long message that ask something, last first (those that end with a
-    question mark before those that only open with a question word); [] for a short one,
-    and for one made only of questions (see ``separate_questions``).
+    question mark before those that only open with a question word), or its last clause
+    where none asks; [] for a short one, and for one made only of questions (see
+    ``separate_questions``).
 
     A clause asks when it ends with a question mark or opens with a question word
     (``question_words`` in knowledge/stop_words.yaml) or a question opener ("I need to
@@ -80,6 +81,11 @@ def question_clauses(
     if all(asks for _, asks in clauses) or content_words(text, lexicon) < params.long_message_words:
         return []
     asking = _with_follow_ups(clauses, lexicon, stands_alone)
+    if not asking:
+        # Phones drop question marks and dialect drops question words: where no clause
+        # asks, the last one is the question ("Hello, I run security at a telecom in
+        # Nairobi. africa working group recommendations"), as people write context first.
+        return [clauses[-1][0]]
     # A clause that ends with a question mark, or opens with a phrase that says it asks,
     # asks more surely than one that only opens with a question word ("... for its
     # courses? Would love to hear how it works.").
