@@ -712,6 +712,11 @@ def test_a_partner_and_a_partnership_are_two_words(
             "إحنا شركة سعودية ليها فرع في البرازيل. فريق الأمريكتين طلع بإيه من اجتماعه؟",
             "americas-working-group",
         ),
+        (
+            "صباح الخير من مسقط، مديرنا التقني خالد طلب مني أكتب لكم بعد ما قرأ صفحتكم "
+            "الأسبوع الماضي. هل فريق الخبراء العالمى يساعد فى وضع الاستراتيجيات؟",
+            "global-expert-group",
+        ),
     ],
 )
 def test_a_cue_word_said_about_the_sender_does_not_hold_the_question(
@@ -743,6 +748,23 @@ def test_a_cue_word_in_what_is_asked_still_holds_it(matcher: Matcher, message: s
     assert matcher.match(message).entry_id is None
     hits = [hit for hit in matcher.cue_hits(message) if not hit.lifted_by]
     assert hits and not any(hit.told for hit in hits)
+
+
+@pytest.mark.parametrize(
+    ("message", "word"),
+    [
+        ("We are a payments processor in Cairo. How do we become a partner?", "payments"),
+        ("Our CTO asked me to write to you. How does expert secondment work?", "write"),
+        ("مديرنا طلب مني أكتب لكم. كيف نعير خبير للانتربول؟", "اكتب"),
+    ],
+)
+def test_money_and_writing_said_about_the_sender_are_lifted(
+    matcher: Matcher, message: str, word: str
+) -> None:
+    """A payments company, or a boss who asked the sender to write, says who writes and
+    why: the salary and writing cues are ``asked``, so a statement does not hold them."""
+    hits = [hit for hit in matcher.cue_hits(message) if hit.word == word]
+    assert hits and all(hit.told for hit in hits)
 
 
 def test_a_message_that_asks_nothing_tells_nothing() -> None:
