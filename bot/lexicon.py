@@ -81,6 +81,15 @@ class Lexicon:
             word in wants or (word[:1] in _CONJUNCTIONS and word[1:] in wants) for word in found
         )
 
+    def question_word(self, word: str) -> str | None:
+        """The question word that the folded ``word`` is, also behind و or ف ("وهل",
+        "فكيف": and/so + the word); None for any other word."""
+        if word in self.question_words:
+            return word
+        if word[:1] in _CONJUNCTIONS and word[1:] in self.question_words:
+            return word[1:]
+        return None
+
     def opener_at(self, found: list[str], i: int) -> int:
         """The length of the question opener that starts at ``found[i]`` (longest), or 0.
 

@@ -221,10 +221,14 @@ def is_content(word: str, lexicon: Lexicon | None = None) -> bool:
     """Whether a folded word counts: not a stop word, not a single letter (digits do).
 
     An Arabic stop word stays one behind the article or the conjunction و
-    ("الطريقة", "وحابين").
+    ("الطريقة", "وحابين"), and a question word of the stop words behind و or ف ("وهل",
+    "فكيف"), however short.
     """
     lx = lexicon or default_lexicon()
     if word in lx.stop_words:
+        return False
+    asked = lx.question_word(word)
+    if asked is not None and asked in lx.stop_words:
         return False
     if word[:1] in _ARABIC_ATTACHED_STARTS:
         for prefix in ARABIC_ATTACHED:

@@ -10,6 +10,7 @@ from bot.normalize import (
     default_lexicon,
     detect_language,
     fold,
+    is_content,
     readings,
     stem,
     tokens,
@@ -250,3 +251,26 @@ def test_after_the_article_a_final_ya_is_the_adjective_ending() -> None:
     assert stem(fold("الدوليين")) == stem(fold("الدولي"))
     # Without the article the ي may be "my", and still comes off.
     assert stem(fold("بياناتي")) == stem(fold("بيانات"))
+
+
+@pytest.mark.parametrize(
+    ("word", "counts"),
+    [
+        ("وهل", False),  # and + هل
+        ("فكيف", False),  # so + كيف
+        ("ومن", False),
+        ("وشو", False),
+        ("فهم", True),  # understanding: هم is no question word
+        ("ومين", True),  # مين is a question word the base counts, so it still does
+    ],
+)
+def test_a_question_word_behind_and_or_so_stays_one(word: str, counts: bool) -> None:
+    assert is_content(word) is counts
+
+
+def test_a_clause_that_opens_with_and_plus_a_question_word_asks() -> None:
+    from bot.matching.clauses import message_clauses
+
+    lexicon = default_lexicon()
+    clauses = message_clauses("نحن بنك في الكويت. وهل تجتمع الأفرقة الإقليمية بشكل دوري", lexicon)
+    assert [asks for _, asks in clauses] == [False, True]

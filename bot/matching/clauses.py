@@ -224,7 +224,9 @@ def _asks(clause: str, found: list[str], lexicon: Lexicon) -> bool:
     """Whether ``clause``, of folded words ``found``, asks something."""
     if _marked(clause):
         return True
-    return bool(found) and (found[0] in lexicon.question_words or lexicon.opener_at(found, 0) > 0)
+    if not found:
+        return False
+    return lexicon.question_word(found[0]) is not None or lexicon.opener_at(found, 0) > 0
 
 
 def other_topics(score: ScoreFn, questions: list[str], thresholds: Thresholds) -> tuple[str, ...]:
