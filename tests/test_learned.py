@@ -210,7 +210,7 @@ def test_an_entry_a_cue_holds_is_answered_only_as_that_cues_honest_entry() -> No
     capped_first = 0
     for entry in kb.entries.values():
         for phrasing in entry.questions["en"]:
-            text = f"{phrasing} payment"  # "payment": a prices cue, which offers nothing
+            text = f"{phrasing} weather"  # "weather": a cue that offers nothing
             result = matcher.match(text)
             capped_first += bool(result.ranked) and result.ranked[0].score == cap
             if result.outcome == "answer":
