@@ -267,3 +267,15 @@ def test_explain_names_the_words_the_learned_model_never_saw(
     out = explain(capsys, "zorblax analyst secondment")
     assert "(words the learned model never saw: zorblax (weaken its values))" in out
     assert "context: left out" not in out
+
+
+def test_explain_says_the_learned_model_reads_the_question_clause_twice(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = explain(
+        capsys,
+        "Hello, I work for a payments company in Nairobi and our team handles fraud "
+        "monitoring. which companies are already working with you?",
+    )
+    assert '"which companies are already working with you?"' in out
+    assert "(weighs 0.6; the learned model reads it twice)" in out

@@ -314,3 +314,35 @@ def test_a_damaged_cached_model_is_trained_again(
         stored.write_text(json.dumps(damage))
         assert train(docs, 1.0).scores(["x"]) == fitted
         assert set(json.loads(stored.read_text())) == {"idf", "weights"}
+
+
+FIRM = (
+    "Hello, I work for a mid-sized payments company in Nairobi with offices in Lagos and "
+    "Accra, and our team handles fraud monitoring. "
+)
+FIRM_AR = (
+    "مرحبا، أنا أعمل في شركة مدفوعات متوسطة الحجم في الدار البيضاء ولدينا مكاتب في تونس "
+    "والجزائر وفريقنا يتابع الاحتيال. "
+)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            FIRM + "whats the point of interpol teaming up w private firms anyway?",
+            "why-partnerships",
+        ),
+        (FIRM + "which companies are already working with you?", "partner-list"),
+        (FIRM_AR + "هل تتعاونون مع الجامعات؟", "partner-sectors"),
+    ],
+)
+def test_the_model_weighs_what_a_long_message_asks_over_its_context(
+    message: str, expected: str
+) -> None:
+    """Examples that introduce a firm mostly ask how to contribute, so the model reads a
+    firm's introduction as that question; it reads a long message's question clause twice,
+    on its own too, as it was trained, and the question wins over the introduction."""
+    result = Matcher.from_knowledge_base(load_knowledge_base()).match(message)
+    assert result.entry_id in (None, expected)
+    assert (result.entry_id or result.suggestions[0]) == expected

@@ -227,8 +227,12 @@ def test_accuracy_on_dev_set(matcher: Matcher) -> None:
     path = next((p for p in DEV_SETS if p.exists()), None)
     if path is None:
         pytest.skip("dev set not available")
-    # Reached: ar 100% / en 100% in scope, OOS ar 100% / en 100%.
-    assert_floors(matcher, path, {"ar": 0.95, "en": 0.95}, {"ar": 0.83, "en": 0.95})
+    # Reached: ar 100% / en 100% in scope, OOS ar 100% / en 83% (5 of 6): "what's your
+    # email address?", labelled out of scope before the base had its honest entry, gets
+    # contact-details ("the page lists no e-mail address; leave your details with /apply"),
+    # the e-mail cue's own answer, which the learned model is sure of.
+    assert_floors(matcher, path, {"ar": 0.95, "en": 0.95}, {"ar": 0.83, "en": 0.83})
+    assert matcher.match("what's your email address?").entry_id == "contact-details"
 
 
 @pytest.mark.parametrize(
@@ -669,7 +673,8 @@ def test_work_is_not_a_working_group(matcher: Matcher) -> None:
 def test_a_cue_in_the_context_keeps_the_long_message_bar_away(matcher: Matcher) -> None:
     """The whole message is out of scope (a lawsuit) and caps the secondment entry; its
     question, free of the cue, lifts it above the cap, but not to the answer threshold:
-    the long-message bar does not answer it."""
+    the long-message bar does not answer it. Only the learned model may, sure of what the
+    question clause asks (the cues hold a long message's question, not its context)."""
     text = (
         "Our lawyers will sue the scammers in court next month. is it possible for our "
         "engineers to sit temporarily at one of the interpol offices and work shoulder to "
@@ -682,8 +687,12 @@ def test_a_cue_in_the_context_keeps_the_long_message_bar_away(matcher: Matcher) 
     best, runner_up = result.ranked[0], result.ranked[1]
     assert best.entry_id == "expert-secondment"
     assert t.cue_cap < best.score < t.answer and best.score - runner_up.score >= t.long_margin
-    assert matcher.is_long_message(text)
-    assert result.outcome == "suggest"
+    assert matcher.is_long_message(text) and result.long_floor is None
+    assert matcher.hold(text, "expert-secondment") == "free"
+    assert result.entry_id == "expert-secondment"
+    assert result.lead is not None and result.lead >= t.learned_sure_lead
+    fuzzy = Matcher.from_knowledge_base(load_knowledge_base(), learned=False).match(text)
+    assert fuzzy.outcome == "suggest"  # the long-message bar alone does not answer it
 
 
 @pytest.mark.parametrize(

@@ -520,12 +520,13 @@ def format_explanation(e: Explanation) -> str:
                 )
     else:
         lines.append("out-of-scope cues: none")
+    learned = dict(e.result.learned)
     if e.question_clause is not None:
+        twice = "; the learned model reads it twice" if learned else ""
         lines.append(
             f"long message, read as context plus the question clause "
-            f'"{e.question_clause.strip()}" (weighs {e.clause_weight:g})'
+            f'"{e.question_clause.strip()}" (weighs {e.clause_weight:g}{twice})'
         )
-    learned = dict(e.result.learned)
     lines.append(
         f"top {TOP} (fuzzy score, then the learned model's value; in blended order):"
         if learned

@@ -138,11 +138,21 @@ class Matcher:
         if examples is not None and len(self.index) <= self.parameters.learned_max_entries:
             # The phrasings as the index reads them; the examples as questions are read.
             documents = [(entry_id, [term for _, term in pairs]) for entry_id, pairs in phrasings]
-            documents += [
-                (entry_id, [term for _, term in self.terms.word_terms(self._read(text)[0])])
-                for entry_id, text in examples
-            ]
+            documents += [(entry_id, self._example_terms(text)) for entry_id, text in examples]
             self.model = TermModel.train(documents, self.parameters.learned_c)
+
+    def _example_terms(self, text: str) -> list[str]:
+        """An example question's terms as the model reads a question: a long message's
+        question clause counts twice, once in the whole message and once on its own (see
+        ``match``). The first question clause stands for the one ``match`` weighs, which
+        takes scoring every clause: it is the same clause almost always, and the training
+        documents are read at every start."""
+        read = self._read(text)[0]
+        terms = [term for _, term in self.terms.word_terms(read)]
+        questions = question_clauses(read, self.lexicon, self.parameters, None, self._stands_alone)
+        if questions:
+            terms += [term for _, term in self.terms.word_terms(questions[0])]
+        return terms
 
     @classmethod
     def from_knowledge_base(
@@ -299,6 +309,12 @@ class Matcher:
         terms, unknown = self._model_terms(found)
         # A long message's question clause, as the blend weighs it: what the cues hold.
         asked_words = words(asked, self.lexicon) if asked else found
+        if asked:
+            # The model reads the question clause twice, in the message and on its own, as
+            # it was trained (``_example_terms``): what a message asks weighs over the
+            # context it carries ("We're a payments firm in Nairobi with offices in
+            # Lagos... can't the police handle cybercrime on their own?").
+            terms += self._model_terms(asked_words)[0]
         if long:
             context = _context_strangers(unknown, asked_words if asked else None)
             unknown = [w for w in unknown if w not in context]
