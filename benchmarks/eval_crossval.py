@@ -9,8 +9,9 @@ never-tuned sets of ``benchmarks/heldout/`` by their totals only.
 
     python benchmarks/eval_crossval.py [--failures] [--context]
 
-``--context`` also matches every question after each sentence of ``CONTEXT``: a sender
-saying who they are before asking, as long messages do. The questions were written to
+``--context`` also matches every question within each context of ``CONTEXT``: a sender
+saying who they are before asking, as long messages do, and once with a sign-off after it
+(small-talk examples are matched without context only). The questions were written to
 stand alone, many without a question mark, so it measures how well the matcher finds a
 question behind context it has never seen (the examples' own context is learned).
 
@@ -36,26 +37,40 @@ from bot.knowledge import load_knowledge_base  # noqa: E402
 from bot.knowledge.examples import EXAMPLES_FOLDER, OUT_OF_SCOPE  # noqa: E402
 from bot.matching import Matcher  # noqa: E402
 
-# Context sentences (per language) put before every question by ``--context``: a greeting
-# and a sender, a firm with offices and a team (words of the base's topics and cues), and a
-# one-line story in Arabizi for the Arabic questions.
-CONTEXT = {
+# Context (per language) around every question for ``--context``: a greeting and a sender,
+# a firm with offices and a team (words of the base's topics and cues), a one-line story in
+# Arabizi for the Arabic questions; and the firm again with a sign-off after the question.
+FIRM = {
+    "en": "Hello, I work for a mid-sized payments company in Nairobi with offices in Lagos "
+    "and Accra, and our team handles fraud monitoring. ",
+    "ar": "مرحبا، أنا أعمل في شركة مدفوعات متوسطة الحجم في الدار البيضاء ولدينا مكاتب في "
+    "تونس والجزائر وفريقنا يتابع الاحتيال. ",
+}
+CONTEXT: dict[str, dict[str, tuple[str, str]]] = {
     "sender": {
-        "en": "Good morning from Jakarta. Our CTO Budi asked me to reach out after reading "
-        "your page last week. ",
-        "ar": "صباح الخير من مسقط، مديرنا التقني خالد طلب مني أكتب لكم بعد ما قرأ صفحتكم "
-        "الأسبوع الماضي. ",
+        "en": (
+            "Good morning from Jakarta. Our CTO Budi asked me to reach out after reading "
+            "your page last week. ",
+            "",
+        ),
+        "ar": (
+            "صباح الخير من مسقط، مديرنا التقني خالد طلب مني أكتب لكم بعد ما قرأ صفحتكم "
+            "الأسبوع الماضي. ",
+            "",
+        ),
     },
-    "firm": {
-        "en": "Hello, I work for a mid-sized payments company in Nairobi with offices in Lagos "
-        "and Accra, and our team handles fraud monitoring. ",
-        "ar": "مرحبا، أنا أعمل في شركة مدفوعات متوسطة الحجم في الدار البيضاء ولدينا مكاتب في "
-        "تونس والجزائر وفريقنا يتابع الاحتيال. ",
-    },
+    "firm": {"en": (FIRM["en"], ""), "ar": (FIRM["ar"], "")},
     "chat": {
-        "en": "ok so quick context: we are a tiny startup in Tallinn doing blockchain "
-        "analytics for exchanges. ",
-        "ar": "ana sakin fi tunis w na5dem fi charika sghira mta3 informatique. ",
+        "en": (
+            "ok so quick context: we are a tiny startup in Tallinn doing blockchain "
+            "analytics for exchanges. ",
+            "",
+        ),
+        "ar": ("ana sakin fi tunis w na5dem fi charika sghira mta3 informatique. ", ""),
+    },
+    "firm, signed": {
+        "en": (FIRM["en"], ". Thanks in advance. Ahmed Ali, ahmed.ali@example.com"),
+        "ar": (FIRM["ar"], ". وشكرا. أحمد علي"),
     },
 }
 
@@ -69,10 +84,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--failures", action="store_true", help="list every miss")
     parser.add_argument(
-        "--context", action="store_true", help="also after each sentence of CONTEXT"
+        "--context", action="store_true", help="also within each context of CONTEXT"
     )
     args = parser.parse_args()
-    variants = {"": {"en": "", "ar": ""}, **(CONTEXT if args.context else {})}
+    variants = {"": {"en": ("", ""), "ar": ("", "")}, **(CONTEXT if args.context else {})}
     config = load_config()
     kb = load_knowledge_base(config.bot.knowledge_path)
     files = sorted((Path(config.bot.knowledge_path) / EXAMPLES_FOLDER).glob("*.yaml"))
@@ -83,8 +98,14 @@ def main() -> int:
         base = dataclasses.replace(kb, examples=training)
         matcher = Matcher.from_knowledge_base(base, config.matching.thresholds())
         for question in (q for q in questions if q.file == str(file)):
-            for name, before in variants.items():
-                result = matcher.match(before[question.lang] + question.q, question.lang)
+            # Context around a courtesy ("..., thanks") makes no question of it: small
+            # talk is matched without context only.
+            courtesy = any(kb.entries[e].small_talk for e in question.expect)
+            for name, around in variants.items():
+                if name and courtesy:
+                    continue
+                before, after = around[question.lang]
+                result = matcher.match(before + question.q + after, question.lang)
                 verdict = grade(question, result)
                 counts[(name, question.lang, bool(question.expect))][verdict] += 1
                 if args.failures and not name and verdict not in ("right", "refused"):
@@ -94,8 +115,8 @@ def main() -> int:
                         f"got {result.entry_id or result.suggestions}"
                     )
     for name in variants:
-        after = f", after the '{name}' context sentence" if name else ""
-        print(f"out of fold, {len(files)} files, {len(questions)} questions{after}:")
+        shown_as = f", with the '{name}' context" if name else ""
+        print(f"out of fold, {len(files)} files, {len(questions)} questions{shown_as}:")
         for (shown, lang, in_scope), c in sorted(counts.items()):
             if shown != name:
                 continue

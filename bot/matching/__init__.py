@@ -32,6 +32,7 @@ from bot.knowledge.examples import OUT_OF_SCOPE
 from bot.knowledge.model import KnowledgeBase, OutOfScopeCue
 from bot.lexicon import Lexicon
 from bot.matching.clauses import (
+    Clauses,
     best_question,
     content_words,
     message_clauses,
@@ -93,6 +94,7 @@ class Matcher:
         parameters: MatchParameters | None = None,
         arabizi: Collection[str] = frozenset(),
         examples: Iterable[tuple[str, str]] | None = None,
+        small_talk: Collection[str] = frozenset(),
     ) -> None:
         """``arabizi``: Arabic words as typed in Latin letters (knowledge/arabizi.yaml); a
         message made mostly of them is read in Arabic letters (see ``reading``).
@@ -119,6 +121,9 @@ class Matcher:
             self.terms, self.index, self.spelling, self.cues, self.parameters, self.thresholds
         )
         self._arabizi = frozenset(arabizi)
+        # Entries that answer courtesies ("thanks"): a clause that names only one of them
+        # closes a message, it is not what it asks (``best_question``).
+        self._small_talk = frozenset(small_talk)
         # The base's Arabic spellings (its words, its synonyms' and its stop words) by
         # skeleton, to spell an Arabizi word as the base does.
         skeletons: dict[str, list[str]] = {}
@@ -177,6 +182,7 @@ class Matcher:
             parameters=parameters,
             arabizi=kb.arabizi,
             examples=kb.examples if learned else None,
+            small_talk=[e.id for e in kb.entries.values() if e.small_talk],
         )
 
     def __len__(self) -> int:
@@ -285,7 +291,14 @@ class Matcher:
             )
             if questions:
                 ranked, offers, also, asked = weigh_questions(
-                    self._scorer.scores, ranked, offers, questions, self.parameters, self.thresholds
+                    self._scorer.scores,
+                    ranked,
+                    offers,
+                    questions,
+                    self.parameters,
+                    self.thresholds,
+                    self._small_talk,
+                    told_only=not any(asks for _, asks in clauses),
                 )
                 asking = [clause for clause, asks in clauses if asks]
                 if len(asking) > len(questions):
@@ -337,7 +350,9 @@ class Matcher:
                 lead = math.inf
             shown = [s.entry_id for s in ranked[:5]] + [OUT_OF_SCOPE]
             learned = tuple(Scored(e, values[e]) for e in shown if e in values)
-            hold = self._hold(asked_words, frozenset() if asked else told, ranked[0].entry_id)
+            hold = self._hold(
+                *self._held_words(asked, asked_words, clauses, found, told), ranked[0].entry_id
+            )
         return decide(
             text, language, ranked, offers, also, self.thresholds, floor, lead, learned, hold
         )
@@ -359,10 +374,32 @@ class Matcher:
         """How the out-of-scope cues of ``text`` (of its question clause, for a long
         message) hold the entry ``entry_id`` (``Hold``), as ``match`` reads them."""
         asked = self.question_clause(text)
-        if asked is not None:
-            return self._hold(words(asked, self.lexicon), frozenset(), entry_id)
         read = self.reading(text)
-        return self._hold(words(read, self.lexicon), self._told(read), entry_id)
+        clauses = message_clauses(read, self.lexicon)
+        found = words(read, self.lexicon)
+        asked_words = words(asked, self.lexicon) if asked else found
+        held = self._held_words(asked, asked_words, clauses, found, self._told(read))
+        return self._hold(*held, entry_id)
+
+    def _held_words(
+        self,
+        asked: str | None,
+        asked_words: list[str],
+        clauses: Clauses,
+        found: list[str],
+        told: frozenset[str],
+    ) -> tuple[list[str], frozenset[str]]:
+        """The words whose cues hold the answer, and the words said only about the sender:
+        a long message's question clause, where one asks. Where none asks and one of its
+        clauses is weighed as the question, the whole message, with the others as its
+        statements: "our boss asked me to write to you" tells, but "I am looking for a job
+        as an analyst" wants, and its cue still holds."""
+        if asked is None:
+            return found, told
+        if any(asks for _, asks in clauses):
+            return asked_words, frozenset()
+        marked = [(clause, clause == asked) for clause, _ in clauses]
+        return found, told_words(marked, self.lexicon)
 
     def _hold(self, found: list[str], told: frozenset[str], entry_id: str) -> Hold:
         entry = self.index.entry_index.get(entry_id)
@@ -467,7 +504,13 @@ class Matcher:
         if not questions or len(self.scores(text)) < 2:
             return None  # read whole, as ``match`` does
         rankings = [self._scorer.scores(q)[0] for q in questions]
-        best = best_question(rankings, self.thresholds)
+        clauses = message_clauses(self.reading(text), self.lexicon)
+        told_only = not any(asks for _, asks in clauses)
+        best = best_question(rankings, self.thresholds, self._small_talk, told_only)
+        if best is None:
+            if told_only:
+                return None  # no clause names a topic: read whole
+            best = 0
         return questions[best] if rankings[best] else None
 
     # Read-only views for maintainers' tools (``partnerbot kb explain``); matching never

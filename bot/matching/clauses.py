@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 
 from bot.lexicon import Lexicon
 from bot.matching.parameters import MatchParameters, Thresholds
@@ -60,9 +61,9 @@ def question_clauses(
     stands_alone: Callable[[str], bool] = lambda clause: True,
 ) -> list[str]:
     """The clauses of a long message that ask something, last first (those that end with a
-    question mark before those that only open with a question word), or its last clause
-    where none asks; [] for a short one, and for one made only of questions (see
-    ``separate_questions``).
+    question mark before those that only open with a question word), or, where none asks,
+    all its clauses that may be the question, last first; [] for a short one, and for one
+    made only of questions (see ``separate_questions``).
 
     A clause asks when it ends with a question mark or opens with a question word
     (``question_words`` in knowledge/stop_words.yaml) or a question opener ("I need to
@@ -83,9 +84,12 @@ def question_clauses(
     asking = _with_follow_ups(clauses, lexicon, stands_alone)
     if not asking:
         # Phones drop question marks and dialect drops question words: where no clause
-        # asks, the last one is the question ("Hello, I run security at a telecom in
-        # Nairobi. africa working group recommendations"), as people write context first.
-        return [clauses[-1][0]]
+        # asks, each clause of two content words or more may be the question, last first
+        # ("Hello, I run security at a telecom in Nairobi. africa working group
+        # recommendations": people write context first). A sign-off «وشكرا», a name or the
+        # "com" of an e-mail address is shorter, and ``best_question`` passes over one
+        # that names no topic or only small talk ("Thanks in advance").
+        return [c for c, _ in reversed(clauses) if content_words(c, lexicon) >= 2]
     # A clause that ends with a question mark, or opens with a phrase that says it asks,
     # asks more surely than one that only opens with a question word ("... for its
     # courses? Would love to hear how it works.").
@@ -239,14 +243,23 @@ def _answerable(rankings: list[list[Scored]], thresholds: Thresholds) -> tuple[s
     return tuple(dict.fromkeys(found))
 
 
-def best_question(rankings: list[list[Scored]], thresholds: Thresholds) -> int:
+def best_question(
+    rankings: list[list[Scored]],
+    thresholds: Thresholds,
+    small_talk: AbstractSet[str],
+    told_only: bool = False,
+) -> int | None:
     """Which of a message's question clauses, each ranked by ``score``, is its question: the
     first (see ``question_clauses`` for the order) whose best entry is worth offering at
-    least; the first if none is (see ``weigh_questions``)."""
+    least and is not small talk (``small_talk``: "Thanks in advance" closes a message, it
+    does not ask it); None if none is (see ``weigh_questions``). Where no clause asks
+    (``told_only``), the last clause that names any topic but small talk: people write
+    their context first, and the question, unmarked, may score low on its own."""
+    bar = 0.0 if told_only else thresholds.suggest
     for i, ranking in enumerate(rankings):
-        if ranking and ranking[0].score >= thresholds.suggest:
+        if ranking and ranking[0].score >= bar and ranking[0].entry_id not in small_talk:
             return i
-    return 0
+    return None
 
 
 def weigh_questions(
@@ -256,6 +269,8 @@ def weigh_questions(
     questions: list[str],
     params: MatchParameters,
     thresholds: Thresholds,
+    small_talk: AbstractSet[str] = frozenset(),
+    told_only: bool = False,
 ) -> tuple[list[Scored], tuple[str, ...], tuple[str, ...], str | None]:
     """Scores of the whole message blended with those of its question clause, the
     best entry of any other question clause that the blend does not rank first, and the
@@ -263,9 +278,14 @@ def weigh_questions(
 
     A question clause that names no topic the base knows is passed over for the next:
     "which sectors do you work with? I'd like to know whether we have a chance" asks about
-    sectors, and the chance offers nothing."""
+    sectors, and the chance offers nothing. Where no clause asks (``told_only``), one of
+    them is the question only if it names a topic; otherwise the message is read whole."""
     scored = [score(question) for question in questions]
-    best = best_question([ranking for ranking, _ in scored], thresholds)
+    best = best_question([ranking for ranking, _ in scored], thresholds, small_talk, told_only)
+    if best is None:
+        if told_only:
+            return ranked, offers, (), None
+        best = 0
     part, part_offers = scored[best]
     if not part:
         return ranked, offers, (), None
@@ -278,5 +298,6 @@ def weigh_questions(
     ]
     blended.sort(key=lambda s: -s.score)
     merged_offers = tuple(dict.fromkeys([*part_offers, *offers]))
-    others = [r for i, (r, _) in enumerate(scored) if i != best]
+    # Where no clause asks, the others are context, not questions of their own.
+    others = [] if told_only else [r for i, (r, _) in enumerate(scored) if i != best]
     return blended, merged_offers, _answerable(others, thresholds), questions[best]
