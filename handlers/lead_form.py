@@ -53,7 +53,7 @@ def _asks_question(context: BotContext, text: str, field: form.Field | None) -> 
     if field is not None and field.key == "message":
         return False
     typing_expected = field is not None and field.kind in ("text", "choice", "email", "phone")
-    if typing_expected and ("?" in text or "؟" in text):
+    if typing_expected and _marked(text):
         return True
     matcher = context.services.matcher
     result = matcher.match(text[:500])
@@ -64,6 +64,16 @@ def _asks_question(context: BotContext, text: str, field: form.Field | None) -> 
     if not typing_expected:
         return True
     return field is not None and field.kind == "choice" and context.kb[result.entry_id].small_talk
+
+
+def _marked(text: str) -> bool:
+    return "?" in text or "؟" in text
+
+
+def _sent_again(state: dict[str, Any], text: str) -> bool:
+    """Whether ``text`` is what was just read as a question at this step, without a
+    question mark, sent again: the partner meant it as the step's value."""
+    return not _marked(text) and state.get("diverted") == [state["step"], text.strip()]
 
 
 async def _typed_reply(
@@ -120,9 +130,14 @@ async def route_message(update: Update, context: BotContext) -> None:
     typing_expected = field is not None and field.kind in ("text", "choice", "email", "phone")
     if not text:
         await reply(update, context, "form/error", lang, error="use_buttons")
-    elif _asks_question(context, text, field):
+    elif not _sent_again(state, text) and _asks_question(context, text, field):
+        unmarked = not _marked(text)
+        if unmarked:
+            # Read as a question for lack of anything else to go on ("Which Bank" may be
+            # the organisation): the same text sent again at this step is its value.
+            state["diverted"] = [step, text.strip()]
         await answer_question(update, context, text)
-        await reply(update, context, "form/back_to_form", lang)
+        await reply(update, context, "form/back_to_form", lang, again=unmarked)
     elif not typing_expected:
         await reply(update, context, "form/error", lang, error="use_buttons")
     else:
@@ -130,6 +145,7 @@ async def route_message(update: Update, context: BotContext) -> None:
         if error is not None:
             await reply(update, context, "form/error", lang, error=error.error, limit=error.limit)
         state = new_state
+        state.pop("diverted", None)
     await prompt(update, context, state)
     raise ApplicationHandlerStop
 

@@ -221,3 +221,32 @@ async def test_a_question_answered_mid_form_does_not_invite_to_start_the_form(
     markup = str(calls[-1].params.get("reply_markup", ""))
     assert "form:start" not in markup
     assert bot.last_text(english_user.id) == prompt("country")
+
+
+@pytest.mark.parametrize(
+    ("lang", "organisation"), [("en", "Which Bank"), ("ar", "هل للاتصالات والتقنية")]
+)
+async def test_a_value_read_as_a_question_is_kept_when_sent_again(
+    bot: Harness, english_user: LocalUser, arabic_user: LocalUser, lang: str, organisation: str
+) -> None:
+    """An organisation that starts like a question ("Which Bank") is answered once, with
+    word that sending it again keeps it; sent again, it is the step's value."""
+    user = english_user if lang == "en" else arabic_user
+    await _at(bot, user, lang, 0)  # at the organisation step
+    matcher = bot.services.matcher
+    if matcher.match(organisation).outcome == "fallback":
+        pytest.skip("the base does not read this name as a question")
+    await bot.send(user, organisation)
+    again = {"en": "send it again", "ar": "فأرسلوها مرة أخرى"}[lang]
+    assert any(again in t for t in bot.texts(user.id)[-3:])
+    state = (await bot.store.load_form(user.id)).state  # type: ignore[union-attr]
+    assert state["step"] == "organisation" and not state["data"].get("organisation")
+    await bot.send(user, organisation)
+    state = (await bot.store.load_form(user.id)).state  # type: ignore[union-attr]
+    assert state["data"]["organisation"] == organisation and state["step"] != "organisation"
+    assert "diverted" not in state
+    # A question with its mark is always a question, however often it is sent.
+    await bot.send(user, "how much does it cost?")
+    await bot.send(user, "how much does it cost?")
+    state = (await bot.store.load_form(user.id)).state  # type: ignore[union-attr]
+    assert "how much" not in str(state["data"])
