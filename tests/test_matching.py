@@ -224,6 +224,7 @@ def test_accuracy_on_the_tuning_sets(
 
 
 def test_accuracy_on_dev_set(matcher: Matcher) -> None:
+    assert matcher.match("what's your email address?").entry_id == "contact-details"
     path = next((p for p in DEV_SETS if p.exists()), None)
     if path is None:
         pytest.skip("dev set not available")
@@ -232,7 +233,6 @@ def test_accuracy_on_dev_set(matcher: Matcher) -> None:
     # contact-details ("the page lists no e-mail address; leave your details with /apply"),
     # the e-mail cue's own answer, which the learned model is sure of.
     assert_floors(matcher, path, {"ar": 0.95, "en": 0.95}, {"ar": 0.83, "en": 0.83})
-    assert matcher.match("what's your email address?").entry_id == "contact-details"
 
 
 @pytest.mark.parametrize(

@@ -150,8 +150,8 @@ class Matcher:
         """An example question's terms as the model reads a question: a long message's
         question clause counts twice, once in the whole message and once on its own (see
         ``match``). The first question clause stands for the one ``match`` weighs, which
-        takes scoring every clause: it is the same clause almost always, and the training
-        documents are read at every start."""
+        takes scoring every clause: they differ for about one example in seven of those
+        with several question clauses, and the training documents are read at every start."""
         read = self._read(text)[0]
         terms = [term for _, term in self.terms.word_terms(read)]
         questions = question_clauses(read, self.lexicon, self.parameters, None, self._stands_alone)
