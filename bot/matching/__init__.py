@@ -500,18 +500,17 @@ class Matcher:
     def question_clause(self, text: str) -> str | None:
         """The clause that ``match`` weighs as a long message's question; None for a short
         message."""
-        questions = self.question_clauses(text)
+        read = self.reading(text)
+        clauses = message_clauses(read, self.lexicon)
+        questions = question_clauses(
+            read, self.lexicon, self.parameters, clauses, self._stands_alone
+        )
         if not questions or len(self.scores(text)) < 2:
             return None  # read whole, as ``match`` does
         rankings = [self._scorer.scores(q)[0] for q in questions]
-        clauses = message_clauses(self.reading(text), self.lexicon)
         told_only = not any(asks for _, asks in clauses)
         best = best_question(rankings, self.thresholds, self._small_talk, told_only)
-        if best is None:
-            if told_only:
-                return None  # no clause names a topic: read whole
-            best = 0
-        return questions[best] if rankings[best] else None
+        return questions[best] if best is not None and rankings[best] else None
 
     # Read-only views for maintainers' tools (``partnerbot kb explain``); matching never
     # calls them.

@@ -252,14 +252,15 @@ def best_question(
     """Which of a message's question clauses, each ranked by ``score``, is its question: the
     first (see ``question_clauses`` for the order) whose best entry is worth offering at
     least and is not small talk (``small_talk``: "Thanks in advance" closes a message, it
-    does not ask it); None if none is (see ``weigh_questions``). Where no clause asks
+    does not ask it); the first if none is (see ``weigh_questions``). Where no clause asks
     (``told_only``), the last clause that names any topic but small talk: people write
-    their context first, and the question, unmarked, may score low on its own."""
+    their context first, and the question, unmarked, may score low on its own; None if
+    none does (the message is read whole)."""
     bar = 0.0 if told_only else thresholds.suggest
     for i, ranking in enumerate(rankings):
         if ranking and ranking[0].score >= bar and ranking[0].entry_id not in small_talk:
             return i
-    return None
+    return None if told_only else 0
 
 
 def weigh_questions(
@@ -282,13 +283,9 @@ def weigh_questions(
     them is the question only if it names a topic; otherwise the message is read whole."""
     scored = [score(question) for question in questions]
     best = best_question([ranking for ranking, _ in scored], thresholds, small_talk, told_only)
-    if best is None:
-        if told_only:
-            return ranked, offers, (), None
-        best = 0
-    part, part_offers = scored[best]
-    if not part:
+    if best is None or not scored[best][0]:
         return ranked, offers, (), None
+    part, part_offers = scored[best]
     whole = {s.entry_id: s.score for s in ranked}
     clause = {s.entry_id: s.score for s in part}
     weight = params.clause_weight
