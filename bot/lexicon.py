@@ -16,6 +16,8 @@ _ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 ARABIC_ATTACHED: tuple[str, ...] = ("وال", "ال", "و")
 # Conjunctions that may stand before a question opener ("ونرغب في معرفة", "فحاب اعرف").
 _CONJUNCTIONS = frozenset("وف")
+# What may stand before a word of knowing: و, ف and the preposition ب («نرجو التكرم بتوضيح»).
+_KNOWING_PREFIXES = frozenset("وفب")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,11 @@ class Lexicon:
     # Phrases that introduce a question ("i need to know", «حاب اعرف»), as folded word
     # tuples: they mark the question clause of a long message.
     question_openers: frozenset[tuple[str, ...]] = frozenset()
+    # Words of knowing and asking: after a word of wanting, they open a question too.
+    knowing: frozenset[str] = frozenset()
+    # Phrases that open a letter's salutation and its sign-off, as folded word tuples.
+    letter_openings: frozenset[tuple[str, ...]] = frozenset()
+    letter_closings: frozenset[tuple[str, ...]] = frozenset()
     # Derived, for speed: Arabic stop words that stay stop words behind the article,
     # the lengths of the idioms (longest first) and their first words.
     long_stop_words: frozenset[str] = field(init=False)
@@ -46,6 +53,8 @@ class Lexicon:
     opener_sizes: tuple[int, ...] = field(init=False)
     opener_starts: frozenset[str] = field(init=False)
     _opener_firsts: frozenset[str] = field(init=False)  # also behind و and ف
+    letter_opening_starts: frozenset[str] = field(init=False)
+    letter_closing_starts: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         long_stop_words = frozenset(
@@ -68,18 +77,36 @@ class Lexicon:
         object.__setattr__(
             self, "_opener_firsts", starts | {c + w for c in _CONJUNCTIONS for w in starts}
         )
+        object.__setattr__(
+            self, "letter_opening_starts", frozenset(p[0] for p in self.letter_openings)
+        )
+        object.__setattr__(
+            self, "letter_closing_starts", frozenset(p[0] for p in self.letter_closings)
+        )
 
     def may_open(self, found: list[str]) -> bool:
         """Whether a question opener may start at one of the folded words ``found``."""
-        return not self._opener_firsts.isdisjoint(found)
+        return not self._opener_firsts.isdisjoint(found) or self.wants_something(found)
+
+    def _wanted_knowing(self, found: list[str], i: int) -> int:
+        """The length of a wanting-and-knowing opener at ``found[i]`` ("we would welcome
+        guidance", «نأمل إفادتنا»): a word of wanting, then a word of knowing within the next
+        three words (a knowing word may carry و, ف or ب: «بتوضيح»); 0 if none."""
+        if not self._wants(found[i]):
+            return 0
+        for j in range(i + 1, min(i + 4, len(found))):
+            word = found[j]
+            if word in self.knowing or (word[:1] in _KNOWING_PREFIXES and word[1:] in self.knowing):
+                return j + 1 - i
+        return 0
+
+    def _wants(self, word: str) -> bool:
+        return word in self.wants or (word[:1] in _CONJUNCTIONS and word[1:] in self.wants)
 
     def wants_something(self, found: list[str]) -> bool:
         """Whether the folded words ``found`` hold a word of wanting, also behind و or ف
         ("وأريد")."""
-        wants = self.wants
-        return any(
-            word in wants or (word[:1] in _CONJUNCTIONS and word[1:] in wants) for word in found
-        )
+        return any(self._wants(word) for word in found)
 
     def question_word(self, word: str) -> str | None:
         """The question word that the folded ``word`` is, also behind و or ف ("وهل",
@@ -93,7 +120,14 @@ class Lexicon:
     def opener_at(self, found: list[str], i: int) -> int:
         """The length of the question opener that starts at ``found[i]`` (longest), or 0.
 
-        An Arabic opener may carry the conjunction و or ف ("ونرغب في معرفة")."""
+        An Arabic opener may carry the conjunction و or ف ("ونرغب في معرفة"). A word of
+        wanting before a word of knowing is one too (see ``knowing``)."""
+        paired = self._wanted_knowing(found, i)
+        if paired:
+            return max(paired, self._listed_opener(found, i))
+        return self._listed_opener(found, i)
+
+    def _listed_opener(self, found: list[str], i: int) -> int:
         first = found[i]
         if first not in self.opener_starts:
             first = first[1:] if first[:1] in _CONJUNCTIONS else ""

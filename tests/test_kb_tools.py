@@ -98,6 +98,19 @@ def test_explain_json_and_given_language(capsys: pytest.CaptureFixture[str]) -> 
     assert len(data["top"]) <= 5
 
 
+def test_explain_shows_a_letter_read_without_its_salutation_and_signature(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    letter = "Dear team,\nHow can a bank join your work?\nBest regards,\nOmar Haddad, Amman"
+    out = explain(capsys, letter)
+    assert "letter:   read without its salutation and sign-off: How can a bank join" in out
+    assert "read as:" not in out  # no Arabizi here
+    assert "amman" not in out.split("folded:")[1].split("\n")[0]
+    data = json.loads(explain(capsys, "--json", letter))
+    assert data["letter"] == "How can a bank join your work?" and data["reading"] is None
+    assert json.loads(explain(capsys, "--json", "How can a bank join?"))["letter"] is None
+
+
 def test_cue_hits_agree_with_the_cap_the_matcher_applies() -> None:
     """``Matcher.cue_hits`` (explain) mirrors ``Cues.caps`` (scoring)."""
     kb = load_knowledge_base()

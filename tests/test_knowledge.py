@@ -250,6 +250,23 @@ def test_question_openers_are_checked_with_their_line(tmp_path: Path) -> None:
     assert any(p.startswith(f"{where}:6:") and "'lend a hand' is also an idiom" in p for p in found)
 
 
+def test_letter_phrases_are_checked_with_their_line(tmp_path: Path) -> None:
+    """A salutation or sign-off listed twice (once folded), or that is both, is reported."""
+    write(
+        tmp_path,
+        "letter_openings:\n"
+        "  en: [dear, best regards]\n"
+        "  ar: [الإخوة, الأخوة]\n"
+        "letter_closings:\n"
+        "  en: [best regards]\n",
+        "phrases.yaml",
+    )
+    found = problems(tmp_path, GOOD)
+    where = f"{tmp_path / 'phrases.yaml'}"
+    assert any(p.startswith(f"{where}:3:") and "'الأخوة' is listed twice" in p for p in found)
+    assert any("'best regards' is also a letter opening" in p for p in found)
+
+
 def test_shipped_question_openers_are_folded_phrases(kb: KnowledgeBase) -> None:
     openers = kb.lexicon.question_openers
     assert ("i", "need", "to", "know") in openers

@@ -64,6 +64,8 @@ class Explanation:
     question: str
     lang: Lang
     lang_source: Literal["given", "detected", "arabizi"]
+    # A letter pasted into the chat, read without its salutation and sign-off.
+    letter: str | None
     reading: str | None  # an Arabizi message in Arabic letters, as it is matched
     folded: str
     words: tuple[str, ...]
@@ -91,6 +93,7 @@ class Explanation:
             "question": self.question,
             "lang": self.lang,
             "lang_source": self.lang_source,
+            "letter": self.letter,
             "reading": self.reading,
             "folded": self.folded,
             "words": list(self.words),
@@ -184,7 +187,9 @@ def explain(
     question_clause = matcher.question_clause(text)
     t = matcher.thresholds
     cap = t.cue_cap
-    # An Arabizi message is matched in Arabic letters: its words are those of the reading.
+    # A letter is matched without its salutation and sign-off, an Arabizi message in
+    # Arabic letters: its words are those of the reading.
+    body = matcher.letter_body(text)
     read = matcher.reading(text)
     found = words(read, matcher.lexicon)
 
@@ -276,7 +281,8 @@ def explain(
         question=text,
         lang=shown_lang,
         lang_source=source,
-        reading=read if read is not text else None,
+        letter=body if body != text else None,
+        reading=read if read != body else None,
         folded=fold(read),
         words=tuple(found),
         idioms=tuple(fired_idioms(read, matcher)),
@@ -455,6 +461,7 @@ def format_explanation(e: Explanation) -> str:
     lines = [
         f"question: {e.question}",
         f"language: {e.lang} ({e.lang_source})",
+        *([f"letter:   read without its salutation and sign-off: {e.letter}"] if e.letter else []),
         *([f"read as: {e.reading} (Arabizi in Arabic letters)"] if e.reading else []),
         f"folded:   {e.folded}",
         f"words:    {' '.join(e.words) or '-'}",

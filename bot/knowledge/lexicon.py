@@ -71,6 +71,18 @@ def parse_lexicon(data: Mapping[str, tuple[str, Any]], problems: list[Problem]) 
             )
     idioms = mapping(phrase_file, phrases.get("idioms"), "idioms")
     openers = parse_openers(phrase_file, phrases.get("question_openers"), idioms, problems)
+    openings = parse_letter_phrases(phrase_file, phrases, "letter_openings", problems)
+    closings = parse_letter_phrases(phrase_file, phrases, "letter_closings", problems)
+    for both in sorted(openings & closings):
+        problems.append(
+            Problem(
+                phrase_file,
+                None,
+                None,
+                "letter_closings",
+                f"'{' '.join(both)}' is also a letter opening (one reading would win silently)",
+            )
+        )
     return Lexicon(
         stop_words=stop_words,
         keep_after_article=word_set(
@@ -86,7 +98,46 @@ def parse_lexicon(data: Mapping[str, tuple[str, Any]], problems: list[Problem]) 
         conjunctions=word_set(phrase_file, phrases.get("conjunctions", []), "conjunctions"),
         negators=word_set(phrase_file, phrases.get("negators", []), "negators"),
         wants=word_set(phrase_file, phrases.get("wants", []), "wants"),
+        knowing=word_set(phrase_file, phrases.get("knowing", []), "knowing"),
+        letter_openings=openings,
+        letter_closings=closings,
     )
+
+
+def parse_letter_phrases(
+    file: str, phrases: Mapping[str, Any], name: str, problems: list[Problem]
+) -> frozenset[tuple[str, ...]]:
+    """``letter_openings`` or ``letter_closings``: per language, a list of phrases, folded.
+    A phrase listed twice is a problem (the second says nothing)."""
+    value = phrases.get(name)
+    if value is None:
+        return frozenset()
+    if not isinstance(value, dict) or set(value) - {*LANGS, LINE}:
+        problems.append(Problem(file, None, None, name, "must map en and ar to phrase lists"))
+        return frozenset()
+    seen: set[tuple[str, ...]] = set()
+    for lang in LANGS:
+        listed = value.get(lang, [])
+        line = line_of(listed)
+        if not isinstance(listed, list) or not all(
+            isinstance(p, str) and p.strip() for p in listed
+        ):
+            problems.append(
+                Problem(file, line, None, f"{name}.{lang}", "must be a list of phrases")
+            )
+            continue
+        for phrase in listed:
+            key = tuple(fold(phrase).split())
+            if not key:
+                problems.append(
+                    Problem(file, line, None, f"{name}.{lang}", f"'{phrase}' has no word")
+                )
+            elif key in seen:
+                problems.append(
+                    Problem(file, line, None, f"{name}.{lang}", f"'{phrase}' is listed twice")
+                )
+            seen.add(key)
+    return frozenset(k for k in seen if k)
 
 
 def parse_openers(

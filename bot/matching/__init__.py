@@ -46,6 +46,7 @@ from bot.matching.cues import Cues
 from bot.matching.decision import Hold, answers, decide
 from bot.matching.index import Index
 from bot.matching.learned import TermModel, blend
+from bot.matching.letters import letter_body
 from bot.matching.parameters import MatchParameters, Thresholds
 from bot.matching.result import CueHit, Expansion, MatchResult, Outcome, Scored, WordTrace
 from bot.matching.scoring import Scorer
@@ -201,16 +202,25 @@ class Matcher:
         return told_words(message_clauses(read, self.lexicon), self.lexicon)
 
     def reading(self, text: str) -> str:
-        """``text`` as it is matched: an Arabizi message ("momken n2adem ta7leel lel
-        interpol?") in Arabic letters, but for the English words the base knows; any other
-        text as it is."""
+        """``text`` as it is matched: without a letter's salutation and sign-off, and an
+        Arabizi message ("momken n2adem ta7leel lel interpol?") in Arabic letters, but for
+        the English words the base knows; any other text as it is."""
         return self._read(text)[0]
 
     def _read(self, text: str) -> tuple[str, bool]:
         """``reading`` of ``text``, and whether it is Arabizi."""
-        if not self.is_arabizi(text):
-            return text, False
-        return read_arabizi(text, self._known_latin, self._base_spelling, self._arabizi), True
+        return self._read_body(self.letter_body(text))
+
+    def _read_body(self, body: str) -> tuple[str, bool]:
+        """``_read`` of a message already without a letter's salutation and sign-off."""
+        if not self.is_arabizi(body):
+            return body, False
+        return read_arabizi(body, self._known_latin, self._base_spelling, self._arabizi), True
+
+    def letter_body(self, text: str) -> str:
+        """``text`` without a letter's salutation and sign-off (``text`` itself if it has
+        none): see ``bot.matching.letters``."""
+        return letter_body(text, self.lexicon)
 
     def is_arabizi(self, text: str) -> bool:
         """Whether ``text`` is matched as Arabizi (and its result is in Arabic)."""
@@ -273,8 +283,11 @@ class Matcher:
         ``question_clauses``) weighs more than the rest. Another topic a second question
         asks about (with or without context) is returned in ``also``.
         """
-        read, arabizi = self._read(text)
-        language = lang or ("ar" if arabizi else detect_language(text))
+        # The language is the letter's, not its signature's (an English question signed
+        # «مع خالص التحية، سالم الحارثي، مسقط» is answered in English).
+        body = self.letter_body(text)
+        read, arabizi = self._read_body(body)
+        language = lang or ("ar" if arabizi else detect_language(body))
         # The clauses are read once, for the cues and for both questions below.
         clauses = message_clauses(read, self.lexicon)
         told = told_words(clauses, self.lexicon)
