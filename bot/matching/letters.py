@@ -41,23 +41,50 @@ def letter_body(text: str, lexicon: Lexicon) -> str:
     if not (lexicon.letter_openings or lexicon.letter_closings):
         return text
     pieces = _PIECE.findall(text)
-    found = [fold(piece).split() for piece in pieces]
+    if len(pieces) < 2:
+        return text  # most messages: nothing to leave out, nor anything left if it were
+    # Every message comes through here: fold each piece's first word only, and a whole
+    # piece only where a salutation or a sign-off may start.
+    heads = [_first_word(piece) for piece in pieces]
+    found: dict[int, list[str]] = {}
+
+    def words_of(k: int) -> list[str]:
+        if k not in found:
+            found[k] = fold(pieces[k]).split()
+        return found[k]
+
     start = 0
     while start < len(pieces) and (
-        not found[start] or _salutation(pieces[start], found[start], lexicon)
+        not heads[start]
+        or (
+            heads[start] in lexicon.letter_opening_starts
+            and _salutation(pieces[start], words_of(start), lexicon)
+        )
     ):
         start += 1
     end = len(pieces)
     for i in range(start + 1, len(pieces)):
-        size = _opening(found[i], lexicon.letter_closings, lexicon.letter_closing_starts)
+        if heads[i] not in lexicon.letter_closing_starts:
+            continue
+        size = _opening(words_of(i), lexicon.letter_closings, lexicon.letter_closing_starts)
         if size:
-            if _signature(pieces, found, i, size, lexicon):
+            tail = [words_of(k) for k in range(i, len(pieces))]
+            if _signature(pieces[i:], tail, size, lexicon):
                 end = i
             break
     if start == 0 and end == len(pieces):
         return text
     body = "".join(pieces[start:end]).strip()
     return body if fold(body).split() else text
+
+
+def _first_word(piece: str) -> str:
+    """The piece's first word, folded ("" for none)."""
+    for token in piece.split():
+        folded = fold(token).split()
+        if folded:
+            return folded[0]
+    return ""
 
 
 def _salutation(piece: str, found: list[str], lexicon: Lexicon) -> bool:
@@ -70,18 +97,17 @@ def _salutation(piece: str, found: list[str], lexicon: Lexicon) -> bool:
     return size > 0 and not _asks_or_wants(piece, found, lexicon, size)
 
 
-def _signature(
-    pieces: list[str], found: list[list[str]], i: int, size: int, lexicon: Lexicon
-) -> bool:
-    """Whether the sign-off at piece ``i`` (its phrase ``size`` words long) and the pieces
-    after it are a signature: short pieces that ask and want nothing."""
-    tail = range(i, len(pieces))
+def _signature(pieces: list[str], found: list[list[str]], size: int, lexicon: Lexicon) -> bool:
+    """Whether a sign-off (its phrase ``size`` words long) and the pieces after it, ``pieces``
+    with their folded words ``found``, are a signature: short pieces that ask and want
+    nothing."""
     return (
-        len(found[i]) <= size + SIGN_OFF_EXTRA_WORDS
-        and all(len(found[k]) <= SIGNATURE_PIECE_WORDS for k in tail if k > i)
-        and sum(len(found[k]) for k in tail) <= SIGNATURE_WORDS
+        len(found[0]) <= size + SIGN_OFF_EXTRA_WORDS
+        and all(len(words) <= SIGNATURE_PIECE_WORDS for words in found[1:])
+        and sum(len(words) for words in found) <= SIGNATURE_WORDS
         and not any(
-            _asks_or_wants(pieces[k], found[k], lexicon, size if k == i else 0) for k in tail
+            _asks_or_wants(piece, words, lexicon, size if k == 0 else 0)
+            for k, (piece, words) in enumerate(zip(pieces, found, strict=True))
         )
     )
 
