@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.error import BadRequest, NetworkError
+from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "partnerbot", "username": "partnerbot_local"}
@@ -35,8 +35,14 @@ class ApiCall:
 @dataclass
 class Failure:
     method: str
-    kind: str  # "retry_after", "server_error" or "network"
+    # "retry_after", "server_error", "network", "blocked", or "lost_reply" (the call is
+    # carried out, then its answer is lost: a timeout after Telegram accepted it)
+    kind: str
     retry_after: int = 1
+
+
+# ``_take_failure``'s word for a call to carry out whose answer is then lost.
+_LOST_REPLY = (0, b"")
 
 
 class LocalBotApi(BaseRequest):
@@ -94,6 +100,10 @@ class LocalBotApi(BaseRequest):
             if self.on_call is not None:
                 self.on_call(call)
         failure = self._take_failure(name)
+        if failure is _LOST_REPLY:
+            # Telegram did it, but its answer never came back (a timeout after acceptance).
+            self._respond(name, params)
+            raise TimedOut("the answer was lost after Telegram accepted the call (simulated)")
         if failure is not None:
             return failure
         return 200, json.dumps({"ok": True, "result": self._respond(name, params)}).encode()
@@ -109,6 +119,8 @@ class LocalBotApi(BaseRequest):
                 self.failures.remove(failure)
                 if failure.kind == "network":
                     raise NetworkError("connection reset by peer (simulated)")
+                if failure.kind == "lost_reply":
+                    return _LOST_REPLY
                 if failure.kind == "retry_after":
                     body = {
                         "ok": False,

@@ -11,8 +11,12 @@ one row at once (short of a process frozen for longer than the lease: logged).
 
 What is not: exactly once. Telegram cannot be asked "did you already post this?", so
 a crash (or a timeout) after Telegram accepted a post and before the row is marked
-sent repeats the post. A lead deleted (/forget, retention) while its post is being
-made gets that post withdrawn at once; a crash in that very moment can leave it.
+sent repeats the post, and the bot never learns the first one's id. Such a send is
+noticed (a timeout at once; a crash by the row's ``sending_since`` at its next send)
+and the lead marked (``Lead.unsure_since``): when it is deleted (/forget, retention),
+the note asks staff to delete the post the bot cannot reach. A lead deleted while its
+post is being made gets that post withdrawn at once; a post made by a worker whose
+lease lapsed meanwhile is recorded as a copy of the lead, withdrawn with it.
 Nothing here runs inside a user's update: handlers call ``kick_delivery``.
 """
 
@@ -120,6 +124,10 @@ async def _deliver(bot: ExtBot[None], services: Services, claim: Claim, now: dat
     )
     if outcome == Outcome.LOST:
         log.warning("outbox item %s: lease lost during the send; it may repeat", item.id)
+        if new_post is not None and item.lead_id is not None:
+            # The worker that took the row over posts the lead again: this post is a
+            # copy, recorded so that /forget and retention withdraw it too.
+            await _keep_copy(bot, services, item.lead_id, new_post, now)
     elif outcome == Outcome.GONE and touched is not None:
         # The lead was deleted (/forget, retention) while we were posting about it.
         await _withdraw_now(bot, services, touched, claim, now)
@@ -160,6 +168,8 @@ async def _perform(bot: ExtBot[None], services: Services, claim: Claim) -> _Touc
                 gone = (lead.staff_chat_id, lead.staff_message_id)
     chat_id = config.telegram.staff_chat_id
     assert chat_id is not None
+    # From here until its outcome is recorded, the post may be made unrecorded.
+    await services.store.sending(item.id, claim.token)
     message = await bot.send_message(
         chat_id, text, reply_markup=markup, message_thread_id=config.telegram.staff_topic_id
     )
@@ -172,26 +182,59 @@ def _cannot_edit(reason: str) -> bool:
 
 
 async def _withdraw(bot: ExtBot[None], services: Services, item: OutboxItem) -> None:
-    """Delete a staff post, or replace it by a note without buttons."""
-    assert item.chat_id is not None and item.message_id is not None
+    """Delete a staff post, or replace it by a note without buttons. A lead that may also
+    show in a post the bot never learnt the id of gets a line asking staff to delete it,
+    and that note reaches staff whatever became of the post the bot knows: where it is not
+    shown there (no such post, deleted, found deleted), it is a message of its own."""
     payload = item.payload or {}
-    if payload.get("delete"):
+    config = services.config.telegram
+    note = services.texts.render(
+        f"staff/{payload.get('note', WITHDRAWN)}",
+        config.staff_language,
+        lead_id=payload.get("lead_id"),
+    )
+    unsure = payload.get("unsure_since")
+    if unsure:
+        since = datetime.fromisoformat(unsure).strftime("%Y-%m-%d %H:%M UTC")
+        note += "\n\n" + services.texts.render(
+            "staff/unsure_post", config.staff_language, lead_id=payload.get("lead_id"), since=since
+        )
+    shown = item.message_id is not None and await _replace(
+        bot, item, note, bool(payload.get("delete"))
+    )
+    if unsure and not shown and config.staff_chat_id is not None:
+        await bot.send_message(config.staff_chat_id, note, message_thread_id=config.staff_topic_id)
+
+
+async def _replace(bot: ExtBot[None], item: OutboxItem, note: str, delete: bool) -> bool:
+    """Delete the post, or edit it to ``note``; whether the note shows there now."""
+    assert item.chat_id is not None and item.message_id is not None
+    if delete:
         try:
             await bot.delete_message(item.chat_id, item.message_id)
-            return
+            return False
         except BadRequest:
             pass  # older than 48 hours, or not deletable here: the note still hides it
-    lang = services.config.telegram.staff_language
-    note = services.texts.render(
-        f"staff/{payload.get('note', WITHDRAWN)}", lang, lead_id=payload.get("lead_id")
-    )
     try:
         await bot.edit_message_text(note, chat_id=item.chat_id, message_id=item.message_id)
+        return True
     except BadRequest as exc:
         reason = str(exc).lower()
-        if "not modified" in reason or "not found" in reason:
-            return  # withdrawn already, or deleted by staff
+        if "not modified" in reason:
+            return True  # withdrawn already
+        if "not found" in reason:
+            return False  # deleted by staff
         await bot.delete_message(item.chat_id, item.message_id)
+        return False
+
+
+async def _keep_copy(
+    bot: ExtBot[None], services: Services, lead_id: int, post: _Touched, now: datetime
+) -> None:
+    """Record a post of the lead that is not its post, as a copy; withdraw it at once if
+    the lead is gone."""
+    if not await services.store.record_copy(lead_id, post.chat_id, post.message_id):
+        await withdraw_now(bot, services, post.chat_id, post.message_id, lead_id, True, now)
 
 
 async def _withdraw_now(
@@ -247,8 +290,11 @@ async def _failed(
     # Telegram's description ("chat not found") helps staff; other errors may quote data.
     telegram = isinstance(exc, TelegramError)
     reason = f"{name}: {exc}" if telegram and not transient else name
+    # A send cut off or dropped may have been accepted all the same: if it was a new post
+    # (``store.sending``), its lead may show in a post whose id the bot never learns.
+    unsure = transient
     if attempts >= delivery.max_attempts:
-        if await store.mark_stuck(item_id, claim.token, reason) == Outcome.DONE:
+        if await store.mark_stuck(item_id, claim.token, reason, unsure=unsure) == Outcome.DONE:
             log.error(
                 "outbox item %s (%s) stuck after %s attempts: %s; /retry requeues it",
                 item_id,
@@ -259,7 +305,7 @@ async def _failed(
         return
     if transient:
         delay = backoff(attempts, delivery.backoff_base_seconds, delivery.backoff_max_seconds)
-        await store.mark_retry(item_id, claim.token, reason, now + delay)
+        await store.mark_retry(item_id, claim.token, reason, now + delay, unsure=unsure)
         log.warning("outbox item %s: %s, retrying in %s", item_id, name, delay)
         return
     # Wrong chat id, bot removed from the chat, a bug...: needs a person, so retry slowly.

@@ -82,6 +82,10 @@ class Lead(Base):
     duplicate_of: Mapped[int | None] = mapped_column(Integer)
     staff_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     staff_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # When a post of this lead may have been made without the bot learning its message id
+    # (a send that ended with no outcome: a crash, a timeout after Telegram accepted it).
+    # Such a post cannot be withdrawn; /forget and retention ask staff to delete it.
+    unsure_since: Mapped[datetime | None]
     handled_by: Mapped[str | None] = mapped_column(String(200))
     handled_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -110,6 +114,9 @@ class OutboxItem(Base):
     # The claim: whoever holds this token until ``locked_until`` (database clock) may send.
     lease_token: Mapped[str | None] = mapped_column(String(32))
     locked_until: Mapped[datetime | None]
+    # Set as a send starts, cleared with its outcome: still set at the next send, the last
+    # one ended with none (its process died, or lost its lease mid-send).
+    sending_since: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]

@@ -155,18 +155,41 @@ class OutboxQueries:
         Attempts are counted here, not at the claim, so rows another worker took over
         before we reached them do not run out of attempts without ever being tried.
         """
+        ours = (
+            OutboxItem.id == item_id,
+            OutboxItem.lease_token == token,
+            OutboxItem.status == "pending",
+        )
         statement = (
             update(OutboxItem)
-            .where(
-                OutboxItem.id == item_id,
-                OutboxItem.lease_token == token,
-                OutboxItem.status == "pending",
-            )
+            .where(*ours)
             .values(locked_until=self._db_now(lease), attempts=OutboxItem.attempts + 1)
             .returning(OutboxItem.attempts)
         )
         async with self.session.begin() as session:
-            return await session.scalar(statement)
+            # The outbox row first, then the lead: the order ``mark_sent`` locks them in.
+            last = (
+                await session.execute(
+                    select(OutboxItem.lead_id, OutboxItem.sending_since)
+                    .where(*ours)
+                    .with_for_update()
+                )
+            ).one_or_none()
+            if last is None:
+                return None
+            attempts = await session.scalar(statement)
+            if last.sending_since is not None:
+                # The last post of this row ended with no outcome: its process died, or
+                # lost its lease, maybe after Telegram accepted it.
+                await _mark_unsure(session, last.lead_id, last.sending_since)
+            return attempts
+
+    async def sending(self, item_id: int, token: str) -> None:
+        """A new post of the row's lead is about to be sent: until its outcome is recorded
+        (which clears this), it may be made without the bot learning its id."""
+        statement = update(OutboxItem).values(sending_since=self._db_now())
+        async with self.session.begin() as session:
+            await _leased(session, statement, item_id, token)
 
     async def mark_sent(
         self,
@@ -189,7 +212,7 @@ class OutboxQueries:
         a staff button), a refresh is queued.
         """
         statement = update(OutboxItem).values(
-            status="sent", sent_at=utcnow(), lease_token=None, locked_until=None
+            status="sent", sent_at=utcnow(), lease_token=None, locked_until=None, sending_since=None
         )
         async with self.session.begin() as session:
             # The outbox row first, then the lead: the order /forget locks them in too.
@@ -239,25 +262,53 @@ class OutboxQueries:
 
     async def release(self, item_id: int, token: str) -> Outcome:
         """Give a leased row back untried (an earlier row of its sequence failed)."""
-        statement = update(OutboxItem).values(lease_token=None, locked_until=None)
-        async with self.session.begin() as session:
-            return await _leased(session, statement, item_id, token)
-
-    async def mark_retry(self, item_id: int, token: str, error: str, at: datetime) -> Outcome:
-        """Try again at ``at``."""
         statement = update(OutboxItem).values(
-            next_attempt_at=at, lease_token=None, locked_until=None, last_error=error[:300]
+            lease_token=None, locked_until=None, sending_since=None
         )
         async with self.session.begin() as session:
             return await _leased(session, statement, item_id, token)
 
-    async def mark_stuck(self, item_id: int, token: str, reason: str) -> Outcome:
-        """Stop retrying until a person says so (/retry)."""
+    async def mark_retry(
+        self, item_id: int, token: str, error: str, at: datetime, *, unsure: bool = False
+    ) -> Outcome:
+        """Try again at ``at``. ``unsure``: the send may have been accepted all the same
+        (a timeout, a dropped connection): its lead may show twice (``Lead.unsure_since``)."""
         statement = update(OutboxItem).values(
-            status="stuck", lease_token=None, locked_until=None, last_error=reason[:300]
+            next_attempt_at=at,
+            lease_token=None,
+            locked_until=None,
+            last_error=error[:300],
+            sending_since=None,
         )
+        return await self._failed(statement, item_id, token, unsure)
+
+    async def mark_stuck(
+        self, item_id: int, token: str, reason: str, *, unsure: bool = False
+    ) -> Outcome:
+        """Stop retrying until a person says so (/retry); ``unsure`` as for ``mark_retry``."""
+        statement = update(OutboxItem).values(
+            status="stuck",
+            lease_token=None,
+            locked_until=None,
+            last_error=reason[:300],
+            sending_since=None,
+        )
+        return await self._failed(statement, item_id, token, unsure)
+
+    async def _failed(self, statement: Update, item_id: int, token: str, unsure: bool) -> Outcome:
         async with self.session.begin() as session:
-            return await _leased(session, statement, item_id, token)
+            # Read under the lease, before the outcome clears it: was a new post in flight?
+            last = (
+                await session.execute(
+                    select(OutboxItem.lead_id, OutboxItem.sending_since).where(
+                        OutboxItem.id == item_id, OutboxItem.lease_token == token
+                    )
+                )
+            ).one_or_none()
+            outcome = await _leased(session, statement, item_id, token)
+            if unsure and outcome == Outcome.DONE and last and last.sending_since is not None:
+                await _mark_unsure(session, last.lead_id, last.sending_since)
+            return outcome
 
     async def queue_withdrawal(
         self, chat_id: int, message_id: int, lead_id: int, note: str, delete: bool, at: datetime
@@ -327,14 +378,33 @@ class OutboxQueries:
 
 
 def withdrawal(
-    chat_id: int, message_id: int, lead_id: int, note: str, delete: bool = False
+    chat_id: int | None,
+    message_id: int | None,
+    lead_id: int,
+    note: str,
+    delete: bool = False,
+    unsure_since: datetime | None = None,
 ) -> OutboxItem:
-    """An outbox row that replaces a staff post by ``staff/<note>`` (or deletes it)."""
-    return OutboxItem(
-        kind="withdraw",
-        chat_id=chat_id,
-        message_id=message_id,
-        payload={"lead_id": lead_id, "note": note, "delete": delete},
+    """An outbox row that replaces a staff post by ``staff/<note>`` (or deletes it).
+
+    ``unsure_since``: a post of the lead may have been made then without the bot learning
+    its id; the note asks staff to delete it (and is sent as a message of its own where
+    the lead has no post the bot knows: ``chat_id`` and ``message_id`` None)."""
+    payload: dict[str, object] = {"lead_id": lead_id, "note": note, "delete": delete}
+    if unsure_since is not None:
+        payload["unsure_since"] = unsure_since.isoformat(timespec="minutes")
+    return OutboxItem(kind="withdraw", chat_id=chat_id, message_id=message_id, payload=payload)
+
+
+async def _mark_unsure(session: AsyncSession, lead_id: int | None, since: datetime) -> None:
+    """Note that a post of lead ``lead_id`` may have been made at ``since`` unrecorded
+    (the earliest such time is kept)."""
+    if lead_id is None:
+        return
+    await session.execute(
+        update(Lead)
+        .where(Lead.id == lead_id, Lead.unsure_since.is_(None))
+        .values(unsure_since=since)
     )
 
 
@@ -349,20 +419,36 @@ async def delete_leads(session: AsyncSession, where: ColumnElement[bool], note: 
     # sent locks them. Its post is then either on the lead read below (and withdrawn
     # here) or its row is gone when it records it (and it withdraws the post itself).
     leads = select(Lead.id).where(where)
+    # A post still in flight, or left so by a crash not yet noticed at the row's next send,
+    # may show its lead unrecorded: the row says so until it goes now.
+    flying = await session.execute(
+        select(OutboxItem.lead_id, func.min(OutboxItem.sending_since))
+        .where(OutboxItem.lead_id.in_(leads), OutboxItem.sending_since.is_not(None))
+        .group_by(OutboxItem.lead_id)
+    )
+    in_flight = {lead_id: since for lead_id, since in flying.all()}
     await session.execute(delete(OutboxItem).where(OutboxItem.lead_id.in_(leads)))
-    posts = (
+    found = (
         await session.execute(
-            select(Lead.id, Lead.staff_chat_id, Lead.staff_message_id)
+            select(Lead.id, Lead.staff_chat_id, Lead.staff_message_id, Lead.unsure_since)
             .where(where)
             .with_for_update()
         )
     ).all()
+    posts = [
+        (lead_id, chat_id, message_id, unsure or in_flight.get(lead_id))
+        for lead_id, chat_id, message_id, unsure in found
+    ]
+    # A lead whose post may have been made unrecorded gets its note even without a post
+    # the bot knows: staff are asked to delete what the bot cannot.
     session.add_all(
-        withdrawal(chat_id, message_id, lead_id, note)
-        for lead_id, chat_id, message_id in posts
+        withdrawal(chat_id, message_id, lead_id, note, unsure_since=unsure)
         if chat_id is not None and message_id is not None
+        else withdrawal(None, None, lead_id, note, unsure_since=unsure)
+        for lead_id, chat_id, message_id, unsure in posts
+        if (chat_id is not None and message_id is not None) or unsure is not None
     )
-    await _withdraw_copies(session, [lead_id for lead_id, _, _ in posts], note)
+    await _withdraw_copies(session, [lead_id for lead_id, *_ in posts], note)
     return _count(await session.execute(delete(Lead).where(where)))
 
 
