@@ -5,6 +5,7 @@ outbox, and a /lead racing a /forget leaves no copy with the partner's details."
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -79,6 +80,17 @@ async def lead_with_history(bot: Harness, user: LocalUser) -> int:
     return lead.id
 
 
+def edits_fail_where_deleted(bot: Harness) -> Callable[[ApiCall], None]:
+    """Telegram's answer to an edit of a message that is gone (staff deleted it)."""
+
+    def telegram(call: ApiCall) -> None:
+        key = (int(call.params.get("chat_id", 0)), int(call.params.get("message_id", 0)))
+        if call.method == "editMessageText" and key not in bot.api.messages:
+            raise BadRequest("Message to edit not found")
+
+    return telegram
+
+
 async def test_forget_withdraws_the_copies_lead_sent_in_the_staff_chat_and_in_private(
     bot: Harness, english_user: LocalUser, staff_user: LocalUser
 ) -> None:
@@ -134,12 +146,7 @@ async def test_a_copy_staff_deleted_counts_as_withdrawn(
     _, copy = await one_copy(bot, english_user, staff_user)
     del bot.api.messages[(staff_user.id, copy)]
 
-    def telegram(call: ApiCall) -> None:
-        key = (int(call.params.get("chat_id", 0)), int(call.params.get("message_id", 0)))
-        if call.method == "editMessageText" and key not in bot.api.messages:
-            raise BadRequest("Message to edit not found")
-
-    bot.api.on_call = telegram
+    bot.api.on_call = edits_fail_where_deleted(bot)
     await forget(bot, english_user)
     await bot.deliver()
     assert [int(c.params["message_id"]) for c in edits_to(bot, staff_user.id)] == [copy]

@@ -10,13 +10,14 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import update
-from telegram.error import BadRequest
 
 from bot.db.models import OutboxItem, utcnow
 from bot.local_api import ApiCall, LocalUser
 from bot.outbox import _deliver
 from tests.conftest import STAFF_CHAT, Harness, MakeBot
+from tests.test_lead_copies import edits_fail_where_deleted
 from tests.test_lead_form import TEXTS, form_steps, run_steps
+from tests.test_lead_posts import forget, shown
 
 EMAIL = "sam@acme-security.com"
 
@@ -31,25 +32,24 @@ async def confirm_form(bot: Harness, user: LocalUser) -> None:
     await run_steps([bot], user, [*form_steps("en"), ("press", "form:confirm")])
 
 
-def showing(bot: Harness, needle: str) -> list[int]:
-    return [
-        message_id
-        for (chat, message_id), message in bot.api.messages.items()
-        if chat == STAFF_CHAT and needle in message.get("text", "")
-    ]
-
-
-async def forget(bot: Harness, user: LocalUser) -> None:
-    await bot.send(user, "/forget")
-    await bot.press(user, "forget:yes")
-
-
 def note(lead_id: int, since: datetime | None) -> str:
     text = TEXTS.render("staff/forgotten", "en", lead_id=lead_id)
     if since is None:
         return text
     when = since.strftime("%Y-%m-%d %H:%M UTC")
     return text + "\n\n" + TEXTS.render("staff/unsure_post", "en", lead_id=lead_id, since=when)
+
+
+async def post_then_die(bot: Harness, user: LocalUser) -> None:
+    """The lead's post is made, and the process dies right after Telegram accepted it."""
+    await confirm_form(bot, user)
+
+    async def die(*args: object, **kwargs: object) -> None:
+        raise Crash
+
+    bot.store.mark_sent = die  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        await bot.deliver()
 
 
 async def lapse_leases(bot: Harness) -> None:
@@ -62,15 +62,8 @@ async def test_a_post_made_just_before_a_crash_is_named_when_its_lead_is_forgott
     make_bot: MakeBot, english_user: LocalUser
 ) -> None:
     a: Harness = await make_bot()
-    await confirm_form(a, english_user)
-
-    async def die(*args: object, **kwargs: object) -> None:
-        raise Crash
-
-    a.store.mark_sent = die  # type: ignore[method-assign]  # right after Telegram accepted it
-    with pytest.raises(Crash):
-        await a.deliver()
-    assert len(showing(a, EMAIL)) == 1  # posted; the bot never recorded where
+    await post_then_die(a, english_user)
+    assert len(shown(a, EMAIL)) == 1  # posted; the bot never recorded where
     [lead] = await a.store.all_leads()
     assert (lead.staff_message_id, lead.unsure_since) == (None, None)
     await a.app.shutdown()
@@ -82,7 +75,7 @@ async def test_a_post_made_just_before_a_crash_is_named_when_its_lead_is_forgott
     assert lead.staff_message_id is not None and lead.unsure_since is not None
     await forget(b, english_user)
     await b.deliver()
-    assert showing(b, EMAIL) == []
+    assert shown(b, EMAIL) == []
     assert b.api.messages[(STAFF_CHAT, lead.staff_message_id)]["text"] == note(
         lead.id, lead.unsure_since
     )
@@ -94,7 +87,7 @@ async def test_a_post_whose_answer_was_lost_is_named_when_its_lead_is_forgotten(
     await confirm_form(bot, english_user)
     bot.api.fail_next("sendMessage", "lost_reply")  # the staff post: accepted, then a timeout
     assert await bot.deliver() == 0
-    [first] = showing(bot, EMAIL)
+    [first] = shown(bot, EMAIL)
     [lead] = await bot.store.all_leads()
     assert lead.staff_message_id is None and lead.unsure_since is not None
     [item] = await bot.store.outbox()
@@ -102,11 +95,11 @@ async def test_a_post_whose_answer_was_lost_is_named_when_its_lead_is_forgotten(
     await bot.deliver(utcnow() + timedelta(minutes=5))  # the retry: a second post, recorded
     [lead] = await bot.store.all_leads()
     assert lead.staff_message_id not in (None, first)
-    assert sorted(showing(bot, EMAIL)) == sorted([first, lead.staff_message_id])
+    assert sorted(shown(bot, EMAIL)) == sorted([first, lead.staff_message_id])
     await forget(bot, english_user)
     await bot.deliver()
     # The one the bot knows is withdrawn and says what remains; the first it cannot reach.
-    assert showing(bot, EMAIL) == [first]
+    assert shown(bot, EMAIL) == [first]
     assert bot.api.messages[(STAFF_CHAT, lead.staff_message_id)]["text"] == note(
         lead.id, lead.unsure_since
     )
@@ -162,10 +155,10 @@ async def test_a_post_made_after_its_lease_was_lost_is_withdrawn_with_its_lead(
     [copy] = await bot.store.lead_copies()
     await _deliver(bot.app.bot, bot.services, other, now)  # type: ignore[arg-type]
     [lead] = await bot.store.all_leads()
-    assert sorted(showing(bot, EMAIL)) == sorted([copy.message_id, lead.staff_message_id])
+    assert sorted(shown(bot, EMAIL)) == sorted([copy.message_id, lead.staff_message_id])
     await forget(bot, english_user)
     await bot.deliver()
-    assert showing(bot, EMAIL) == []
+    assert shown(bot, EMAIL) == []
     assert await bot.store.lead_copies() == []
 
 
@@ -175,14 +168,7 @@ async def test_a_crash_then_forget_before_the_retry_still_tells_staff(
     """The crash is noticed at the row's next send; deleted before that, the row itself
     says a post was in flight."""
     a: Harness = await make_bot()
-    await confirm_form(a, english_user)
-
-    async def die(*args: object, **kwargs: object) -> None:
-        raise Crash
-
-    a.store.mark_sent = die  # type: ignore[method-assign]
-    with pytest.raises(Crash):
-        await a.deliver()
+    await post_then_die(a, english_user)
     await a.app.shutdown()
     b: Harness = await make_bot()
     await forget(b, english_user)
@@ -202,13 +188,7 @@ async def test_the_note_reaches_staff_when_they_deleted_the_known_post(
     [lead] = await bot.store.all_leads()
     assert lead.staff_message_id is not None
     del bot.api.messages[(STAFF_CHAT, lead.staff_message_id)]  # staff deleted it
-
-    def telegram(call: ApiCall) -> None:
-        key = (int(call.params.get("chat_id", 0)), int(call.params.get("message_id", 0)))
-        if call.method == "editMessageText" and key not in bot.api.messages:
-            raise BadRequest("Message to edit not found")
-
-    bot.api.on_call = telegram
+    bot.api.on_call = edits_fail_where_deleted(bot)
     await forget(bot, english_user)
     await bot.deliver()
     [sent] = [c for c in bot.staff_posts() if c.params["text"].startswith("🗑")]
