@@ -14,7 +14,7 @@ import warnings
 from datetime import timedelta
 
 import aiohttp
-from telegram.error import NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.request import BaseRequest, RequestData
 from telegram.warnings import PTBDeprecationWarning
 
@@ -30,6 +30,30 @@ def retry_wait(exc: RetryAfter) -> timedelta:
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = exc.retry_after
     return value if isinstance(value, timedelta) else timedelta(seconds=value)
+
+
+class NeverSent:
+    """Marks an error raised before the request left: no connection could be made."""
+
+
+class ConnectFailed(NetworkError, NeverSent):
+    """Telegram could not be reached (refused, no route, DNS, TLS): nothing was sent."""
+
+
+class ConnectTimedOut(TimedOut, NeverSent):
+    """No connection within the pool and connect timeouts: nothing was sent."""
+
+
+def may_have_landed(exc: BaseException) -> bool:
+    """Whether a call that raised ``exc`` may have been carried out all the same: it timed
+    out or its connection dropped after the request left, so Telegram's answer never came
+    back. BadRequest ("chat not found") subclasses NetworkError, but it is Telegram's
+    answer: nothing was done."""
+    if isinstance(exc, NeverSent):
+        return False
+    return isinstance(exc, TimeoutError) or (
+        isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
+    )
 
 
 class AiohttpRequest(BaseRequest):
@@ -100,8 +124,12 @@ class AiohttpRequest(BaseRequest):
                 return response.status, await response.read()
         # aiohttp's errors may carry the URL, which holds the token, in their text and
         # attributes: they are not chained (a traceback would print them unredacted).
+        except aiohttp.ConnectionTimeoutError as err:
+            raise ConnectTimedOut(f"Timed out: aiohttp.{type(err).__name__}") from None
         except TimeoutError as err:  # aiohttp's timeouts are TimeoutErrors too
             raise TimedOut(f"Timed out: aiohttp.{type(err).__name__}") from None
+        except aiohttp.ClientConnectorError as err:
+            raise ConnectFailed(f"aiohttp.{type(err).__name__}: {_safe(err)}") from None
         except aiohttp.ClientError as err:
             # The class name says what failed when the message is empty.
             raise NetworkError(f"aiohttp.{type(err).__name__}: {_safe(err)}") from None

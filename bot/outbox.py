@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot.bot_api_request import retry_wait
+from bot.bot_api_request import may_have_landed, retry_wait
 from bot.db.models import OutboxItem
 from bot.db.outbox_queries import WITHDRAWN, Claim, Outcome
 from bot.inbox import is_database_outage
@@ -185,7 +185,9 @@ async def _withdraw(bot: ExtBot[None], services: Services, item: OutboxItem) -> 
     """Delete a staff post, or replace it by a note without buttons. A lead that may also
     show in a post the bot never learnt the id of gets a line asking staff to delete it,
     and that note reaches staff whatever became of the post the bot knows: where it is not
-    shown there (no such post, deleted, found deleted), it is a message of its own."""
+    shown there (no such post, deleted, found deleted), it is a message of its own, in the
+    row's chat (a /lead copy's, which may be a staff member's private chat) or else the
+    staff chat."""
     payload = item.payload or {}
     config = services.config.telegram
     note = services.texts.render(
@@ -202,8 +204,12 @@ async def _withdraw(bot: ExtBot[None], services: Services, item: OutboxItem) -> 
     shown = item.message_id is not None and await _replace(
         bot, item, note, bool(payload.get("delete"))
     )
-    if unsure and not shown and config.staff_chat_id is not None:
-        await bot.send_message(config.staff_chat_id, note, message_thread_id=config.staff_topic_id)
+    if not unsure or shown:
+        return
+    chat_id = item.chat_id if item.chat_id is not None else config.staff_chat_id
+    if chat_id is not None:
+        topic = config.staff_topic_id if chat_id == config.staff_chat_id else None
+        await bot.send_message(chat_id, note, message_thread_id=topic)
 
 
 async def _replace(bot: ExtBot[None], item: OutboxItem, note: str, delete: bool) -> bool:
@@ -283,10 +289,7 @@ async def _failed(
         await store.mark_retry(item_id, claim.token, name, now + wait)
         log.warning("outbox item %s: rate limited by Telegram, retrying in %s", item_id, wait)
         return
-    transient = isinstance(exc, TimeoutError) or (
-        # BadRequest ("chat not found") subclasses NetworkError but is not transient.
-        isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
-    )
+    transient = may_have_landed(exc)
     # Telegram's description ("chat not found") helps staff; other errors may quote data.
     telegram = isinstance(exc, TelegramError)
     reason = f"{name}: {exc}" if telegram and not transient else name

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import warnings
-from collections.abc import AsyncGenerator, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from telegram import (
@@ -223,18 +223,18 @@ async def send_text(
     request as it sees any other. The bot's defaults are given here, as
     ``do_api_request`` does not add them.
     """
-    async for _ in sent_messages(bot, chat_id, text, markup, message_thread_id):
-        pass
+    for parameters in message_requests(bot, chat_id, text, markup, message_thread_id):
+        await send_request(bot, parameters)
 
 
-async def sent_messages(
+def message_requests(
     bot: ExtBot[None],
     chat_id: int,
     text: str,
     markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None,
     message_thread_id: int | None = None,
-) -> AsyncGenerator[int]:
-    """``send_text``, yielding the id of each message as soon as Telegram accepted it."""
+) -> list[dict[str, object]]:
+    """The sendMessage parameters of each message ``text`` takes; buttons on the last."""
     defaults = bot.defaults
     common: dict[str, object] = {"chat_id": chat_id}
     if defaults is not None:
@@ -245,12 +245,16 @@ async def sent_messages(
     chunks = list(split_message(text))
     if not chunks:
         raise ValueError("an empty message: Telegram sends none")
-    for n, chunk in enumerate(chunks, 1):
-        parameters = {**common, "text": chunk}
-        if n == len(chunks) and markup is not None:
-            parameters["reply_markup"] = wire_form(markup)
-        sent = await bot.do_api_request("sendMessage", api_kwargs=parameters)
-        yield int(sent["message_id"])
+    requests = [{**common, "text": chunk} for chunk in chunks]
+    if markup is not None:
+        requests[-1]["reply_markup"] = wire_form(markup)
+    return requests
+
+
+async def send_request(bot: ExtBot[None], parameters: dict[str, object]) -> int:
+    """Send one of ``message_requests``; the id of the message Telegram made."""
+    sent = await bot.do_api_request("sendMessage", api_kwargs=parameters)
+    return int(sent["message_id"])
 
 
 # send_text asks for sendMessage by name on purpose (see there), where PTB warns that a

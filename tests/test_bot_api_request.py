@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import traceback
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -13,7 +14,7 @@ from aiohttp import web
 from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot.bot_api_request import AiohttpRequest
+from bot.bot_api_request import AiohttpRequest, may_have_landed
 from tests.bot_api_server import BotApiServer
 
 CHAT = 55
@@ -66,8 +67,9 @@ async def test_telegrams_errors_keep_their_meaning(server: BotApiServer) -> None
 async def test_an_answer_slower_than_the_timeout_is_timed_out(server: BotApiServer) -> None:
     server.fail("sendMessage", "slow", delay=2.0)
     async with _bot(server, timeout=0.3) as bot:
-        with pytest.raises(TimedOut):
+        with pytest.raises(TimedOut) as error:
             await bot.send_message(CHAT, "slow")
+        assert may_have_landed(error.value)  # sent, and the answer was not waited for
         # The pool is not poisoned by the abandoned call.
         await bot.send_message(CHAT, "next")
     assert "next" in [m.text for m in server.messages(CHAT)]
@@ -90,6 +92,23 @@ async def test_an_unreachable_api_is_a_network_error_without_the_token(
     finally:
         await bot.shutdown()
     assert [m.text for m in server.messages(CHAT)] == ["back"]
+
+
+async def test_a_refused_connection_is_known_never_to_have_been_sent() -> None:
+    """Unlike a connection dropped while a call was under way (above), which may have
+    been carried out."""
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    request = AiohttpRequest(timeout=5)
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError) as error:
+            await request.do_request(f"http://127.0.0.1:{port}/bot1:x/getMe", "POST")
+    finally:
+        await request.shutdown()
+    assert not may_have_landed(error.value)
+    assert may_have_landed(NetworkError("aiohttp.ServerDisconnectedError"))
 
 
 async def test_an_uninitialised_client_refuses_to_send() -> None:
@@ -118,6 +137,7 @@ async def test_a_timeout_waiting_for_a_connection_never_carries_the_token(
     secret = server.token.split(":", 1)[1]
     printed = "".join(traceback.format_exception(error.value))
     assert "ConnectionTimeoutError" in printed  # the pool's timeout, not a read's
+    assert not may_have_landed(error.value)
     assert secret not in printed and "/bot1" not in printed
 
 

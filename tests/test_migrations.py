@@ -11,9 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bot.cli import main
-from tests.conftest import PG_ENV, _reset_postgres
+from bot.db.migrate import upgrade_database
+from bot.local_api import LocalUser
+from tests.conftest import PG_ENV, STAFF_ID, Harness, _reset_postgres
+from tests.test_lead_form import submit_form
 
 UPGRADE = "from bot.db.migrate import upgrade_database; import sys; upgrade_database(sys.argv[1])"
 
@@ -108,3 +112,24 @@ async def test_a_failing_upgrade_says_why_in_one_line(tmp_path: Path) -> None:
     await asyncio.to_thread(path.write_bytes, b"this is not SQLite " * 100)
     with pytest.raises(MigrationError, match="not a database"):
         await upgrade_in_child(f"sqlite+aiosqlite:///{path}")
+
+
+async def test_downgrading_below_0010_keeps_the_doubt_of_a_copy_without_its_id(
+    bot: Harness, english_user: LocalUser, database_url: str
+) -> None:
+    """0009 has no room for a copy record without a message id: its lead is marked
+    instead, so that deleting the lead still asks staff to check."""
+    from alembic import command
+
+    from bot.db.migrate import alembic_config
+
+    await submit_form(bot, english_user)
+    [lead] = await bot.store.all_leads()
+    assert await bot.store.begin_copy(lead.id, STAFF_ID) is not None
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0009")
+    async with bot.store.session() as session:
+        copies = await session.scalar(text("SELECT count(*) FROM lead_copies"))
+        marked = await session.scalar(text("SELECT unsure_since FROM leads"))
+    assert copies == 0 and marked is not None
+    await asyncio.to_thread(upgrade_database, database_url)
+    assert await bot.store.lead_copies() == []

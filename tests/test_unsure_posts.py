@@ -15,7 +15,7 @@ from bot.db.models import OutboxItem, utcnow
 from bot.local_api import ApiCall, LocalUser
 from bot.outbox import _deliver
 from tests.conftest import STAFF_CHAT, Harness, MakeBot
-from tests.test_lead_copies import edits_fail_where_deleted
+from tests.test_lead_copies import edits_fail_where_deleted, showing
 from tests.test_lead_form import TEXTS, form_steps, run_steps
 from tests.test_lead_posts import forget, shown
 
@@ -210,3 +210,92 @@ async def test_an_edit_that_timed_out_leaves_no_doubt(
     assert [i.last_error for i in await bot.store.outbox() if i.kind == "refresh"] == [
         "NetworkError"
     ]
+
+
+# /lead's copies: each is recorded before it is sent, and given its id once accepted.
+
+
+async def copy_sent(
+    bot: Harness, english_user: LocalUser, staff: LocalUser, kind: str, chat_id: int | None = None
+) -> int:
+    """A lead with its post delivered, and a /lead (in private, or in ``chat_id``) whose
+    copy fails as ``kind``; the lead's id."""
+    await confirm_form(bot, english_user)
+    await bot.deliver()
+    [lead] = await bot.store.all_leads()
+    bot.api.fail_next("sendMessage", kind)
+    await bot.send(staff, f"/lead {lead.id}", chat_id=chat_id)
+    return lead.id
+
+
+def lead_post(bot: Harness) -> str:
+    [post] = [message for (chat, _), message in bot.api.messages.items() if chat == STAFF_CHAT]
+    return str(post["text"])
+
+
+async def test_a_copy_whose_answer_was_lost_is_named_in_its_chat_when_its_lead_is_forgotten(
+    bot: Harness, english_user: LocalUser, staff_user: LocalUser
+) -> None:
+    """The copy went to a staff member's private chat: the note goes there too, where
+    staff will find the copy, and the lead's post says nothing of it."""
+    lead_id = await copy_sent(bot, english_user, staff_user, "lost_reply")
+    [copy] = showing(bot, staff_user.id, EMAIL)  # Telegram made it; the bot never learnt its id
+    [record] = await bot.store.lead_copies()
+    assert record.message_id is None
+    await forget(bot, english_user)
+    await bot.deliver()
+    assert showing(bot, staff_user.id, EMAIL) == [copy]  # out of the bot's reach, so named:
+    assert bot.texts(staff_user.id)[-1] == note(lead_id, record.created_at)
+    assert lead_post(bot) == note(lead_id, None)
+    assert await bot.store.lead_copies() == []
+
+
+async def test_a_lost_copy_in_the_staff_chat_is_named_on_the_leads_post(
+    bot: Harness, english_user: LocalUser, staff_user: LocalUser
+) -> None:
+    lead_id = await copy_sent(bot, english_user, staff_user, "lost_reply", chat_id=STAFF_CHAT)
+    assert len(shown(bot, EMAIL)) == 2  # the lead's post and the copy
+    [record] = await bot.store.lead_copies()
+    await forget(bot, english_user)
+    await bot.deliver()
+    notes = [text for text in bot.texts(STAFF_CHAT) if text.startswith("🗑")]
+    assert notes == [note(lead_id, record.created_at)]  # one note, on the post
+    assert len(shown(bot, EMAIL)) == 1
+
+
+async def test_a_copy_made_just_before_a_crash_is_named_when_its_lead_is_forgotten(
+    make_bot: MakeBot, english_user: LocalUser, staff_user: LocalUser
+) -> None:
+    a: Harness = await make_bot()
+    await confirm_form(a, english_user)
+    await a.deliver()
+    [lead] = await a.store.all_leads()
+
+    async def die(*args: object, **kwargs: object) -> bool:
+        raise Crash
+
+    a.store.finish_copy = die  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        await a.send(staff_user, f"/lead {lead.id}")
+    assert len(showing(a, staff_user.id, EMAIL)) == 1
+    await a.app.shutdown()
+
+    b: Harness = await make_bot()
+    await forget(b, english_user)
+    await b.deliver()
+    [named] = b.texts(staff_user.id)  # where the copy was sent
+    assert named.startswith(TEXTS.render("staff/forgotten", "en", lead_id=lead.id))
+    assert "may have been made" in named
+    assert await b.store.lead_copies() == []
+
+
+@pytest.mark.parametrize("kind", ["blocked", "retry_after"])
+async def test_a_copy_telegram_refused_leaves_no_doubt(
+    bot: Harness, english_user: LocalUser, staff_user: LocalUser, kind: str
+) -> None:
+    lead_id = await copy_sent(bot, english_user, staff_user, kind)
+    assert showing(bot, staff_user.id, EMAIL) == []
+    assert await bot.store.lead_copies() == []
+    await forget(bot, english_user)
+    await bot.deliver()
+    assert lead_post(bot) == note(lead_id, None)

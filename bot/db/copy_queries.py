@@ -4,11 +4,16 @@ Part of ``Store`` (a mixin). A copy shows the partner's details as its lead's st
 does, so /forget and retention take it back the same way: an outbox row queued in the
 transaction that deletes the lead (``delete_leads``), which edits the copy to a note;
 the record goes when that row is marked sent (``OutboxQueries.mark_sent``).
+
+A copy is recorded before it is sent (``begin_copy``), without a message id until
+Telegram answers (``finish_copy``). A record still without one is a send in flight, or
+one that ended without an outcome (a timeout, a crash): the copy may show in a message
+the bot never learns, and deleting the lead asks staff to check (``delete_leads``).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, DateTime, insert, literal, select
+from sqlalchemy import BigInteger, DateTime, delete, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Lead, LeadCopy, utcnow
@@ -25,23 +30,59 @@ class LeadCopyQueries:
         sender must withdraw the copy itself; one that comes later waits for this record
         and withdraws it.
         """
-        lead = (
-            select(
-                Lead.id,
-                literal(chat_id, BigInteger()),
-                literal(message_id, BigInteger()),
-                literal(utcnow(), DateTime()),
-            )
-            .where(Lead.id == lead_id)
-            .with_for_update(read=True)
-        )
+        lead = select(
+            Lead.id,
+            literal(chat_id, BigInteger()),
+            literal(message_id, BigInteger()),
+            literal(utcnow(), DateTime()),
+        ).where(Lead.id == lead_id)
         statement = (
             insert(LeadCopy)
-            .from_select(["lead_id", "chat_id", "message_id", "created_at"], lead)
+            .from_select(
+                ["lead_id", "chat_id", "message_id", "created_at"], lead.with_for_update(read=True)
+            )
             .returning(LeadCopy.id)
         )
         async with self.session.begin() as session:
             return (await session.scalar(statement)) is not None
+
+    async def begin_copy(self, lead_id: int, chat_id: int) -> int | None:
+        """Record a copy about to be sent to ``chat_id``; its record's id, or None if the
+        lead is gone (then send nothing). Locked as ``record_copy``."""
+        lead = select(Lead.id, literal(chat_id, BigInteger()), literal(utcnow(), DateTime())).where(
+            Lead.id == lead_id
+        )
+        statement = (
+            insert(LeadCopy)
+            .from_select(["lead_id", "chat_id", "created_at"], lead.with_for_update(read=True))
+            .returning(LeadCopy.id)
+        )
+        async with self.session.begin() as session:
+            return await session.scalar(statement)
+
+    async def finish_copy(self, copy_id: int, lead_id: int, message_id: int) -> bool:
+        """Telegram accepted copy ``copy_id`` as ``message_id``; False if its lead was
+        deleted meanwhile (the deletion took the record: the sender withdraws the copy).
+
+        The lead is locked first, as ``delete_leads`` locks it before the copies."""
+        async with self.session.begin() as session:
+            lead = select(Lead.id).where(Lead.id == lead_id).with_for_update(read=True)
+            if await session.scalar(lead) is None:
+                return False
+            done = await session.scalar(
+                update(LeadCopy)
+                .where(LeadCopy.id == copy_id, LeadCopy.message_id.is_(None))
+                .values(message_id=message_id)
+                .returning(LeadCopy.id)
+            )
+            return done is not None
+
+    async def drop_copy(self, copy_id: int) -> None:
+        """Telegram refused copy ``copy_id``: nothing was sent, so nothing to withdraw."""
+        async with self.session.begin() as session:
+            await session.execute(
+                delete(LeadCopy).where(LeadCopy.id == copy_id, LeadCopy.message_id.is_(None))
+            )
 
     async def lead_copies(self) -> list[LeadCopy]:
         async with self.session() as session:

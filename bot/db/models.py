@@ -141,7 +141,9 @@ class LeadCopy(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     lead_id: Mapped[int] = mapped_column(Integer, index=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
-    message_id: Mapped[int] = mapped_column(BigInteger)
+    # None while the copy is being sent, and after a send that ended without an outcome
+    # (a timeout, a crash): deleting the lead then asks staff to check for it.
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     withdrawal_id: Mapped[int | None] = mapped_column(Integer, index=True)
 

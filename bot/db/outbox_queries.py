@@ -389,7 +389,8 @@ def withdrawal(
 
     ``unsure_since``: a post of the lead may have been made then without the bot learning
     its id; the note asks staff to delete it (and is sent as a message of its own where
-    the lead has no post the bot knows: ``chat_id`` and ``message_id`` None)."""
+    the lead has no post the bot knows: ``message_id`` None, in ``chat_id`` or, if None,
+    the staff chat)."""
     payload: dict[str, object] = {"lead_id": lead_id, "note": note, "delete": delete}
     if unsure_since is not None:
         payload["unsure_since"] = unsure_since.isoformat(timespec="minutes")
@@ -435,8 +436,14 @@ async def delete_leads(session: AsyncSession, where: ColumnElement[bool], note: 
             .with_for_update()
         )
     ).all()
+    unsent = await _unsent_copies(session, [lead_id for lead_id, *_ in found])
     posts = [
-        (lead_id, chat_id, message_id, unsure or in_flight.get(lead_id))
+        (
+            lead_id,
+            chat_id,
+            message_id,
+            _earliest(unsure, in_flight.get(lead_id), _take(unsent, lead_id, chat_id)),
+        )
         for lead_id, chat_id, message_id, unsure in found
     ]
     # A lead whose post may have been made unrecorded gets its note even without a post
@@ -448,8 +455,45 @@ async def delete_leads(session: AsyncSession, where: ColumnElement[bool], note: 
         for lead_id, chat_id, message_id, unsure in posts
         if (chat_id is not None and message_id is not None) or unsure is not None
     )
+    # A copy that may show in another chat (a staff member's private chat) is named there,
+    # where staff can find it: a note of its own in that chat.
+    session.add_all(
+        withdrawal(chat_id, None, lead_id, note, unsure_since=since)
+        for (lead_id, chat_id), since in unsent.items()
+    )
     await _withdraw_copies(session, [lead_id for lead_id, *_ in posts], note)
     return _count(await session.execute(delete(Lead).where(where)))
+
+
+async def _unsent_copies(
+    session: AsyncSession, lead_ids: list[int]
+) -> dict[tuple[int, int], datetime]:
+    """Take the records of copies of these (locked) leads that have no message id: each
+    is a send in flight or one that ended without an outcome. When the earliest began, by
+    lead and chat. A copy in flight that lands finds its record gone and is withdrawn by
+    its sender."""
+    if not lead_ids:
+        return {}
+    unsent = LeadCopy.lead_id.in_(lead_ids) & LeadCopy.message_id.is_(None)
+    found = await session.execute(
+        select(LeadCopy.lead_id, LeadCopy.chat_id, func.min(LeadCopy.created_at))
+        .where(unsent)
+        .group_by(LeadCopy.lead_id, LeadCopy.chat_id)
+    )
+    await session.execute(delete(LeadCopy).where(unsent))
+    return {(lead_id, chat_id): since for lead_id, chat_id, since in found.all()}
+
+
+def _take(
+    unsent: dict[tuple[int, int], datetime], lead_id: int, chat_id: int | None
+) -> datetime | None:
+    """The doubt about copies in the chat of the lead's post, which its note carries."""
+    return None if chat_id is None else unsent.pop((lead_id, chat_id), None)
+
+
+def _earliest(*times: datetime | None) -> datetime | None:
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
 
 
 async def _withdraw_copies(session: AsyncSession, lead_ids: list[int], note: str) -> None:
@@ -464,7 +508,11 @@ async def _withdraw_copies(session: AsyncSession, lead_ids: list[int], note: str
     copies = (
         await session.scalars(
             select(LeadCopy)
-            .where(LeadCopy.lead_id.in_(lead_ids), LeadCopy.withdrawal_id.is_(None))
+            .where(
+                LeadCopy.lead_id.in_(lead_ids),
+                LeadCopy.withdrawal_id.is_(None),
+                LeadCopy.message_id.is_not(None),
+            )
             .order_by(LeadCopy.id)
         )
     ).all()
