@@ -84,12 +84,13 @@ def test_a_choice_the_model_is_sure_of_is_answered_below_the_fuzzy_bar() -> None
 
 
 def test_the_model_is_sure_only_of_an_entry_it_takes_the_question_for() -> None:
-    """Sure: a value above 0 and a finite lead of at least ``learned_sure_lead``. A lone
-    candidate of a model without "out of scope" leads by infinity, against nothing."""
+    """Sure: a value above ``learned_sure_value`` (just below 0) and a finite lead of at
+    least ``learned_sure_lead``. A lone candidate of a model without "out of scope" leads
+    by infinity, against nothing."""
     t = Thresholds()
-    assert sure(t.learned_sure_lead, 0.1, t)
+    assert sure(t.learned_sure_lead, 0.1, t) and sure(t.learned_sure_lead, -0.19, t)
     assert not sure(t.learned_sure_lead - 0.01, 0.1, t)
-    assert not sure(5.0, 0.0, t) and not sure(5.0, -0.3, t)
+    assert not sure(5.0, -0.2, t) and not sure(5.0, -0.5, t)
     assert not sure(math.inf, 0.9, t)
     # Without an out-of-scope example, the lone candidate stays a choice.
     alone = Matcher(VARIANTS, examples=EXAMPLES).match("our analyst joining your team")

@@ -393,12 +393,13 @@ def _blended_decision(
     first = result.ranked[0] if result.ranked else None
     value = dict(result.learned).get(first.entry_id, -1.0) if first else -1.0
     sure = (
-        f"the learned model is sure of it (value {value:+.2f} > 0, leads by {blended:.2f} "
+        f"the learned model is sure of it (value {value:+.2f} > {t.learned_sure_value:+g}, "
+        f"leads by {blended:.2f} "
         f">= learned sure lead {t.learned_sure_lead:g})"
     )
     unsure = (
         f"the learned model is not sure of it (value {value:+.2f}, leads by {blended:.2f}; "
-        f"needs > 0 and >= learned sure lead {t.learned_sure_lead:g})"
+        f"needs > {t.learned_sure_value:+g} and >= learned sure lead {t.learned_sure_lead:g})"
     )
     honest = "it is the honest entry of every out-of-scope cue that holds it"
     if result.outcome == "answer":

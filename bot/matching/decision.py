@@ -109,9 +109,10 @@ def answers_blended(
 
 def sure(lead: float, value: float, t: Thresholds) -> bool:
     """Whether the model is sure enough of a choice to answer it below the fuzzy bar: it
-    takes the question to be about the entry (its value is above 0) and the blend leads
-    the runner-up and "out of scope" by ``learned_sure_lead``. Dialect and long messages
+    (nearly) takes the question to be about the entry (its value is above
+    ``learned_sure_value``, a little below 0) and the blend leads the runner-up and "out
+    of scope" by ``learned_sure_lead``. Dialect and long messages
     share few words with any phrasing, so their right entry often scores just below the
     bar while the model, which has read such questions, knows it. A lone candidate of a
     model without "out of scope" leads by infinity, against nothing: never sure."""
-    return value > 0 and math.isfinite(lead) and lead >= t.learned_sure_lead
+    return value > t.learned_sure_value and math.isfinite(lead) and lead >= t.learned_sure_lead

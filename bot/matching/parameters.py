@@ -26,9 +26,13 @@ class Thresholds:
     # score over the runner-up's for a direct answer. It replaces both margins above:
     # the model already tells a question from its context.
     learned_margin: float = 0.2
-    # Below the fuzzy answer bar, a choice the model is sure of is answered: it takes the
-    # question to be about the entry (a value above 0) and leads by this much.
+    # Below the fuzzy answer bar, a choice the model is sure of is answered: it leads by
+    # ``learned_sure_lead`` and its value is above ``learned_sure_value``. The value may
+    # be a little below 0 (the model's boundary): a message's context words spread its
+    # vector's length over terms of no entry, so every value sinks towards the bias,
+    # while the lead (over the runner-up and "out of scope") still tells them apart.
     learned_sure_lead: float = 0.6
+    learned_sure_value: float = -0.2
 
     @property
     def cue_cap(self) -> float:
