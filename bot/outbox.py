@@ -63,13 +63,17 @@ def backoff(attempts: int, base: float, ceiling: float) -> timedelta:
 async def deliver_due(bot: ExtBot[None], services: Services, now: datetime | None = None) -> int:
     """One delivery pass; returns how many items were delivered. ``now`` decides what is due."""
     config = services.config
-    if config.telegram.staff_chat_id is None:
-        return 0  # leads stay queued until a staff chat is configured
+    # Without a staff chat, leads stay queued until one is configured; the withdrawals of
+    # /lead copies sent in staff members' private chats name their chat, and go.
+    waiting = config.telegram.staff_chat_id is None
     now = now or services.clock()
     lease = timedelta(seconds=config.delivery.lease_seconds)
     delivered = 0
     held: set[str] = set()  # sequences (one partner's messages) with a row that failed
-    for claim in await services.store.claim_due(now, lease, config.delivery.batch_size):
+    claims = await services.store.claim_due(
+        now, lease, config.delivery.batch_size, withdrawals_only=waiting
+    )
+    for claim in claims:
         sequence = claim.item.sequence
         if sequence is not None and sequence in held:
             await services.store.release(claim.item.id, claim.token)  # keeps the order

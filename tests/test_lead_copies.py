@@ -15,7 +15,8 @@ from telegram.error import BadRequest, RetryAfter, TimedOut
 from bot.app import purge_job
 from bot.context import BotContext
 from bot.db import outbox_queries
-from bot.db.models import utcnow
+from bot.db.models import OutboxItem, utcnow
+from bot.db.outbox_queries import withdrawal
 from bot.local_api import ApiCall, LocalUser
 from tests.conftest import STAFF_CHAT, Clock, Harness, MakeBot
 from tests.test_lead_form import TEXTS, submit_form
@@ -318,3 +319,31 @@ async def test_a_copy_recorded_while_forget_deletes_its_lead_is_withdrawn(
     await bot.deliver()
     assert await bot.store.all_leads() == []
     await assert_withdrawn(bot, staff_user)
+
+
+async def test_without_a_staff_chat_copies_sent_in_private_are_still_withdrawn(
+    make_bot: MakeBot, english_user: LocalUser, staff_user: LocalUser
+) -> None:
+    """Staff may read leads with /lead in private before any staff chat is set: the lead's
+    post waits for one, but the copies' withdrawals name their chat and go at once."""
+    bot: Harness = await make_bot({"telegram": {"staff_chat_id": None}})
+    lead_id = await lead_with_history(bot, english_user)
+    await bot.send(staff_user, f"/lead {lead_id}")
+    assert len(showing(bot, staff_user.id, "Sam Smith")) == 2
+    await forget(bot, english_user)
+    await bot.deliver()
+    await assert_withdrawn(bot, staff_user)
+    assert [i.status for i in await bot.store.outbox()] == ["sent", "sent"]
+
+
+async def test_without_a_staff_chat_a_relayed_message_waits_with_the_leads(
+    make_bot: MakeBot, english_user: LocalUser
+) -> None:
+    """Rows meant for the staff chat stay queued, whatever chat they come from."""
+    bot: Harness = await make_bot({"telegram": {"staff_chat_id": None}})
+    await submit_form(bot, english_user)
+    async with bot.store.session.begin() as session:
+        session.add(withdrawal(None, None, 1, "forgotten", unsure_since=utcnow()))
+        session.add(OutboxItem(kind="relay_in", user_id=english_user.id, chat_id=english_user.id))
+    assert await bot.deliver() == 0
+    assert {(i.status, i.attempts) for i in await bot.store.outbox()} == {("pending", 0)}

@@ -85,9 +85,16 @@ class OutboxQueries:
         return db_now(self.engine, plus)
 
     async def claim_due(
-        self, now: datetime, lease: timedelta, limit: int = 20, only: int | None = None
+        self,
+        now: datetime,
+        lease: timedelta,
+        limit: int = 20,
+        only: int | None = None,
+        *,
+        withdrawals_only: bool = False,
     ) -> list[Claim]:
-        """Lease due rows (or row ``only``) to this worker.
+        """Lease due rows (or row ``only``) to this worker; ``withdrawals_only``: only the
+        withdrawals of messages in a chat they name (no row meant for the staff chat).
 
         ``now`` decides what is due; the database's clock decides when a lease lapses.
         """
@@ -108,6 +115,8 @@ class OutboxQueries:
         )
         if only is not None:
             due = due.where(OutboxItem.id == only)
+        if withdrawals_only:
+            due = due.where(OutboxItem.kind == "withdraw", OutboxItem.chat_id.is_not(None))
         # A row of a sequence (one partner's relayed messages) waits while an earlier row of
         # it waits (not due yet, or leased to a worker): a burst arrives in order.
         earlier = aliased(OutboxItem)
