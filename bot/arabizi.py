@@ -15,6 +15,7 @@ _LATIN_WORD = re.compile(r"[a-z0-9']+")
 # Digits that stand for Arabic letters: 2 ء, 3 ع, 5 خ, 7 ح, 8 غ/ق, 9 ق/ص.
 _LETTER_DIGIT = re.compile(r"[235789]")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
 # Two Latin words in five, at least: one Arabizi word in an English sentence is a loanword.
 _SHARE = 0.4
 
@@ -157,6 +158,20 @@ def reads_as_arabizi(
         arabic_like += read
         others = [w for w in others if w not in read]
     return len(arabic_like) >= 2 and len(arabic_like) / (len(arabic_like) + len(others)) >= _SHARE
+
+
+# A sentence and the marks that end it (Arabic ones too).
+_SENTENCE = re.compile(r"[^.!?;\n؟؛]+[.!?;\n؟؛]*|[.!?;\n؟؛]+")
+
+
+def mixes_scripts(text: str) -> bool:
+    """Whether ``text`` has both Arabic and Latin letters."""
+    return bool(_ARABIC.search(text)) and bool(_LATIN_LETTER.search(text))
+
+
+def sentences(text: str) -> list[str]:
+    """``text`` cut after each sentence's end marks; joined, the pieces are ``text``."""
+    return _SENTENCE.findall(text)
 
 
 def to_arabic_script(word: str) -> str:

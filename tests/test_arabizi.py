@@ -161,3 +161,20 @@ def test_an_arabizi_message_of_unlisted_words_is_answered_in_arabic(matcher: Mat
 def test_english_and_arabic_text_are_read_as_they_are(matcher: Matcher) -> None:
     for text in ("What is expert secondment?", "ما هي إعارة الخبراء؟", "zxqv plorf"):
         assert matcher.reading(text) is text
+
+
+def test_an_arabizi_question_after_arabic_is_read_in_arabic_letters(matcher: Matcher) -> None:
+    text = "السلام عليكم. momken nsharek data 3an el hacking m3 el interpol?"
+    assert matcher.reading(text).startswith("السلام عليكم. ممكن نشارك data عن")
+    result = matcher.match(text)
+    assert (result.entry_id, result.lang) == ("information-sharing", "ar")
+
+
+def test_arabizi_that_only_tells_amid_arabic_stays_as_typed(matcher: Matcher) -> None:
+    """Context: its unknown words are left out, where a misread one would speak for a
+    topic (charika, a company, reads as شريكة, a partner)."""
+    text = "مرحبا. ana sakin fi tunis w na5dem fi charika sghira. مين الأمين العام للإنتربول؟"
+    assert matcher.reading(text) == text
+    assert matcher.match(text).outcome != "answer"
+    english = "Hello, we are a bank. كيف نساهم معكم؟"
+    assert matcher.reading(english) == english

@@ -21,9 +21,11 @@ from rapidfuzz import fuzz
 from bot.arabizi import (
     arabic_skeleton,
     is_code,
+    mixes_scripts,
     read_arabizi,
     reads_as_arabizi,
     romanized,
+    sentences,
     sounds,
     spellings_to_try,
     to_arabic_script,
@@ -213,9 +215,25 @@ class Matcher:
 
     def _read_body(self, body: str) -> tuple[str, bool]:
         """``_read`` of a message already without a letter's salutation and sign-off."""
-        if not self.is_arabizi(body):
-            return body, False
-        return read_arabizi(body, self._known_latin, self._base_spelling, self._arabizi), True
+        if self.is_arabizi(body):
+            return self._in_arabic_letters(body), True
+        if self._arabizi and mixes_scripts(body):
+            return "".join(self._asked_in_arabic(part) for part in sentences(body)), False
+        return body, False
+
+    def _asked_in_arabic(self, sentence: str) -> str:
+        """A sentence of a message in both scripts, in Arabic letters if it is Arabizi that
+        asks («السلام عليكم. momken nsharek data?»). Arabizi that only tells stays as typed:
+        it is context, whose unknown words the matcher leaves out, where a misread word
+        (charika, a company, read as شريكة, a partner) would speak for a topic."""
+        if not self.is_arabizi(sentence):
+            return sentence
+        read = self._in_arabic_letters(sentence)
+        asks = any(asks for _, asks in message_clauses(read, self.lexicon))
+        return read if asks else sentence
+
+    def _in_arabic_letters(self, arabizi: str) -> str:
+        return read_arabizi(arabizi, self._known_latin, self._base_spelling, self._arabizi)
 
     def letter_body(self, text: str) -> str:
         """``text`` without a letter's salutation and sign-off (``text`` itself if it has
