@@ -21,6 +21,8 @@ from telegram import Bot, Update
 from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.bot_api_request import ConnectFailed
+
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "partnerbot", "username": "partnerbot_local"}
 LOCAL_TOKEN = "4242:local-token-for-the-in-process-api"
 
@@ -35,8 +37,9 @@ class ApiCall:
 @dataclass
 class Failure:
     method: str
-    # "retry_after", "server_error", "network", "blocked", or "lost_reply" (the call is
-    # carried out, then its answer is lost: a timeout after Telegram accepted it)
+    # "retry_after", "server_error", "network", "blocked", "unreachable" (no connection
+    # could be made: nothing was sent), or "lost_reply" (the call is carried out, then its
+    # answer is lost: a timeout after Telegram accepted it)
     kind: str
     retry_after: int = 1
 
@@ -119,6 +122,8 @@ class LocalBotApi(BaseRequest):
                 self.failures.remove(failure)
                 if failure.kind == "network":
                     raise NetworkError("connection reset by peer (simulated)")
+                if failure.kind == "unreachable":
+                    raise ConnectFailed("connection refused (simulated)")
                 if failure.kind == "lost_reply":
                     return _LOST_REPLY
                 if failure.kind == "retry_after":

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot.bot_api_request import may_have_landed, retry_wait
+from bot.bot_api_request import NeverSent, may_have_landed, retry_wait
 from bot.db.models import OutboxItem
 from bot.db.outbox_queries import WITHDRAWN, Claim, Outcome
 from bot.inbox import is_database_outage
@@ -210,7 +210,10 @@ async def _withdraw(bot: ExtBot[None], services: Services, item: OutboxItem) -> 
     )
     if not unsure or shown:
         return
-    chat_id = item.chat_id if item.chat_id is not None else config.staff_chat_id
+    # A note without a post goes to the chat its row names (a copy's); where a post was
+    # known, to today's staff chat (the post's may be one staff chat_id no longer names).
+    named = item.chat_id if item.message_id is None else None
+    chat_id = named if named is not None else config.staff_chat_id
     if chat_id is not None:
         topic = config.staff_topic_id if chat_id == config.staff_chat_id else None
         await bot.send_message(chat_id, note, message_thread_id=topic)
@@ -293,13 +296,14 @@ async def _failed(
         await store.mark_retry(item_id, claim.token, name, now + wait)
         log.warning("outbox item %s: rate limited by Telegram, retrying in %s", item_id, wait)
         return
-    transient = may_have_landed(exc)
+    # A send cut off or dropped may have been accepted all the same: if it was a new post
+    # (``store.sending``), its lead may show in a post whose id the bot never learns.
+    unsure = may_have_landed(exc)
+    # Network trouble, whether or not the request left, passes: retried soon.
+    transient = unsure or isinstance(exc, NeverSent)
     # Telegram's description ("chat not found") helps staff; other errors may quote data.
     telegram = isinstance(exc, TelegramError)
     reason = f"{name}: {exc}" if telegram and not transient else name
-    # A send cut off or dropped may have been accepted all the same: if it was a new post
-    # (``store.sending``), its lead may show in a post whose id the bot never learns.
-    unsure = transient
     if attempts >= delivery.max_attempts:
         if await store.mark_stuck(item_id, claim.token, reason, unsure=unsure) == Outcome.DONE:
             log.error(

@@ -299,3 +299,43 @@ async def test_a_copy_telegram_refused_leaves_no_doubt(
     await forget(bot, english_user)
     await bot.deliver()
     assert lead_post(bot) == note(lead_id, None)
+
+
+async def test_a_send_that_never_reached_telegram_is_retried_soon_without_doubt(
+    bot: Harness, english_user: LocalUser, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No connection could be made: nothing was posted, and it is network trouble, not a
+    wrong staff chat."""
+    await confirm_form(bot, english_user)
+    bot.api.fail_next("sendMessage", "unreachable")
+    now = utcnow()
+    assert await bot.deliver(now) == 0
+    assert shown(bot, EMAIL) == []
+    [item] = await bot.store.outbox()
+    assert item.status == "pending" and item.next_attempt_at <= now + timedelta(seconds=5)
+    assert "staff_chat_id" not in caplog.text
+    [lead] = await bot.store.all_leads()
+    assert lead.unsure_since is None
+    await bot.deliver(now + timedelta(seconds=5))
+    assert len(shown(bot, EMAIL)) == 1
+
+
+async def test_a_note_for_a_post_in_a_former_staff_chat_goes_to_todays(
+    make_bot: MakeBot, english_user: LocalUser
+) -> None:
+    """The post was in the chat staff_chat_id named then: the note goes where staff are now."""
+    a: Harness = await make_bot()
+    await confirm_form(a, english_user)
+    a.api.fail_next("sendMessage", "lost_reply")
+    await a.deliver()
+    await a.deliver(utcnow() + timedelta(minutes=5))  # the post the bot knows, in STAFF_CHAT
+    [lead] = await a.store.all_leads()
+    assert lead.staff_chat_id == STAFF_CHAT and lead.unsure_since is not None
+    today = -100777
+    b: Harness = await make_bot({"telegram": {"staff_chat_id": today}})
+    b.api.on_call = edits_fail_where_deleted(b)  # b's Telegram has no such post
+    await forget(b, english_user)
+    await b.deliver()
+    assert b.texts(today) == [note(lead.id, lead.unsure_since)]
+    sent = [int(c.params["chat_id"]) for c in b.api.calls if c.method == "sendMessage"]
+    assert [chat for chat in sent if chat != english_user.id] == [today]
