@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from bot.bot_api_request import NeverSent, may_have_landed, retry_wait
@@ -194,29 +194,42 @@ async def _withdraw(bot: ExtBot[None], services: Services, item: OutboxItem) -> 
     staff chat."""
     payload = item.payload or {}
     config = services.config.telegram
-    note = services.texts.render(
-        f"staff/{payload.get('note', WITHDRAWN)}",
-        config.staff_language,
-        lead_id=payload.get("lead_id"),
+    lead_id = payload.get("lead_id")
+    withdrawn = services.texts.render(
+        f"staff/{payload.get('note', WITHDRAWN)}", config.staff_language, lead_id=lead_id
     )
+    note = withdrawn
     unsure = payload.get("unsure_since")
     if unsure:
         since = datetime.fromisoformat(unsure).strftime("%Y-%m-%d %H:%M UTC")
         note += "\n\n" + services.texts.render(
-            "staff/unsure_post", config.staff_language, lead_id=payload.get("lead_id"), since=since
+            "staff/unsure_post", config.staff_language, lead_id=lead_id, since=since
         )
-    shown = item.message_id is not None and await _replace(
-        bot, item, note, bool(payload.get("delete"))
-    )
-    if not unsure or shown:
-        return
-    # A note without a post goes to the chat its row names (a copy's); where a post was
-    # known, to today's staff chat (the post's may be one staff chat_id no longer names).
-    named = item.chat_id if item.message_id is None else None
-    chat_id = named if named is not None else config.staff_chat_id
-    if chat_id is not None:
-        topic = config.staff_topic_id if chat_id == config.staff_chat_id else None
-        await bot.send_message(chat_id, note, message_thread_id=topic)
+    try:
+        shown = item.message_id is not None and await _replace(
+            bot, item, note, bool(payload.get("delete"))
+        )
+        if not unsure or shown:
+            return
+        # A note without a post goes to the chat its row names (a copy's); where a post was
+        # known, to today's staff chat (the post's may be one staff chat_id no longer names).
+        named = item.chat_id if item.message_id is None else None
+        chat_id = named if named is not None else config.staff_chat_id
+        if chat_id is not None:
+            topic = config.staff_topic_id if chat_id == config.staff_chat_id else None
+            await bot.send_message(chat_id, note, message_thread_id=topic)
+    except Forbidden:
+        # A staff member blocked the bot: their private chat is out of its reach, so the
+        # staff chat is told which copy to have them delete.
+        staff = config.staff_chat_id
+        if item.chat_id in (None, staff) or staff is None:
+            raise
+        unreachable = services.texts.render(
+            "staff/unreachable_copy", config.staff_language, lead_id=lead_id, staff_id=item.chat_id
+        )
+        await bot.send_message(
+            staff, f"{withdrawn}\n\n{unreachable}", message_thread_id=config.staff_topic_id
+        )
 
 
 async def _replace(bot: ExtBot[None], item: OutboxItem, note: str, delete: bool) -> bool:

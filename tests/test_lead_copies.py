@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram.error import BadRequest, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, RetryAfter, TimedOut
 
 from bot.app import purge_job
 from bot.context import BotContext
@@ -347,3 +347,25 @@ async def test_without_a_staff_chat_a_relayed_message_waits_with_the_leads(
         session.add(OutboxItem(kind="relay_in", user_id=english_user.id, chat_id=english_user.id))
     assert await bot.deliver() == 0
     assert {(i.status, i.attempts) for i in await bot.store.outbox()} == {("pending", 0)}
+
+
+async def test_a_copy_in_the_private_chat_of_a_staff_member_who_blocked_the_bot_is_named(
+    bot: Harness, english_user: LocalUser, staff_user: LocalUser
+) -> None:
+    """The bot can no longer edit there: the staff chat is told which copy remains."""
+    lead_id, copy = await one_copy(bot, english_user, staff_user)
+    await bot.deliver()  # the lead's post
+
+    def blocked(call: ApiCall) -> None:
+        if int(call.params.get("chat_id", 0)) == staff_user.id:
+            raise Forbidden("Forbidden: bot was blocked by the user")
+
+    bot.api.on_call = blocked
+    await forget(bot, english_user)
+    await bot.deliver()
+    assert showing(bot, staff_user.id, "Sam Smith") == [copy]  # out of the bot's reach
+    told = TEXTS.render("staff/forgotten", "en", lead_id=lead_id) + "\n\n"
+    told += TEXTS.render("staff/unreachable_copy", "en", lead_id=lead_id, staff_id=staff_user.id)
+    assert told in bot.texts(STAFF_CHAT)
+    assert {i.status for i in await bot.store.outbox()} == {"sent"}
+    assert await bot.store.lead_copies() == []

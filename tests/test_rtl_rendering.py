@@ -87,3 +87,10 @@ async def test_the_arabic_staff_post_reads_right_to_left(
     shown = "\n".join(_shown(line) for line in text.splitlines())
     for value in ("sara@arab-bank.jo", "+962791234567", "ACME (MENA) Ltd."):
         assert value in shown
+
+
+@pytest.mark.parametrize("template", ["staff/unsure_post", "staff/unreachable_copy"])
+def test_arabic_staff_notes_read_right_to_left(template: str) -> None:
+    assert_reads_right_to_left(
+        TEXTS.render(template, "ar", lead_id=12, staff_id=900, since="2026-12-07 10:00 UTC")
+    )
