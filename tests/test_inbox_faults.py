@@ -143,7 +143,7 @@ async def test_an_unexpected_claim_error_does_not_end_the_claim_loop(
 async def test_a_database_outage_is_logged_once_by_the_delivery_passes(
     bot: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def down(*args: object) -> None:
+    async def down(*args: object, **kwargs: object) -> None:
         raise OperationalError("x", {}, ConnectionRefusedError())
 
     monkeypatch.setattr(bot.store, "claim_due", down)
