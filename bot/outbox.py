@@ -41,6 +41,7 @@ from bot.relay.delivery import is_relay
 from bot.views import staff_post
 
 if TYPE_CHECKING:
+    from bot.config import TelegramConfig
     from bot.context import BotContext, Services
 
 log = logging.getLogger(__name__)
@@ -209,15 +210,8 @@ async def _withdraw(bot: ExtBot[None], services: Services, item: OutboxItem) -> 
         shown = item.message_id is not None and await _replace(
             bot, item, note, bool(payload.get("delete"))
         )
-        if not unsure or shown:
-            return
-        # A note without a post goes to the chat its row names (a copy's); where a post was
-        # known, to today's staff chat (the post's may be one staff chat_id no longer names).
-        named = item.chat_id if item.message_id is None else None
-        chat_id = named if named is not None else config.staff_chat_id
-        if chat_id is not None:
-            topic = config.staff_topic_id if chat_id == config.staff_chat_id else None
-            await bot.send_message(chat_id, note, message_thread_id=topic)
+        if unsure and not shown:
+            await _note_alone(bot, config, item, note)
     except Forbidden:
         # A staff member blocked the bot: their private chat is out of its reach, so the
         # staff chat is told which copy to have them delete.
@@ -230,6 +224,19 @@ async def _withdraw(bot: ExtBot[None], services: Services, item: OutboxItem) -> 
         await bot.send_message(
             staff, f"{withdrawn}\n\n{unreachable}", message_thread_id=config.staff_topic_id
         )
+
+
+async def _note_alone(
+    bot: ExtBot[None], config: TelegramConfig, item: OutboxItem, note: str
+) -> None:
+    """Send ``note`` as a message of its own: a note without a post goes to the chat its
+    row names (a /lead copy's); where a post was known, to today's staff chat (the post's
+    may be one that staff_chat_id no longer names)."""
+    named = item.chat_id if item.message_id is None else None
+    chat_id = named if named is not None else config.staff_chat_id
+    if chat_id is not None:
+        topic = config.staff_topic_id if chat_id == config.staff_chat_id else None
+        await bot.send_message(chat_id, note, message_thread_id=topic)
 
 
 async def _replace(bot: ExtBot[None], item: OutboxItem, note: str, delete: bool) -> bool:

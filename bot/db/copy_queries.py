@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, DateTime, delete, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.db.models import Lead, LeadCopy, utcnow
 
@@ -25,40 +26,19 @@ class LeadCopyQueries:
     async def record_copy(self, lead_id: int, chat_id: int, message_id: int) -> bool:
         """Record a message sent with the lead's details; False if the lead is gone.
 
-        Inserted from the lead's row, locked (PostgreSQL: FOR SHARE; SQLite runs one
-        writer at a time): a deletion that came first leaves nothing to insert, and the
+        Inserted from the lead's row, locked (``_recorded``): a deletion that came first leaves nothing to insert, and the
         sender must withdraw the copy itself; one that comes later waits for this record
         and withdraws it.
         """
-        lead = select(
-            Lead.id,
-            literal(chat_id, BigInteger()),
-            literal(message_id, BigInteger()),
-            literal(utcnow(), DateTime()),
-        ).where(Lead.id == lead_id)
-        statement = (
-            insert(LeadCopy)
-            .from_select(
-                ["lead_id", "chat_id", "message_id", "created_at"], lead.with_for_update(read=True)
-            )
-            .returning(LeadCopy.id)
-        )
         async with self.session.begin() as session:
-            return (await session.scalar(statement)) is not None
+            return (await session.scalar(_recorded(lead_id, chat_id, message_id))) is not None
 
     async def begin_copy(self, lead_id: int, chat_id: int) -> int | None:
         """Record a copy about to be sent to ``chat_id``; its record's id, or None if the
         lead is gone (then send nothing). Locked as ``record_copy``."""
-        lead = select(Lead.id, literal(chat_id, BigInteger()), literal(utcnow(), DateTime())).where(
-            Lead.id == lead_id
-        )
-        statement = (
-            insert(LeadCopy)
-            .from_select(["lead_id", "chat_id", "created_at"], lead.with_for_update(read=True))
-            .returning(LeadCopy.id)
-        )
         async with self.session.begin() as session:
-            return await session.scalar(statement)
+            copy_id: int | None = await session.scalar(_recorded(lead_id, chat_id, None))
+        return copy_id
 
     async def finish_copy(self, copy_id: int, lead_id: int, message_id: int) -> bool:
         """Telegram accepted copy ``copy_id`` as ``message_id``; False if its lead was
@@ -87,3 +67,17 @@ class LeadCopyQueries:
     async def lead_copies(self) -> list[LeadCopy]:
         async with self.session() as session:
             return list((await session.scalars(select(LeadCopy).order_by(LeadCopy.id))).all())
+
+
+def _recorded(lead_id: int, chat_id: int, message_id: int | None) -> ReturningInsert[tuple[int]]:
+    """Insert a copy's record from its lead's row, held against deletion (PostgreSQL:
+    FOR SHARE; SQLite runs one writer at a time): nothing is inserted if the lead is gone."""
+    columns = {
+        "lead_id": Lead.id,
+        "chat_id": literal(chat_id, BigInteger()),
+        "created_at": literal(utcnow(), DateTime()),
+    }
+    if message_id is not None:
+        columns["message_id"] = literal(message_id, BigInteger())
+    lead = select(*columns.values()).where(Lead.id == lead_id).with_for_update(read=True)
+    return insert(LeadCopy).from_select(list(columns), lead).returning(LeadCopy.id)
