@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.knowledge import KnowledgeBaseError, load_knowledge_base
-from bot.matching import Matcher, MatchParameters, Thresholds
+from bot.matching import Matcher, MatchParameters, Thresholds, learned
 from bot.matching.decision import sure
 from bot.matching.learned import TermModel, _trained
 
@@ -300,6 +300,31 @@ def test_a_long_messages_unknown_words_are_context(monkeypatch: pytest.MonkeyPat
     short = dict(matcher.match("zorblax analyst join your team").learned)["secondment"]
     assert seen[-1] == ("zorblax",)
     assert short < dict(matcher.match("analyst join your team").learned)["secondment"]
+
+
+def test_a_model_kept_under_its_source_is_read_without_making_its_documents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``train_for``: the second opinion's model is kept under the texts its letter runs
+    are cut from; a start that finds it kept never cuts them."""
+    monkeypatch.setenv("PARTNERBOT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(learned, "_KEPT", {})
+    made: list[str] = []
+
+    def documents(name: str) -> list[tuple[str, list[str]]]:
+        made.append(name)
+        return [("a", ["x", "y"]), ("b", ["z"]), ("a", ["x"])]
+
+    first = TermModel.train_for(("texts", 1), lambda: documents("first"), 1.0)
+    again = TermModel.train_for(("texts", 1), lambda: documents("again"), 1.0)
+    assert again is first and made == ["first"]  # the process's own memory
+    learned._KEPT.clear()  # as a new process: read from disk
+    stored = TermModel.train_for(("texts", 1), lambda: documents("stored"), 1.0)
+    assert stored.scores(["x"]) == first.scores(["x"]) and made == ["first"]
+    # Another source, or another fit, is trained.
+    TermModel.train_for(("texts", 2), lambda: documents("other"), 1.0)
+    TermModel.train_for(("texts", 1), lambda: documents("fit"), 0.5)
+    assert made == ["first", "other", "fit"] and len(list(tmp_path.glob("*.json"))) == 3
 
 
 def test_a_damaged_cached_model_is_trained_again(

@@ -12,7 +12,15 @@ from typing import Any, Literal
 
 from bot.config import Config
 from bot.knowledge import APPLY_INTENT, KnowledgeBase, load_knowledge_base
-from bot.matching import CueHit, Hold, Matcher, MatchResult, Thresholds, WordTrace
+from bot.matching import (
+    CueHit,
+    Hold,
+    Matcher,
+    MatchResult,
+    Opinion,
+    Thresholds,
+    WordTrace,
+)
 from bot.normalize import (
     Lang,
     deep_stem,
@@ -150,6 +158,7 @@ class Explanation:
             "suggestions": list(self.result.suggestions),
             "decision": self.decision,
             "reason": self.reason,
+            "second_opinion": _opinion_dict(self.result.second_opinion),
             "out_of_scope": self.out_of_scope,
             "thresholds": {
                 "answer": self.thresholds.answer,
@@ -305,6 +314,17 @@ def explain(
     )
 
 
+def _opinion_dict(opinion: Opinion | None) -> dict[str, Any] | None:
+    """The second opinion for ``kb explain --json``: None where it was not asked."""
+    if opinion is None:
+        return None
+    return {
+        "values": [{"id": e or None, "value": round(v, 3)} for e, v in opinion.values],
+        "sure": opinion.sure,
+        "held_by_a_cue": opinion.held,
+    }
+
+
 def _floor(floor: float | None, t: Thresholds) -> str:
     """The long-message bar, named."""
     if floor == t.cue_cap:
@@ -320,6 +340,13 @@ def _decision(
     views: list[WordView],
     hold: Hold,
 ) -> tuple[str, str]:
+    opinion = result.second_opinion
+    if opinion is not None:
+        # Asked because the rest did not answer: that decision, then what it said.
+        decision, why = _decision(
+            _before_opinion(result, t), ranked_scores=ranked_scores, t=t, views=views, hold=hold
+        )
+        return _opinion_decision(result, opinion, t, decision, why)
     blended = result.lead
     if blended == math.inf and result.outcome == "answer":
         # The fuzzy rule answered, and the model ranks the same entry first (or it is the
@@ -380,6 +407,47 @@ def _decision(
     else:
         why += f"; no entry >= suggest {t.suggest:g}"
     return decision, why
+
+
+def _before_opinion(result: MatchResult, t: Thresholds) -> MatchResult:
+    """``result`` as the matcher had decided before it asked the second opinion."""
+    if not result.by_second_opinion:
+        return replace(result, second_opinion=None)
+    choices = tuple(s.entry_id for s in result.ranked if s.score >= t.suggest)
+    return replace(
+        result,
+        outcome="suggest" if choices else "fallback",
+        entry_id=None,
+        suggestions=choices[: t.max_suggestions],
+        second_opinion=None,
+    )
+
+
+def _opinion_decision(
+    result: MatchResult, opinion: Opinion, t: Thresholds, decision: str, why: str
+) -> tuple[str, str]:
+    """The decision once the second opinion (``bot.matching.second_opinion``) was asked:
+    ``decision`` and ``why`` are the matcher's without it."""
+    values = dict(opinion.values)
+    first = opinion.values[0] if opinion.values else None
+    runner_up = opinion.values[1].score if len(opinion.values) > 1 else None
+    bar = (
+        f"needs a value > {t.second_opinion_value:+g} and a lead >= "
+        f"{t.second_opinion_lead:g} over the runner-up and 'out of scope'"
+    )
+    if first is None or runner_up is None:
+        return decision, why + "; the second opinion has no entry to rank"
+    said = (
+        f"the second opinion (the words' letters) ranks {first.entry_id or 'out of scope'} "
+        f"first (value {first.score:+.2f}, leads by {first.score - runner_up:.2f}"
+    )
+    if result.by_second_opinion:
+        return f"answer {result.entry_id}", f"{why}; but {said}: sure, {bar})"
+    if opinion.held:
+        return decision, f"{why}; {said}: sure, but an out-of-scope cue holds it)"
+    not_sure = "refusing is the matcher's own decision" if first.entry_id == "" else bar
+    shown = ", ".join(f"{e or 'out of scope'} {v:+.2f}" for e, v in values.items())
+    return decision, f"{why}; {said}: not sure, {not_sure}; values {shown})"
 
 
 def _blended_decision(

@@ -50,8 +50,17 @@ from bot.matching.index import Index
 from bot.matching.learned import TermModel, blend
 from bot.matching.letters import letter_body
 from bot.matching.parameters import MatchParameters, Thresholds
-from bot.matching.result import CueHit, Expansion, MatchResult, Outcome, Scored, WordTrace
+from bot.matching.result import (
+    CueHit,
+    Expansion,
+    MatchResult,
+    Opinion,
+    Outcome,
+    Scored,
+    WordTrace,
+)
 from bot.matching.scoring import Scorer
+from bot.matching.second_opinion import SecondOpinion
 from bot.matching.spelling import Spelling
 from bot.matching.terms import Terms, starts_arabic
 from bot.normalize import (
@@ -76,6 +85,7 @@ __all__ = [
     "MatchParameters",
     "MatchResult",
     "Matcher",
+    "Opinion",
     "Outcome",
     "Scored",
     "Thresholds",
@@ -140,22 +150,27 @@ class Matcher:
         self._skeletons = skeletons
         self._spelled = frozenset(w for spellings in skeletons.values() for w in spellings)
         self.model: TermModel | None = None
+        self.second_opinion: SecondOpinion | None = None
         # Folded word -> the model's term for it (None: unknown to the model); a bounded
         # memory, as the terms' own, since a typo's nearest word is a lookup.
         self._model_known: dict[str, str | None] = {}
         if examples is not None and len(self.index) <= self.parameters.learned_max_entries:
+            examples = list(examples)
             # The phrasings as the index reads them; the examples as questions are read.
             documents = [(entry_id, [term for _, term in pairs]) for entry_id, pairs in phrasings]
-            documents += [(entry_id, self._example_terms(text)) for entry_id, text in examples]
+            read = [(entry_id, self.reading(text)) for entry_id, text in examples]
+            documents += [(entry_id, self._example_terms(text)) for entry_id, text in read]
             self.model = TermModel.train(documents, self.parameters.learned_c)
+            read += [(entry_id, self.reading(text)) for entry_id, text in variants]
+            self.second_opinion = SecondOpinion.train(read, self.parameters)
 
-    def _example_terms(self, text: str) -> list[str]:
+    def _example_terms(self, read: str) -> list[str]:
         """An example question's terms as the model reads a question: a long message's
         question clause counts twice, once in the whole message and once on its own (see
         ``match``). The first question clause stands for the one ``match`` weighs, which
         takes scoring every clause: they differ for about one example in seven of those
-        with several question clauses, and the training documents are read at every start."""
-        read = self._read(text)[0]
+        with several question clauses, and the training documents are read at every start.
+        ``read``: the question as ``reading`` reads it."""
         terms = [term for _, term in self.terms.word_terms(read)]
         questions = question_clauses(read, self.lexicon, self.parameters, None, self._stands_alone)
         if questions:
@@ -362,6 +377,8 @@ class Matcher:
         if long:
             context = _context_strangers(unknown, asked_words if asked else None)
             unknown = [w for w in unknown if w not in context]
+        # The words whose out-of-scope cues hold an answer (the blend's or the second opinion's).
+        held = self._held_words(asked, asked_words, clauses, found, told)
         if self.model is not None and ranked and terms:
             p = self.parameters
             runner_up = ranked[1].score if len(ranked) > 1 else 0.0
@@ -381,12 +398,37 @@ class Matcher:
                 lead = math.inf
             shown = [s.entry_id for s in ranked[:5]] + [OUT_OF_SCOPE]
             learned = tuple(Scored(e, values[e]) for e in shown if e in values)
-            hold = self._hold(
-                *self._held_words(asked, asked_words, clauses, found, told), ranked[0].entry_id
-            )
+            hold = self._hold(*held, ranked[0].entry_id)
+        second = self.second_opinion
         return decide(
-            text, language, ranked, offers, also, self.thresholds, floor, lead, learned, hold
+            text,
+            language,
+            ranked,
+            offers,
+            also,
+            self.thresholds,
+            floor,
+            lead,
+            learned,
+            hold,
+            None if second is None else lambda: self._second_opinion(read, found, held),
         )
+
+    def _second_opinion(
+        self, read: str, found: list[str], held: tuple[list[str], frozenset[str]]
+    ) -> Opinion | None:
+        """The second opinion of ``read`` (of folded words ``found``); the entry it is sure
+        of is not answered where an out-of-scope cue of the question caps it (as the cues
+        hold the blend's first: ``_hold``). None for a message of only stop words and
+        question words ("why?"), which, as for the fuzzy scores, is about nothing."""
+        assert self.second_opinion is not None
+        lexicon = self.lexicon
+        if not any(is_content(w, lexicon) and w not in lexicon.weak_words for w in found):
+            return None
+        opinion = self.second_opinion.read(read, self.thresholds)
+        if opinion.sure is not None and self._hold(*held, opinion.sure) == "held":
+            return opinion._replace(held=True)
+        return opinion
 
     def model_strangers(self, text: str) -> tuple[list[str], list[str]]:
         """The words of ``text`` the learned model never saw, as ``match`` reads them: those

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Literal
 
 from bot.matching.parameters import Thresholds
-from bot.matching.result import MatchResult, Outcome, Scored
+from bot.matching.result import MatchResult, Opinion, Outcome, Scored
 from bot.normalize import Lang
 
 # How the message's out-of-scope cues hold an entry: none caps it ("free"), only cues
@@ -25,13 +26,17 @@ def decide(
     lead: float | None = None,
     learned: tuple[Scored, ...] = (),
     hold: Hold = "free",
+    second_opinion: Callable[[], Opinion | None] | None = None,
 ) -> MatchResult:
     """Answer when the best entry clears the answer threshold by the margin, or, for a
     long message, passes ``long_floor`` with the long margin; otherwise offer the entries
     above the suggest threshold, the honest entry of a cue first.
 
     With learned weights, ``ranked`` is in blended order and ``lead`` is the first's
-    blended lead and ``hold`` how the cues hold it: see ``answers_blended``."""
+    blended lead and ``hold`` how the cues hold it: see ``answers_blended``.
+
+    Where that would not answer, ``second_opinion`` (asked only then: it costs a second
+    model's scores) may be sure of an entry, which is answered instead."""
     t = thresholds
     top = ranked[0].score if ranked else 0.0
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
@@ -40,9 +45,11 @@ def decide(
     else:
         value = dict(learned).get(ranked[0].entry_id, -1.0) if ranked else -1.0
         answered = answers_blended(ranked, lead, t, long_floor, value, hold)
-    if answered:
+    opinion = None if answered or second_opinion is None else second_opinion()
+    sure_of = opinion.answers if opinion is not None else None
+    if answered or sure_of is not None:
         outcome: Outcome = "answer"
-        entry_id: str | None = ranked[0].entry_id
+        entry_id: str | None = ranked[0].entry_id if answered else sure_of
         suggestions: tuple[str, ...] = ()
         also = tuple(a for a in also if a != entry_id)
     else:
@@ -64,6 +71,7 @@ def decide(
         long_floor,
         learned,
         lead,
+        opinion,
     )
 
 

@@ -23,7 +23,7 @@ import math
 import random
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,7 @@ class TermModel:
             for term, (index, value) in idf.items()
         }
         self._bias_row = array("d", [weights[e][len(idf)] for e in self._entries])
+        self._idf_squared = {term: value * value for term, (_, value) in idf.items()}
         # A word the model never saw is taken to be as rare as its rarest term.
         self._unknown_idf = max((value for _, value in idf.values()), default=1.0)
 
@@ -68,6 +69,30 @@ class TermModel:
         the same model, trained once per process (every worker's matcher, a reload that
         changed nothing, the tests' many matchers over the shipped base)."""
         return _trained(tuple((entry_id, tuple(terms)) for entry_id, terms in documents), c)
+
+    @classmethod
+    def train_for(
+        cls,
+        source: tuple[Any, ...],
+        documents: Callable[[], Iterable[tuple[str, Sequence[str]]]],
+        c: float,
+    ) -> TermModel:
+        """``train`` of ``documents()``, kept in the process and on disk under ``source``
+        (hashable and JSON-able): what the documents are made from, where that is cheaper
+        to compare than they are (the texts whose letter runs they are, for the second
+        opinion). The documents are made only when no model is kept for ``source``."""
+        key = (source, c)
+        model = _KEPT.get(key)
+        if model is None:
+
+            def made() -> tuple[tuple[str, tuple[str, ...]], ...]:
+                return tuple((entry_id, tuple(terms)) for entry_id, terms in documents())
+
+            model = _stored_or_fitted([_CODE, c, "from", source], made, c)
+            if len(_KEPT) >= _KEPT_MAX:
+                del _KEPT[next(iter(_KEPT))]
+            _KEPT[key] = model
+        return model
 
     @classmethod
     def _fit(cls, documents: tuple[tuple[str, tuple[str, ...]], ...], c: float) -> TermModel:
@@ -81,17 +106,30 @@ class TermModel:
         The unknown words weigh nothing for any entry but count in the question's length:
         "crowdstrike stock price" is less about the cost of a partnership than "price"
         alone, as the fuzzy scores also hold."""
-        counts = Counter(term for term in terms if term in self._rows)
+        rows = self._rows
+        counts = Counter([term for term in terms if term in rows])
         totals: Sequence[float] = self._bias_row
         if counts:
             # Sublinear TF-IDF scaled to unit length, as in training: the idf is in the rows.
-            tf = {t: 1.0 + math.log(k) for t, k in counts.items()}
-            known = sum((f * self._idf[t][1]) ** 2 for t, f in tf.items())
+            # Rows of one term frequency are summed column by column first (``zip`` and
+            # ``sum`` run in C), then scaled once: most terms of a question occur once, so
+            # a question of many terms (the second opinion's letter runs) costs a few
+            # passes over its entries, not one per term.
+            squared = self._idf_squared
+            known = 0.0
+            by_tf: dict[float, list[array[float]]] = {}
+            for term, k in counts.items():
+                f = 1.0 + math.log(k) if k > 1 else 1.0
+                known += f * f * squared[term]
+                by_tf.setdefault(f, []).append(rows[term])
             others = sum((1.0 + math.log(k)) ** 2 for k in Counter(unknown).values())
             norm = math.sqrt(known + others * self._unknown_idf**2)
-            for term, f in tf.items():
+            for f, same in by_tf.items():
                 scale = f / norm
-                totals = [a + scale * b for a, b in zip(totals, self._rows[term], strict=True)]
+                totals = [
+                    a + scale * b
+                    for a, b in zip(totals, map(sum, zip(*same, strict=True)), strict=True)
+                ]
         return dict(zip(self._entries, totals, strict=True))
 
     def knows(self, term: str) -> bool:
@@ -128,14 +166,27 @@ def _fit_weights(
     return idf, weights
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def _trained(documents: tuple[tuple[str, tuple[str, ...]], ...], c: float) -> TermModel:
+    # The training code is part of the key: a changed trainer never reads an old model.
+    return _stored_or_fitted([_CODE, c, documents], lambda: documents, c)
+
+
+# Models of ``TermModel.train_for``, by source: the last few, as ``_trained`` keeps them.
+_KEPT: dict[tuple[Any, float], TermModel] = {}
+_KEPT_MAX = 8
+
+
+def _stored_or_fitted(
+    key: Any, documents: Callable[[], tuple[tuple[str, tuple[str, ...]], ...]], c: float
+) -> TermModel:
+    """The model stored on disk under ``key``, else one fitted to ``documents()`` (and
+    stored); a stored value that is not a model is fitted and stored again."""
+
     def fit() -> dict[str, Any]:
-        idf, weights = _fit_weights(documents, c)
+        idf, weights = _fit_weights(documents(), c)
         return {"idf": idf, "weights": weights}
 
-    # The training code is part of the key: a changed trainer never reads an old model.
-    key = [_CODE, c, documents]
     stored = cached(key, fit)
     try:
         return _restored(stored)

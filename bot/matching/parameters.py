@@ -33,6 +33,12 @@ class Thresholds:
     # while the lead (over the runner-up and "out of scope") still tells them apart.
     learned_sure_lead: float = 0.6
     learned_sure_value: float = -0.2
+    # Where none of the above answers, the second opinion (``second_opinion``, a model of
+    # the words' letters) answers the entry it ranks first when that entry leads the
+    # runner-up and "out of scope" by ``second_opinion_lead`` with a value above
+    # ``second_opinion_value``.
+    second_opinion_lead: float = 0.4
+    second_opinion_value: float = -0.3
 
     @property
     def cue_cap(self) -> float:
@@ -101,3 +107,7 @@ class MatchParameters:
     # Training costs entries x documents; a larger base is matched by the fuzzy scores
     # alone (about 25 s of training at this size, once, then read from the cache).
     learned_max_entries: int = 100
+    # The second opinion (``second_opinion``): the sizes of the character n-grams it reads
+    # each word by, and its model's fit. Trained with the learned weights, on the same base.
+    second_opinion_grams: tuple[int, ...] = (3,)
+    second_opinion_c: float = 0.5

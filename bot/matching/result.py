@@ -20,6 +20,22 @@ class Scored(NamedTuple):
     score: float
 
 
+class Opinion(NamedTuple):
+    """What the second opinion (``second_opinion``) said of a question it was asked about."""
+
+    # Its values for its first entries and for "out of scope" (""), best first.
+    values: tuple[Scored, ...]
+    # The entry it is sure of and may answer, if any.
+    sure: str | None
+    # An out-of-scope cue of the question caps the entry it is sure of: not answered.
+    held: bool = False
+
+    @property
+    def answers(self) -> str | None:
+        """The entry it answers: the one it is sure of, unless a cue holds that one."""
+        return None if self.held else self.sure
+
+
 @dataclass(frozen=True)
 class MatchResult:
     question: str
@@ -37,6 +53,14 @@ class MatchResult:
     # scope") and the blended lead of the first entry (``learned.blend``).
     learned: tuple[Scored, ...] = field(default=(), repr=False)
     lead: float | None = None
+    # The second opinion, when the rest did not answer and it was asked (see ``decide``).
+    second_opinion: Opinion | None = field(default=None, repr=False)
+
+    @property
+    def by_second_opinion(self) -> bool:
+        """Whether the answer is the second opinion's."""
+        opinion = self.second_opinion
+        return opinion is not None and opinion.answers is not None and self.outcome == "answer"
 
     def as_dict(self) -> dict[str, object]:
         return {

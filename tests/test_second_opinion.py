@@ -1,0 +1,118 @@
+"""The second opinion (bot/matching/second_opinion.py): a model of the words' letters,
+asked when the matcher would not answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import load_config
+from bot.kb_tools.explain import explain, format_explanation
+from bot.knowledge import load_knowledge_base
+from bot.knowledge.model import OutOfScopeCue
+from bot.matching import Matcher, MatchParameters, MatchResult, Opinion, Scored, Thresholds
+from bot.matching.decision import decide
+from bot.matching.second_opinion import letter_grams
+
+VARIANTS = [
+    ("cost", "how much does a partnership cost"),
+    ("cost", "is the partnership free or paid"),
+    ("training", "do you support training courses for police"),
+    ("training", "can we fund training for investigators"),
+]
+EXAMPLES = [
+    ("cost", "partnership fees"),
+    ("cost", "do we pay to join"),
+    ("training", "we sponsor trainings"),
+    ("training", "courses for officers"),
+    ("", "what is the weather today"),
+    ("", "who won the match"),
+]
+# No phrasing or example has these words, nor a spelling near enough to read them as one:
+# only their letters tell what they are about.
+RUN_TOGETHER = {"policetrainingsprogrammes?": "training", "partnershipfeez": "cost"}
+SILENT = Thresholds(second_opinion_lead=99.0)  # the second opinion is never sure
+
+
+def test_a_word_is_read_by_the_letter_runs_of_its_padded_form() -> None:
+    assert letter_grams("بنك", (3, 4)) == [" بن", "بنك", "نك ", " بنك", "بنك "]
+    assert letter_grams("a bc", (3,)) == [" a ", " bc", "bc "]
+
+
+@pytest.mark.parametrize(("question", "entry"), RUN_TOGETHER.items())
+def test_words_no_term_reads_are_answered_by_their_letters(question: str, entry: str) -> None:
+    on = Matcher(VARIANTS, examples=EXAMPLES).match(question)
+    off = Matcher(VARIANTS, examples=EXAMPLES, thresholds=SILENT).match(question)
+    assert (off.outcome, off.entry_id) == ("fallback", None)
+    assert (on.outcome, on.entry_id, on.by_second_opinion) == ("answer", entry, True)
+    assert on.second_opinion is not None and on.second_opinion.values[0].entry_id == entry
+
+
+def test_it_never_refuses_nor_answers_out_of_scope_for_the_matcher() -> None:
+    result = Matcher(VARIANTS, examples=EXAMPLES).match("what is the weather in lyon")
+    assert result.outcome == "fallback"
+    assert result.second_opinion is not None
+    assert result.second_opinion.values[0].entry_id == ""  # its "out of scope" comes first
+    assert not result.by_second_opinion
+
+
+def test_an_out_of_scope_cue_that_caps_its_entry_keeps_the_answer_back() -> None:
+    cue = OutOfScopeCue(("refund",))
+    question = "partnershipfeez refund"
+    free = Matcher(VARIANTS, examples=EXAMPLES).match(question)
+    held = Matcher(VARIANTS, examples=EXAMPLES, out_of_scope=[cue]).match(question)
+    assert (free.outcome, free.entry_id) == ("answer", "cost")
+    assert held.outcome != "answer"
+    assert held.second_opinion is not None and held.second_opinion.held
+    assert held.second_opinion.sure == "cost"
+
+
+def test_it_is_asked_only_when_the_matcher_would_not_answer() -> None:
+    matcher = Matcher(VARIANTS, examples=EXAMPLES)
+    answered = matcher.match("how much does a partnership cost")
+    assert answered.outcome == "answer" and answered.second_opinion is None
+
+    def never() -> Opinion:
+        raise AssertionError("asked although the matcher answers")
+
+    ranked = [Scored("cost", 90.0), Scored("training", 20.0)]
+    result = decide("q", "en", ranked, (), (), Thresholds(), second_opinion=never)
+    assert result.entry_id == "cost"
+    opinion = Opinion((Scored("training", 0.5), Scored("", -0.5)), "training")
+    unsure = [Scored("cost", 40.0), Scored("training", 38.0)]
+    result = decide("q", "en", unsure, (), (), Thresholds(), second_opinion=lambda: opinion)
+    assert (result.outcome, result.entry_id, result.suggestions) == ("answer", "training", ())
+
+
+def test_a_base_too_large_for_the_learned_weights_has_no_second_opinion() -> None:
+    small = MatchParameters(learned_max_entries=1)
+    matcher = Matcher(VARIANTS, examples=EXAMPLES, parameters=small)
+    assert matcher.second_opinion is None
+    assert matcher.match("partnershipfeez").outcome == "fallback"
+
+
+def test_kb_explain_says_the_second_opinion_answered_and_why() -> None:
+    config = load_config()
+    kb = load_knowledge_base(config.bot.knowledge_path)
+    matcher = Matcher.from_knowledge_base(kb, config.matching.thresholds())
+    # Tunisian dialect (from a read set, benchmarks/tuning/): "can you give me the list of
+    # your current partners? we'd like to know who is with you".
+    question = "تنجمو تعطيوني ليستة الشركاء الحاليين متاعكم؟ نحب نعرف شكون معاكم"
+    result: MatchResult = matcher.match(question, "ar")
+    assert (result.entry_id, result.by_second_opinion) == ("partner-list", True)
+    text = format_explanation(explain(kb, matcher, question, "ar"))
+    decision = [line for line in text.splitlines() if line.startswith("decision:")]
+    assert decision == [f"decision: answer {result.entry_id}"]
+    assert "but the second opinion (the words' letters) ranks" in text
+    as_json = explain(kb, matcher, question, "ar").as_dict()["second_opinion"]
+    assert as_json["sure"] == "partner-list" and not as_json["held_by_a_cue"]
+    assert as_json["values"][0]["id"] == "partner-list"
+    plain = explain(kb, matcher, "how can we second an expert to interpol?", "en")
+    assert plain.as_dict()["second_opinion"] is None  # answered: never asked
+
+
+def test_without_out_of_scope_examples_it_is_never_sure() -> None:
+    in_scope = [pair for pair in EXAMPLES if pair[0]]
+    result = Matcher(VARIANTS, examples=in_scope).match("partnershipfeez")
+    assert result.second_opinion is not None
+    assert result.second_opinion.values[0].entry_id == "cost"
+    assert (result.outcome, result.second_opinion.sure) == ("fallback", None)
