@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -308,7 +309,7 @@ def test_a_model_kept_under_its_source_is_read_without_making_its_documents(
     """``train_for``: the second opinion's model is kept under the texts its letter runs
     are cut from; a start that finds it kept never cuts them."""
     monkeypatch.setenv("PARTNERBOT_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(learned, "_KEPT", {})
+    monkeypatch.setattr(learned, "_KEPT", OrderedDict())
     made: list[str] = []
 
     def documents(name: str) -> list[tuple[str, list[str]]]:

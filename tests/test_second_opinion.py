@@ -3,15 +3,27 @@ asked when the matcher would not answer."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from pathlib import Path
+
 import pytest
 
 from bot.config import load_config
 from bot.kb_tools.explain import explain, format_explanation
 from bot.knowledge import load_knowledge_base
 from bot.knowledge.model import OutOfScopeCue
-from bot.matching import Matcher, MatchParameters, MatchResult, Opinion, Scored, Thresholds
+from bot.matching import (
+    Matcher,
+    MatchParameters,
+    MatchResult,
+    Opinion,
+    Scored,
+    Thresholds,
+    learned,
+    second_opinion,
+)
 from bot.matching.decision import decide
-from bot.matching.second_opinion import letter_grams
+from bot.matching.second_opinion import SecondOpinion, letter_grams
 
 VARIANTS = [
     ("cost", "how much does a partnership cost"),
@@ -62,8 +74,64 @@ def test_an_out_of_scope_cue_that_caps_its_entry_keeps_the_answer_back() -> None
     held = Matcher(VARIANTS, examples=EXAMPLES, out_of_scope=[cue]).match(question)
     assert (free.outcome, free.entry_id) == ("answer", "cost")
     assert held.outcome != "answer"
-    assert held.second_opinion is not None and held.second_opinion.held
+    assert held.second_opinion is not None
+    assert held.second_opinion.held == "an out-of-scope cue holds it"
     assert held.second_opinion.sure == "cost"
+
+
+def test_the_honest_entry_of_every_cue_that_holds_it_is_still_answered() -> None:
+    """As for the blend: a cue that offers the entry as its honest answer ("no fee is
+    published") does not keep back a sure opinion; one cue that offers nothing does."""
+    honest = OutOfScopeCue(("refund",), offer="cost")
+    other = OutOfScopeCue(("ticket",))
+    question = "partnershipfeez refund"
+    offered = Matcher(VARIANTS, examples=EXAMPLES, out_of_scope=[honest]).match(question)
+    assert (offered.outcome, offered.entry_id, offered.by_second_opinion) == (
+        "answer",
+        "cost",
+        True,
+    )
+    both = Matcher(VARIANTS, examples=EXAMPLES, out_of_scope=[honest, other])
+    held = both.match(question + " ticket")
+    assert held.outcome != "answer"
+    assert held.second_opinion is not None and held.second_opinion.held
+
+
+def test_small_talk_is_not_answered_where_a_clause_asks_something() -> None:
+    variants = [*VARIANTS, ("thanks", "thank you"), ("thanks", "thanks a lot")]
+    examples = [*EXAMPLES, ("thanks", "many thanks"), ("thanks", "thank u so much")]
+    matcher = Matcher(variants, examples=examples, small_talk={"thanks"})
+    alone = matcher.match("thankyousomuchhh")
+    assert (alone.entry_id, alone.by_second_opinion) == ("thanks", True)
+    asking = matcher.match("thankyousomuchhh, what next?")
+    assert asking.outcome == "fallback"
+    assert asking.second_opinion is not None and asking.second_opinion.sure == "thanks"
+    assert asking.second_opinion.held == "small talk, in a message that asks something"
+
+
+def test_the_kept_model_is_keyed_by_the_folded_texts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change to the folding is a change of what the model was trained from: a kept
+    model of the old folding is never read (the cache only saves time)."""
+    monkeypatch.setenv("PARTNERBOT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(learned, "_KEPT", OrderedDict())
+    cut: list[str] = []
+
+    def counted(text: str, sizes: tuple[int, ...]) -> list[str]:
+        cut.append(text)
+        return letter_grams(text, sizes)
+
+    monkeypatch.setattr(second_opinion, "letter_grams", counted)
+    documents = [("a", "Bank Data"), ("b", "Training")]
+    SecondOpinion.train(documents, MatchParameters())
+    learned._KEPT.clear()  # a new process, the same folding: read from disk
+    SecondOpinion.train(documents, MatchParameters())
+    assert cut == ["bank data", "training"]
+    learned._KEPT.clear()
+    monkeypatch.setattr(second_opinion, "fold", str.upper)  # a new process, another folding
+    SecondOpinion.train(documents, MatchParameters())
+    assert cut[2:] == ["BANK DATA", "TRAINING"]
 
 
 def test_it_is_asked_only_when_the_matcher_would_not_answer() -> None:
@@ -104,7 +172,7 @@ def test_kb_explain_says_the_second_opinion_answered_and_why() -> None:
     assert decision == [f"decision: answer {result.entry_id}"]
     assert "but the second opinion (the words' letters) ranks" in text
     as_json = explain(kb, matcher, question, "ar").as_dict()["second_opinion"]
-    assert as_json["sure"] == "partner-list" and not as_json["held_by_a_cue"]
+    assert as_json["sure"] == "partner-list" and as_json["held"] is None
     assert as_json["values"][0]["id"] == "partner-list"
     plain = explain(kb, matcher, "how can we second an expert to interpol?", "en")
     assert plain.as_dict()["second_opinion"] is None  # answered: never asked

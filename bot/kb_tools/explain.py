@@ -263,7 +263,9 @@ def explain(
         )
     elif active and top:
         cue_words = ", ".join(dict.fromkeys(f'"{c.hit.word}"' for c in active))
-        if result.outcome == "answer" and (top[0].at_cap or hold == "honest"):
+        if result.by_second_opinion:
+            reason += f"; the cue {cue_words} does not hold {result.entry_id}"
+        elif result.outcome == "answer" and (top[0].at_cap or hold == "honest"):
             pass  # answered as the cues' honest entry: the reason says so
         elif result.outcome == "answer" and top[0].capped_by:
             reason += (
@@ -321,7 +323,7 @@ def _opinion_dict(opinion: Opinion | None) -> dict[str, Any] | None:
     return {
         "values": [{"id": e or None, "value": round(v, 3)} for e, v in opinion.values],
         "sure": opinion.sure,
-        "held_by_a_cue": opinion.held,
+        "held": opinion.held,
     }
 
 
@@ -444,7 +446,7 @@ def _opinion_decision(
     if result.by_second_opinion:
         return f"answer {result.entry_id}", f"{why}; but {said}: sure, {bar})"
     if opinion.held:
-        return decision, f"{why}; {said}: sure, but an out-of-scope cue holds it)"
+        return decision, f"{why}; {said}: sure, but {opinion.held})"
     not_sure = "refusing is the matcher's own decision" if first.entry_id == "" else bar
     shown = ", ".join(f"{e or 'out of scope'} {v:+.2f}" for e, v in values.items())
     return decision, f"{why}; {said}: not sure, {not_sure}; values {shown})"

@@ -411,23 +411,36 @@ class Matcher:
             lead,
             learned,
             hold,
-            None if second is None else lambda: self._second_opinion(read, found, held),
+            None if second is None else lambda: self._second_opinion(read, found, clauses, held),
         )
 
     def _second_opinion(
-        self, read: str, found: list[str], held: tuple[list[str], frozenset[str]]
+        self,
+        read: str,
+        found: list[str],
+        clauses: Clauses,
+        held: tuple[list[str], frozenset[str]],
     ) -> Opinion | None:
-        """The second opinion of ``read`` (of folded words ``found``); the entry it is sure
-        of is not answered where an out-of-scope cue of the question caps it (as the cues
-        hold the blend's first: ``_hold``). None for a message of only stop words and
-        question words ("why?"), which, as for the fuzzy scores, is about nothing."""
+        """The second opinion of ``read`` (of folded words ``found``, of ``clauses``). The
+        entry it is sure of is not answered where an out-of-scope cue of the question holds
+        it, unless every such cue offers it as its honest entry (as for the blend: the
+        opinion is sure, and "no fee is published" is what "partnershipfeez?" asks). Nor
+        is small talk, where a clause asks something: "thanks! and how do we start?" is
+        not a thank-you (it reads the whole message, not the clause ``best_question``
+        weighs). None for a message of only stop words and question words ("why?"), which,
+        as for the fuzzy scores, is about nothing."""
         assert self.second_opinion is not None
         lexicon = self.lexicon
         if not any(is_content(w, lexicon) and w not in lexicon.weak_words for w in found):
             return None
         opinion = self.second_opinion.read(read, self.thresholds)
-        if opinion.sure is not None and self._hold(*held, opinion.sure) == "held":
-            return opinion._replace(held=True)
+        sure = opinion.sure
+        if sure is None:
+            return opinion
+        if self._hold(*held, sure) == "held":
+            return opinion._replace(held="an out-of-scope cue holds it")
+        if sure in self._small_talk and any(asks for _, asks in clauses):
+            return opinion._replace(held="small talk, in a message that asks something")
         return opinion
 
     def model_strangers(self, text: str) -> tuple[list[str], list[str]]:

@@ -59,6 +59,9 @@ def decide(
         choices = [*offers, *(s.entry_id for s in ranked if s.score >= t.suggest)]
         suggestions = tuple(dict.fromkeys(choices))[: t.max_suggestions]
         outcome = "suggest" if suggestions else "fallback"
+    if not answered and entry_id is not None:
+        # The second opinion's entry: its own fuzzy score (0 if the scores did not find it).
+        top = next((s.score for s in ranked if s.entry_id == entry_id), 0.0)
     return MatchResult(
         text,
         lang,

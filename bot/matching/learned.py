@@ -21,8 +21,9 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import threading
 from array import array
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -82,16 +83,21 @@ class TermModel:
         to compare than they are (the texts whose letter runs they are, for the second
         opinion). The documents are made only when no model is kept for ``source``."""
         key = (source, c)
-        model = _KEPT.get(key)
-        if model is None:
+        with _KEPT_LOCK:
+            model = _KEPT.get(key)
+            if model is not None:
+                _KEPT.move_to_end(key)
+                return model
 
-            def made() -> tuple[tuple[str, tuple[str, ...]], ...]:
-                return tuple((entry_id, tuple(terms)) for entry_id, terms in documents())
+        def made() -> tuple[tuple[str, tuple[str, ...]], ...]:
+            return tuple((entry_id, tuple(terms)) for entry_id, terms in documents())
 
-            model = _stored_or_fitted([_CODE, c, "from", source], made, c)
-            if len(_KEPT) >= _KEPT_MAX:
-                del _KEPT[next(iter(_KEPT))]
+        # Outside the lock: two reloads at once may both train, to the same model.
+        model = _stored_or_fitted([_CODE, c, "from", source], made, c)
+        with _KEPT_LOCK:
             _KEPT[key] = model
+            while len(_KEPT) > _KEPT_MAX:
+                _KEPT.popitem(last=False)
         return model
 
     @classmethod
@@ -166,15 +172,17 @@ def _fit_weights(
     return idf, weights
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=4)
 def _trained(documents: tuple[tuple[str, tuple[str, ...]], ...], c: float) -> TermModel:
     # The training code is part of the key: a changed trainer never reads an old model.
     return _stored_or_fitted([_CODE, c, documents], lambda: documents, c)
 
 
-# Models of ``TermModel.train_for``, by source: the last few, as ``_trained`` keeps them.
-_KEPT: dict[tuple[Any, float], TermModel] = {}
-_KEPT_MAX = 8
+# Models of ``TermModel.train_for`` by source, the least recently used dropped first (as
+# ``_trained`` keeps them); reloads build matchers in threads.
+_KEPT: OrderedDict[tuple[Any, float], TermModel] = OrderedDict()
+_KEPT_MAX = 4
+_KEPT_LOCK = threading.Lock()
 
 
 def _stored_or_fitted(

@@ -27,12 +27,13 @@ class Opinion(NamedTuple):
     values: tuple[Scored, ...]
     # The entry it is sure of and may answer, if any.
     sure: str | None
-    # An out-of-scope cue of the question caps the entry it is sure of: not answered.
-    held: bool = False
+    # Why the entry it is sure of is not answered, if it is not: an out-of-scope cue of the
+    # question holds it, or it is small talk in a message that asks something.
+    held: str | None = None
 
     @property
     def answers(self) -> str | None:
-        """The entry it answers: the one it is sure of, unless a cue holds that one."""
+        """The entry it answers: the one it is sure of, unless that one is held."""
         return None if self.held else self.sure
 
 
@@ -70,6 +71,7 @@ class MatchResult:
             "score": round(self.score, 1),
             "suggestions": list(self.suggestions),
             "outcome": self.outcome,
+            "second_opinion": self.by_second_opinion,
         }
 
 

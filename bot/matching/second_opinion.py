@@ -57,13 +57,14 @@ class SecondOpinion:
     ) -> SecondOpinion:
         """A second opinion learned from (entry id, question as ``Matcher.reading`` reads
         it) ``documents``: the phrasings and the labelled examples. The model is kept under
-        the texts, not their letter runs: a start that finds it kept (every worker, each
-        ``partnerbot ask``) never cuts a text into runs."""
+        the folded texts, not their letter runs: a start that finds it kept (every worker,
+        each ``partnerbot ask``) never cuts a text into runs."""
         sizes = parameters.second_opinion_grams
-        texts = tuple((entry_id, text) for entry_id, text in documents)
+        # Folded before they key the model: a change to the folding is a change of the texts.
+        texts = tuple((entry_id, fold(text)) for entry_id, text in documents)
 
         def grams() -> list[tuple[str, list[str]]]:
-            return [(entry_id, letter_grams(fold(text), sizes)) for entry_id, text in texts]
+            return [(entry_id, letter_grams(text, sizes)) for entry_id, text in texts]
 
         source = (_CODE, sizes, texts)
         return cls(TermModel.train_for(source, grams, parameters.second_opinion_c), sizes)
