@@ -430,7 +430,6 @@ def _opinion_decision(
 ) -> tuple[str, str]:
     """The decision once the second opinion (``bot.matching.second_opinion``) was asked:
     ``decision`` and ``why`` are the matcher's without it."""
-    values = dict(opinion.values)
     first = opinion.values[0] if opinion.values else None
     runner_up = opinion.values[1].score if len(opinion.values) > 1 else None
     bar = (
@@ -448,7 +447,7 @@ def _opinion_decision(
     if opinion.held:
         return decision, f"{why}; {said}: sure, but {opinion.held})"
     not_sure = "refusing is the matcher's own decision" if first.entry_id == "" else bar
-    shown = ", ".join(f"{e or 'out of scope'} {v:+.2f}" for e, v in values.items())
+    shown = ", ".join(f"{e or 'out of scope'} {v:+.2f}" for e, v in opinion.values)
     return decision, f"{why}; {said}: not sure, {not_sure}; values {shown})"
 
 

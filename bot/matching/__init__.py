@@ -155,7 +155,6 @@ class Matcher:
         # memory, as the terms' own, since a typo's nearest word is a lookup.
         self._model_known: dict[str, str | None] = {}
         if examples is not None and len(self.index) <= self.parameters.learned_max_entries:
-            examples = list(examples)
             # The phrasings as the index reads them; the examples as questions are read.
             documents = [(entry_id, [term for _, term in pairs]) for entry_id, pairs in phrasings]
             read = [(entry_id, self.reading(text)) for entry_id, text in examples]
