@@ -14,6 +14,8 @@ from collections.abc import Set as AbstractSet
 _LATIN_WORD = re.compile(r"[a-z0-9']+")
 # Digits that stand for Arabic letters: 2 ء, 3 ع, 5 خ, 7 ح, 8 غ/ق, 9 ق/ص.
 _LETTER_DIGIT = re.compile(r"[235789]")
+# Such a digit beside a letter of its word: a number ("2026", "24/7") is no word of Arabizi.
+_LETTER_DIGIT_IN_WORD = re.compile(r"[a-z'][235789]|[235789][a-z']")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 # Two Latin words in five, at least: one Arabizi word in an English sentence is a loanword.
@@ -139,7 +141,7 @@ def reads_as_arabizi(
     if (
         words.isdisjoint(tokens)
         and _ARTICLES.keys().isdisjoint(tokens)
-        and not _LETTER_DIGIT.search(lowered)
+        and not _LETTER_DIGIT_IN_WORD.search(lowered)
     ):
         return False
     latin = _latin_words(tokens)

@@ -306,26 +306,57 @@ def test_a_long_messages_unknown_words_are_context(monkeypatch: pytest.MonkeyPat
 def test_a_model_kept_under_its_source_is_read_without_making_its_documents(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``train_for``: the second opinion's model is kept under the texts its letter runs
-    are cut from; a start that finds it kept never cuts them."""
+    """``train_for``: a model is kept under what its documents are made from (a matcher's
+    inputs); a start that finds it kept never makes them, and another source that makes
+    the same documents reads the model without training it."""
     monkeypatch.setenv("PARTNERBOT_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(learned, "_KEPT", OrderedDict())
     made: list[str] = []
+    fitted: list[float] = []
+    fit = learned._fit_weights
 
-    def documents(name: str) -> list[tuple[str, list[str]]]:
+    def counted_fit(documents: Sequence[tuple[str, Sequence[str]]], c: float) -> object:
+        fitted.append(c)
+        return fit(documents, c)
+
+    monkeypatch.setattr(learned, "_fit_weights", counted_fit)
+
+    def documents(name: str, extra: tuple[str, ...] = ()) -> list[tuple[str, list[str]]]:
         made.append(name)
-        return [("a", ["x", "y"]), ("b", ["z"]), ("a", ["x"])]
+        return [("a", ["x", "y", *extra]), ("b", ["z"]), ("a", ["x"])]
 
-    first = TermModel.train_for(("texts", 1), lambda: documents("first"), 1.0)
-    again = TermModel.train_for(("texts", 1), lambda: documents("again"), 1.0)
+    first = TermModel.train_for(("inputs", 1), lambda: documents("first"), 1.0)
+    again = TermModel.train_for(("inputs", 1), lambda: documents("again"), 1.0)
     assert again is first and made == ["first"]  # the process's own memory
     learned._KEPT.clear()  # as a new process: read from disk
-    stored = TermModel.train_for(("texts", 1), lambda: documents("stored"), 1.0)
+    stored = TermModel.train_for(("inputs", 1), lambda: documents("stored"), 1.0)
     assert stored.scores(["x"]) == first.scores(["x"]) and made == ["first"]
-    # Another source, or another fit, is trained.
-    TermModel.train_for(("texts", 2), lambda: documents("other"), 1.0)
-    TermModel.train_for(("texts", 1), lambda: documents("fit"), 0.5)
-    assert made == ["first", "other", "fit"] and len(list(tmp_path.glob("*.json"))) == 3
+    assert fitted == [1.0]
+    # Other inputs that make the same documents: made, not trained.
+    same = TermModel.train_for(("inputs", 2), lambda: documents("same"), 1.0)
+    assert same.scores(["x"]) == first.scores(["x"]) and fitted == [1.0]
+    # Other documents, or another fit, are trained.
+    TermModel.train_for(("inputs", 3), lambda: documents("other", ("w",)), 1.0)
+    TermModel.train_for(("inputs", 1), lambda: documents("fit"), 0.5)
+    assert made == ["first", "same", "other", "fit"] and fitted == [1.0, 1.0, 0.5]
+    # On disk: which documents each of the three sources makes, and the three models.
+    assert len(list(tmp_path.glob("*.json"))) == 6
+
+
+def test_a_damaged_note_of_a_source_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARTNERBOT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(learned, "_KEPT", OrderedDict())
+    docs = [("a", ["x", "y"]), ("b", ["z"])]
+    fitted = TermModel.train_for("source", lambda: docs, 1.0).scores(["x"])
+    notes = [f for f in tmp_path.glob("*.json") if "documents" in json.loads(f.read_text())]
+    [note] = notes
+    for damage in ("{broken", json.dumps({"documents": 7}), json.dumps({"other": "x"})):
+        note.write_text(damage)
+        learned._KEPT.clear()
+        assert TermModel.train_for("source", lambda: docs, 1.0).scores(["x"]) == fitted
+        assert isinstance(json.loads(note.read_text())["documents"], str)
 
 
 def test_a_damaged_cached_model_is_trained_again(

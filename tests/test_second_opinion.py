@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import matching
 from bot.config import load_config
 from bot.kb_tools.explain import explain, format_explanation
 from bot.knowledge import load_knowledge_base
@@ -20,10 +21,9 @@ from bot.matching import (
     Scored,
     Thresholds,
     learned,
-    second_opinion,
 )
 from bot.matching.decision import decide
-from bot.matching.second_opinion import SecondOpinion, letter_grams
+from bot.matching.second_opinion import letter_grams
 
 VARIANTS = [
     ("cost", "how much does a partnership cost"),
@@ -109,29 +109,48 @@ def test_small_talk_is_not_answered_where_a_clause_asks_something() -> None:
     assert asking.second_opinion.held == "small talk, in a message that asks something"
 
 
-def test_the_kept_model_is_keyed_by_the_folded_texts(
+def test_a_start_that_finds_the_models_kept_reads_no_text(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A change to the folding is a change of what the model was trained from: a kept
-    model of the old folding is never read (the cache only saves time)."""
+    """Both models are kept under the matcher's inputs and the code that reads them: a
+    start that finds them kept (every worker, each ``partnerbot ask``) reads no example
+    and cuts no text into letter runs; another input, or changed code, reads them again
+    (the cache only saves time)."""
     monkeypatch.setenv("PARTNERBOT_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(learned, "_KEPT", OrderedDict())
-    cut: list[str] = []
+    read: list[str] = []
+    reading = Matcher.reading
 
-    def counted(text: str, sizes: tuple[int, ...]) -> list[str]:
-        cut.append(text)
-        return letter_grams(text, sizes)
+    def counted(self: Matcher, text: str) -> str:
+        read.append(text)
+        return reading(self, text)
 
-    monkeypatch.setattr(second_opinion, "letter_grams", counted)
-    documents = [("a", "Bank Data"), ("b", "Training")]
-    SecondOpinion.train(documents, MatchParameters())
-    learned._KEPT.clear()  # a new process, the same folding: read from disk
-    SecondOpinion.train(documents, MatchParameters())
-    assert cut == ["bank data", "training"]
+    monkeypatch.setattr(Matcher, "reading", counted)
+    examples = {text for _, text in EXAMPLES}
+    first = Matcher(VARIANTS, examples=EXAMPLES)
+    assert examples <= set(read)
+    read.clear()
+    learned._KEPT.clear()  # a new process
+    kept = Matcher(VARIANTS, examples=EXAMPLES)
+    assert read == []
+    for question in [*RUN_TOGETHER, "who pays for the courses"]:
+        assert kept.match(question) == first.match(question)
+    changes = [
+        lambda: Matcher(VARIANTS, examples=[*EXAMPLES, ("cost", "any fee")]),
+        lambda: Matcher(VARIANTS, examples=EXAMPLES, synonyms={"fee": "cost"}),
+        lambda: Matcher(VARIANTS, examples=EXAMPLES, thresholds=Thresholds(answer=70.0)),
+        lambda: Matcher(VARIANTS, examples=EXAMPLES, parameters=MatchParameters(clause_weight=0.3)),
+    ]
+    for change in changes:
+        read.clear()
+        learned._KEPT.clear()
+        change()
+        assert examples <= set(read)
+    monkeypatch.setattr(matching, "READING_CODE", "the code, edited")
+    read.clear()
     learned._KEPT.clear()
-    monkeypatch.setattr(second_opinion, "fold", str.upper)  # a new process, another folding
-    SecondOpinion.train(documents, MatchParameters())
-    assert cut[2:] == ["BANK DATA", "TRAINING"]
+    Matcher(VARIANTS, examples=EXAMPLES)
+    assert examples <= set(read)
 
 
 def test_it_is_asked_only_when_the_matcher_would_not_answer() -> None:

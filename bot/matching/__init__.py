@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterable, Mapping
+from functools import cache
 from typing import Literal
 
 from rapidfuzz import fuzz
@@ -49,6 +50,7 @@ from bot.matching.decision import Hold, answers, decide
 from bot.matching.index import Index
 from bot.matching.learned import TermModel, blend
 from bot.matching.letters import letter_body
+from bot.matching.model_cache import READING_CODE, fingerprint
 from bot.matching.parameters import MatchParameters, Thresholds
 from bot.matching.result import (
     CueHit,
@@ -117,6 +119,7 @@ class Matcher:
         self.parameters = parameters or MatchParameters()
         self.lexicon = lexicon or default_lexicon()
         variants = list(variants)
+        out_of_scope = list(out_of_scope)
         self.terms = Terms(synonyms or {}, self.lexicon, (text for _, text in variants))
         phrasings = [(entry_id, self.terms.word_terms(text)) for entry_id, text in variants]
         self.index = Index(phrasings, self.parameters)
@@ -155,13 +158,40 @@ class Matcher:
         # memory, as the terms' own, since a typo's nearest word is a lookup.
         self._model_known: dict[str, str | None] = {}
         if examples is not None and len(self.index) <= self.parameters.learned_max_entries:
-            # The phrasings as the index reads them; the examples as questions are read.
-            documents = [(entry_id, [term for _, term in pairs]) for entry_id, pairs in phrasings]
-            read = [(entry_id, self.reading(text)) for entry_id, text in examples]
-            documents += [(entry_id, self._example_terms(text)) for entry_id, text in read]
-            self.model = TermModel.train(documents, self.parameters.learned_c)
-            read += [(entry_id, self.reading(text)) for entry_id, text in variants]
-            self.second_opinion = SecondOpinion.train(read, self.parameters)
+            examples = list(examples)
+            # What both models are made from, spelled out: a start that finds them kept
+            # under it reads no example (``TermModel.train_for``).
+            inputs = fingerprint(
+                [
+                    READING_CODE,
+                    variants,
+                    synonyms or {},
+                    out_of_scope,
+                    self.lexicon,
+                    self.parameters,
+                    self.thresholds,
+                    sorted(self._arabizi),
+                    examples,
+                    sorted(self._small_talk),
+                ]
+            )
+
+            @cache
+            def read() -> list[tuple[str, str]]:
+                return [(entry_id, self.reading(text)) for entry_id, text in examples]
+
+            def documents() -> list[tuple[str, list[str]]]:
+                # The phrasings as the index reads them; the examples as questions are read.
+                made = [(entry_id, [term for _, term in pairs]) for entry_id, pairs in phrasings]
+                return made + [(entry_id, self._example_terms(text)) for entry_id, text in read()]
+
+            def texts() -> list[tuple[str, str]]:
+                return read() + [(entry_id, self.reading(text)) for entry_id, text in variants]
+
+            self.model = TermModel.train_for(
+                ("terms", inputs), documents, self.parameters.learned_c
+            )
+            self.second_opinion = SecondOpinion.train(("texts", inputs), texts, self.parameters)
 
     def _example_terms(self, read: str) -> list[str]:
         """An example question's terms as the model reads a question: a long message's

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.knowledge.examples import OUT_OF_SCOPE
-from bot.matching.model_cache import cached
+from bot.matching.model_cache import cached, fingerprint
 from bot.matching.result import Scored
 
 # Stop when no example's projected gradient exceeds this (LIBLINEAR's default), or after
@@ -74,14 +74,17 @@ class TermModel:
     @classmethod
     def train_for(
         cls,
-        source: tuple[Any, ...],
+        source: Any,
         documents: Callable[[], Iterable[tuple[str, Sequence[str]]]],
         c: float,
     ) -> TermModel:
-        """``train`` of ``documents()``, kept in the process and on disk under ``source``
-        (hashable and JSON-able): what the documents are made from, where that is cheaper
-        to compare than they are (the texts whose letter runs they are, for the second
-        opinion). The documents are made only when no model is kept for ``source``."""
+        """``train`` of ``documents()``, where ``source`` (hashable, and spelled by
+        ``fingerprint``) is what the documents are made from and cheaper to compare than
+        they are: a matcher's inputs and the code that reads them. The model is kept in
+        the process under ``source``, and on disk under its documents, with a note of
+        which documents ``source`` makes: a start that finds that note (every worker, each
+        ``partnerbot ask``) never makes them, and a changed source that makes the same
+        documents (another answer threshold) reads the model without training it."""
         key = (source, c)
         with _KEPT_LOCK:
             model = _KEPT.get(key)
@@ -89,11 +92,19 @@ class TermModel:
                 _KEPT.move_to_end(key)
                 return model
 
+        @lru_cache(maxsize=1)
         def made() -> tuple[tuple[str, tuple[str, ...]], ...]:
             return tuple((entry_id, tuple(terms)) for entry_id, terms in documents())
 
+        def named() -> dict[str, Any]:
+            return {"documents": fingerprint(made())}
+
         # Outside the lock: two reloads at once may both train, to the same model.
-        model = _stored_or_fitted([_CODE, c, "from", source], made, c)
+        note_key = [_CODE, "documents of", fingerprint(source)]
+        digest = cached(note_key, named).get("documents")
+        if not isinstance(digest, str):  # a damaged or foreign note
+            digest = cached(note_key, named, fresh=True)["documents"]
+        model = _stored_or_fitted([_CODE, c, digest], made, c)
         with _KEPT_LOCK:
             _KEPT[key] = model
             while len(_KEPT) > _KEPT_MAX:
@@ -175,7 +186,7 @@ def _fit_weights(
 @lru_cache(maxsize=4)
 def _trained(documents: tuple[tuple[str, tuple[str, ...]], ...], c: float) -> TermModel:
     # The training code is part of the key: a changed trainer never reads an old model.
-    return _stored_or_fitted([_CODE, c, documents], lambda: documents, c)
+    return _stored_or_fitted([_CODE, c, fingerprint(documents)], lambda: documents, c)
 
 
 # Models of ``TermModel.train_for`` by source, the least recently used dropped first (as

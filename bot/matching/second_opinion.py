@@ -18,18 +18,14 @@ second model's scores, on a minority of messages.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable
-from pathlib import Path
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from bot.knowledge.examples import OUT_OF_SCOPE
 from bot.matching.learned import TermModel
 from bot.matching.parameters import MatchParameters, Thresholds
 from bot.matching.result import Opinion, Scored
 from bot.normalize import fold
-
-# How texts are cut into letter runs is part of what a kept model was trained from.
-_CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
 def letter_grams(text: str, sizes: tuple[int, ...]) -> list[str]:
@@ -53,21 +49,23 @@ class SecondOpinion:
 
     @classmethod
     def train(
-        cls, documents: Iterable[tuple[str, str]], parameters: MatchParameters
+        cls,
+        source: Any,
+        documents: Callable[[], Iterable[tuple[str, str]]],
+        parameters: MatchParameters,
     ) -> SecondOpinion:
-        """A second opinion learned from (entry id, question as ``Matcher.reading`` reads
-        it) ``documents``: the phrasings and the labelled examples. The model is kept under
-        the folded texts, not their letter runs: a start that finds it kept (every worker,
-        each ``partnerbot ask``) never cuts a text into runs."""
+        """A second opinion learned from ``documents()``, (entry id, question as
+        ``Matcher.reading`` reads it): the phrasings and the labelled examples. ``source``
+        is what they are read from, code included (see ``TermModel.train_for``): a start
+        that finds the model kept under it (every worker, each ``partnerbot ask``) never
+        reads a text or cuts it into runs."""
         sizes = parameters.second_opinion_grams
-        # Folded before they key the model: a change to the folding is a change of the texts.
-        texts = tuple((entry_id, fold(text)) for entry_id, text in documents)
 
         def grams() -> list[tuple[str, list[str]]]:
-            return [(entry_id, letter_grams(text, sizes)) for entry_id, text in texts]
+            return [(entry_id, letter_grams(fold(text), sizes)) for entry_id, text in documents()]
 
-        source = (_CODE, sizes, texts)
-        return cls(TermModel.train_for(source, grams, parameters.second_opinion_c), sizes)
+        model = TermModel.train_for((source, sizes), grams, parameters.second_opinion_c)
+        return cls(model, sizes)
 
     def values(self, read: str) -> dict[str, float]:
         """Every entry's decision value ("" is "out of scope") for the question ``read``
