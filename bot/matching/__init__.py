@@ -31,6 +31,7 @@ from bot.arabizi import (
     spellings_to_try,
     to_arabic_script,
 )
+from bot.disk_cache import fingerprint
 from bot.knowledge.examples import OUT_OF_SCOPE
 from bot.knowledge.model import KnowledgeBase, OutOfScopeCue
 from bot.lexicon import Lexicon
@@ -50,8 +51,8 @@ from bot.matching.decision import Hold, answers, decide
 from bot.matching.index import Index
 from bot.matching.learned import TermModel, blend
 from bot.matching.letters import letter_body
-from bot.matching.model_cache import READING_CODE, fingerprint
 from bot.matching.parameters import MatchParameters, Thresholds
+from bot.matching.reading_code import READING_CODE
 from bot.matching.result import (
     CueHit,
     Expansion,

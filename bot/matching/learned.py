@@ -13,7 +13,7 @@ The model is a one-vs-rest linear support vector machine (squared hinge loss) ov
 matcher's own index terms, weighted by sublinear TF-IDF and scaled to unit length,
 trained by dual coordinate descent (Hsieh et al., 2008, as LIBLINEAR does). A base of
 about 3,000 phrasings and examples trains in about a second in pure Python, once: the
-model is kept on disk (``model_cache``) for the next process.
+model is kept on disk (``bot.disk_cache``) for the next process.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bot.disk_cache import cached, fingerprint
 from bot.knowledge.examples import OUT_OF_SCOPE
-from bot.matching.model_cache import cached, fingerprint
 from bot.matching.result import Scored
 
 # Stop when no example's projected gradient exceeds this (LIBLINEAR's default), or after
