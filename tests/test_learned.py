@@ -111,8 +111,8 @@ def test_words_the_model_never_saw_weaken_what_it_says() -> None:
     # A repeated unknown word counts as a repeated known one does: 1 + ln 2 times once.
     once = model.scores(["price"], unknown=["stock"])["cost"] - bias
     twice = model.scores(["price"], unknown=["stock", "stock"])["cost"] - bias
-    idf = max(v for _, v in model._idf.values())
-    price = model._idf["price"][1]
+    idf = max(model._idf.values())
+    price = model._idf["price"]
     ratio = math.sqrt(price**2 + idf**2) / math.sqrt(price**2 + (1 + math.log(2)) ** 2 * idf**2)
     assert twice == pytest.approx(once * ratio)
     assert model.scores([], unknown=["stock"]) == model.scores([])
@@ -189,14 +189,16 @@ def test_a_trained_model_is_kept_on_disk_for_the_next_process(
     [stored] = tmp_path.glob("learned-*.json")
     # The next process reads the file, not a new training: a changed file shows.
     value = json.loads(stored.read_text())
-    value["weights"]["a"] = [w + 1.0 for w in value["weights"]["a"]]
+    bias = learned._doubles(value["bias"])
+    bias[value["entries"].index("a")] += 1.0
+    value["bias"] = learned._b64(bias)
     stored.write_text(json.dumps(value))
-    assert train(docs, 1.0).scores(["x"])["a"] == pytest.approx(fitted["a"] + 2.0, abs=0.5)
+    assert train(docs, 1.0).scores(["x"])["a"] == pytest.approx(fitted["a"] + 1.0)
     # Other documents, another file; a broken file is trained again and replaced.
     assert train(docs[:2], 1.0) is not None and len(list(tmp_path.glob("*.json"))) == 2
     stored.write_text("{broken")
     assert train(docs, 1.0).scores(["x"]) == fitted
-    assert json.loads(stored.read_text())["weights"]["a"]
+    assert json.loads(stored.read_text())["entries"] == ["a", "b"]
     # No cache at all: trained every time, nothing written.
     monkeypatch.setenv("PARTNERBOT_CACHE_DIR", "")
     assert train(docs, 0.5).scores(["x"]) and len(list(tmp_path.glob("*.json"))) == 2
@@ -368,10 +370,30 @@ def test_a_damaged_cached_model_is_trained_again(
     train = _trained.__wrapped__
     train(docs, 1.0)
     [stored] = tmp_path.glob("learned-*.json")
-    for damage in ({"weights": {}}, {"idf": {"x": [0, 1.0]}, "weights": {"a": [1.0]}}):
+    good = json.loads(stored.read_text())
+    damages = [
+        {"weights": {}},
+        {**good, "rows": good["rows"][:-12]},  # a number short
+        {**good, "rows": "not base64!"},
+        {**good, "terms": good["terms"][:-1]},
+        {**good, "entries": [*good["entries"], "c"]},
+        {**good, "byteorder": "big" if good["byteorder"] == "little" else "little"},
+    ]
+    for damage in damages:
         stored.write_text(json.dumps(damage))
         assert train(docs, 1.0).scores(["x"]) == fitted
-        assert set(json.loads(stored.read_text())) == {"idf", "weights"}
+        assert json.loads(stored.read_text()) == good
+
+
+def test_a_model_read_back_scores_bit_for_bit_as_the_one_fitted() -> None:
+    kb = load_knowledge_base(ROOT / "knowledge")
+    matcher = Matcher.from_knowledge_base(kb)
+    assert matcher.model is not None and matcher.second_opinion is not None
+    for model in (matcher.model, matcher.second_opinion._model):
+        again = TermModel.unpacked(json.loads(json.dumps(model.packed())))
+        terms = list(model._rows)
+        for question in (terms[:3], terms[5:40:3], terms[-2:] * 2, []):
+            assert again.scores(question, ["zz"]) == model.scores(question, ["zz"])
 
 
 FIRM = (
