@@ -12,6 +12,7 @@ making the value: the cache can only save time, never change a result.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -39,8 +40,10 @@ def cache_dir() -> Path | None:
 
 def fingerprint(value: Any) -> str:
     """A digest of ``value``, the same in every process: data classes (their init fields),
-    mappings, sets, lists and tuples of strings, numbers, booleans and None. Sets and
-    mappings are spelled in sorted order, so their iteration order never changes it."""
+    mappings, sets, lists and tuples of strings, numbers, booleans and None. A set is
+    spelled in sorted order, since its order changes from process to process; a mapping in
+    its own order, which is the order of the file it was read from and may decide what
+    it means (the first of two synonyms for one word wins)."""
     return hashlib.sha256(_dumps(_plain(value)).encode()).hexdigest()
 
 
@@ -56,7 +59,7 @@ def _plain(value: Any) -> Any:
         spelled = {f.name: _plain(getattr(value, f.name)) for f in fields if f.init}
         return [type(value).__name__, spelled]
     if isinstance(value, Mapping):
-        return ["map", sorted(([_plain(k), _plain(v)] for k, v in value.items()), key=_dumps)]
+        return ["map", [[_plain(k), _plain(v)] for k, v in value.items()]]
     if isinstance(value, set | frozenset):
         return ["set", sorted((_plain(v) for v in value), key=_dumps)]
     if isinstance(value, list | tuple):
@@ -86,9 +89,12 @@ def kept(key: Any, kind: str) -> dict[str, Any] | None:
         return None
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
-        os.utime(path)
     except (OSError, ValueError):
         return None
+    # Used now: the last to be pruned. A folder this process may read but not write is
+    # still read.
+    with contextlib.suppress(OSError):
+        os.utime(path)
     return value if isinstance(value, dict) else None
 
 
@@ -124,8 +130,8 @@ def _store(path: Path, value: dict[str, Any]) -> None:
                 aside.unlink(missing_ok=True)
                 raise
         os.replace(aside, path)
-    except OSError:
-        pass
+    except (OSError, ValueError):
+        pass  # ValueError: a text JSON cannot encode (a lone surrogate); not kept
 
 
 def _prune(folder: Path, kind: str) -> None:

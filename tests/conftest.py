@@ -7,8 +7,10 @@ replaced, at the request layer, by ``LocalBotApi``, which records every call.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import shutil
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +29,13 @@ from bot.db.store import Store
 from bot.knowledge import KnowledgeBase, load_knowledge_base
 from bot.local_api import LOCAL_TOKEN, ApiCall, LocalBotApi, LocalUser, UpdateFactory, buttons
 from bot.outbox import deliver_due
+
+# The suite's own cache of learned models and parsed files (bot/disk_cache.py), empty at
+# its start: a test never reads what an earlier run or another checkout kept in the user's
+# cache (the processes tests start inherit it too). The first matcher trains its models.
+_CACHE = tempfile.mkdtemp(prefix="partnerbot-test-cache-")
+os.environ["PARTNERBOT_CACHE_DIR"] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 PG_ENV = "PARTNERBOT_TEST_DATABASE_URL"
 STAFF_CHAT = -100500

@@ -33,6 +33,8 @@ def test_a_fingerprint_tells_every_difference_of_its_value() -> None:
         ["b", "a"],
         ["a", "b", None],
         {"a": "b"},
+        {"a": "b", "c": "d"},
+        {"c": "d", "a": "b"},
         {("a", "b"): "c"},
         {"a", "b"},
         [1, 1.5, True],
@@ -125,7 +127,8 @@ def test_a_kept_parse_is_read_instead_of_parsing(
     stored.write_text(changed, "utf-8")
     assert load_yaml(text)["entries"][0]["answer"] == "from the cache"
     # A damaged file is parsed again and stored again.
-    for damage in ("{broken", json.dumps({"value": ["X", 1]}), json.dumps({"other": 1})):
+    damages = ["{broken", *map(json.dumps, [{"value": ["X", 1]}, {"value": ["M", 1]}, {"x": 1}])]
+    for damage in damages:
         stored.write_text(damage, "utf-8")
         value = load_yaml(text)
         assert value["entries"][0]["answer"] == "one" and value["entries"].line == 2
@@ -178,3 +181,24 @@ def test_the_least_recently_used_files_beyond_the_limit_are_removed(
     assert disk_cache.kept(["key", 1], "test") is None
     assert all(disk_cache.kept(["key", n], "test") == {"n": n} for n in (0, 2, 3))
     assert disk_cache.kept(["other kind"], "learned") == {"n": 9}
+
+
+def test_a_file_it_may_read_but_not_touch_is_still_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARTNERBOT_CACHE_DIR", str(tmp_path))
+    disk_cache.keep(["key"], {"n": 1}, "test")
+
+    def refused(*_: object) -> None:
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(os, "utime", refused)
+    assert disk_cache.kept(["key"], "test") == {"n": 1}
+
+
+def test_a_value_json_cannot_write_is_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARTNERBOT_CACHE_DIR", str(tmp_path))
+    made = disk_cache.cached(["key"], lambda: {"text": "\ud800"}, kind="test")
+    assert made == {"text": "\ud800"} and list(tmp_path.iterdir()) == []

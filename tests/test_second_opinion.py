@@ -146,6 +146,14 @@ def test_a_start_that_finds_the_models_kept_reads_no_text(
         learned._KEPT.clear()
         change()
         assert examples <= set(read)
+    # The synonyms' order decides which of two readings of one word wins: another order
+    # is another input.
+    synonyms = {"fee": "cost", "charge": "cost", "fees": "training"}
+    Matcher(VARIANTS, examples=EXAMPLES, synonyms=synonyms)
+    read.clear()
+    learned._KEPT.clear()
+    Matcher(VARIANTS, examples=EXAMPLES, synonyms=dict(reversed(synonyms.items())))
+    assert examples <= set(read)
     monkeypatch.setattr(matching, "READING_CODE", "the code, edited")
     read.clear()
     learned._KEPT.clear()

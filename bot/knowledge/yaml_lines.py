@@ -64,7 +64,7 @@ def load_yaml(text: str) -> Any:
     if stored is not None:
         try:
             return _decoded(stored["value"])
-        except (KeyError, TypeError, ValueError, IndexError):
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
             pass  # a damaged or foreign file: parsed and stored again
     value = yaml.load(text, Loader=_LineLoader)
     try:

@@ -150,9 +150,9 @@ class TermModel:
 
         # Outside the lock: two reloads at once may both train, to the same model.
         note_key = [_CODE, "documents of", fingerprint(source)]
-        digest = cached(note_key, named).get("documents")
+        digest = cached(note_key, named, kind="note").get("documents")
         if not isinstance(digest, str):  # a damaged or foreign note
-            digest = cached(note_key, named, fresh=True)["documents"]
+            digest = cached(note_key, named, fresh=True, kind="note")["documents"]
         model = _stored_or_fitted([_CODE, c, digest], made, c)
         with _KEPT_LOCK:
             _KEPT[key] = model

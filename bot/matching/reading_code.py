@@ -4,13 +4,19 @@ keyed by (``TermModel.train_for``), so a change to that code never reads a model
 by the old one.
 
 It is the matching package and every module of ``bot`` it imports (tests/test_disk_cache.py
-checks that importing bot.matching loads nothing else of bot).
+checks that importing bot.matching loads nothing else of bot), and the versions of what
+they stand on: Python (its Unicode tables fold the text) and rapidfuzz (its ratios pick
+the spelling an Arabizi word is read as).
 """
 
 from __future__ import annotations
 
 import hashlib
+import sys
+import unicodedata
 from pathlib import Path
+
+import rapidfuzz
 
 _BOT = Path(__file__).resolve().parent.parent
 
@@ -32,8 +38,10 @@ READING_FILES = tuple(
         ]
     )
 )
+_VERSIONS = f"{sys.version}\0{unicodedata.unidata_version}\0{rapidfuzz.__version__}\0"
 READING_CODE = hashlib.sha256(
-    b"".join(
+    _VERSIONS.encode()
+    + b"".join(
         p.relative_to(_BOT).as_posix().encode() + b"\0" + p.read_bytes() for p in READING_FILES
     )
 ).hexdigest()
