@@ -20,6 +20,10 @@ _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 # Two Latin words in five, at least: one Arabizi word in an English sentence is a loanword.
 _SHARE = 0.4
+# Without a listed word or a digit for a letter: this many words of the base in Arabic
+# letters at least, and this share of the message's words with the article.
+_UNLISTED_WORDS = 3
+_UNLISTED_SHARE = 0.6
 
 
 def is_arabizi(text: str, words: Collection[str]) -> bool:
@@ -143,23 +147,51 @@ def reads_as_arabizi(
         and _ARTICLES.keys().isdisjoint(tokens)
         and not _LETTER_DIGIT_IN_WORD.search(lowered)
     ):
-        return False
+        return _unlisted(tokens, [], known, arabic, english)
     latin = _latin_words(tokens)
     arabic_like = [w for w in latin if w in words or w in _ARTICLES or _digit_for_letter(w)]
     if not arabic_like:
-        return False
+        return _unlisted(latin, [], known, arabic, english)
     if len(arabic_like) / len(latin) >= _SHARE:
         return True
     # One Arabic word ("inshallah") in English is a loanword; two or more, among words
     # that are either Arabic or unknown to the base, are Arabizi.
     others = [w for w in latin if w not in arabic_like and not known(w)]
-    if any(w in words or _digit_for_letter(w) for w in arabic_like) and not any(
-        english(w) for w in latin if len(w) > 1 and w not in words and w not in _ARTICLES
-    ):
+    grammar = any(english(w) for w in latin if len(w) > 1 and w not in words and w not in _ARTICLES)
+    if any(w in words or _digit_for_letter(w) for w in arabic_like) and not grammar:
         read = [w for w in others if arabic(w)]
         arabic_like += read
         others = [w for w in others if w not in read]
+    elif not grammar:
+        return _shared(arabic_like, others) or _unlisted(latin, arabic_like, known, arabic, english)
+    return _shared(arabic_like, others)
+
+
+def _shared(arabic_like: list[str], others: list[str]) -> bool:
     return len(arabic_like) >= 2 and len(arabic_like) / (len(arabic_like) + len(others)) >= _SHARE
+
+
+def _unlisted(
+    tokens: list[str],
+    articles: list[str],
+    known: Callable[[str], bool],
+    arabic: Callable[[str], bool],
+    english: Callable[[str], bool],
+) -> bool:
+    """Arabizi with no listed word and no digit for a letter ("nmawel dawrat tadreeb lal
+    shorta"): no English grammar, and most of its words (``_UNLISTED_SHARE``, at least
+    ``_UNLISTED_WORDS`` of them) words of the base in Arabic letters, the article (in
+    ``articles``) counting with them. Without a listed word to start from, the bar is
+    higher than ``_SHARE``: a few English words unknown to the base may spell Arabic
+    ones ("El Nino hit Lima"). ``tokens``: the message's Latin tokens, numbers too."""
+    # English grammar first: it ends most English messages' test at their first words.
+    if len(tokens) < _UNLISTED_WORDS or any(english(w) for w in tokens if len(w) > 1):
+        return False
+    latin = _latin_words(tokens)
+    read = [w for w in latin if w not in articles and not known(w) and arabic(w)]
+    return len(read) >= _UNLISTED_WORDS and (len(read) + len(articles)) / len(latin) >= (
+        _UNLISTED_SHARE
+    )
 
 
 # A sentence and the marks that end it (Arabic ones too).

@@ -80,6 +80,35 @@ def test_words_read_as_arabic_count_once_arabizi_shows() -> None:
     assert not reads_as_arabizi("El Nino hit Lima hard", words, known, arabic)
 
 
+def test_without_a_listed_word_most_words_must_read_as_the_bases_arabic() -> None:
+    """No listed word, no digit: three words at least, and three in five with the
+    article, read as Arabic words of the base, and no English grammar."""
+    words = frozenset({"shu"})
+    known = {"data", "interpol"}.__contains__
+    arabic = {"nmawel", "dawrat", "tadreeb", "shorta", "lima", "nino"}.__contains__
+    english = {"the", "can", "we"}.__contains__
+    assert reads_as_arabizi("nmawel dawrat tadreeb lal shorta", words, known, arabic, english)
+    assert reads_as_arabizi("dawrat tadreeb shorta", words, known, arabic, english)
+    # Two such words are not enough, nor half of the message, nor English grammar.
+    assert not reads_as_arabizi("dawrat tadreeb", words, known, arabic, english)
+    assert not reads_as_arabizi(
+        "dawrat tadreeb shorta zorb blix qux", words, known, arabic, english
+    )
+    assert not reads_as_arabizi("can we fund dawrat tadreeb shorta", words, known, arabic, english)
+    # Words the base knows in English are not read as Arabic.
+    assert not reads_as_arabizi("data interpol shorta", words, known, arabic, english)
+    assert not reads_as_arabizi("El Nino hit Lima hard", words, known, arabic, english)
+
+
+@pytest.mark.parametrize(
+    "text", ["nqadem dawrat tadreeb lel shorta", "tadreeb lel shorta dawrat sanawiya"]
+)
+def test_arabizi_of_unlisted_words_is_answered_in_arabic(matcher: Matcher, text: str) -> None:
+    assert not set(text.split()) & load_knowledge_base().arabizi  # none of its words is listed
+    result = matcher.match(text)
+    assert (result.lang, result.outcome, result.entry_id) == ("ar", "answer", "training-support")
+
+
 @pytest.mark.parametrize(
     "text",
     [
