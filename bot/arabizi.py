@@ -24,6 +24,8 @@ _SHARE = 0.4
 # letters at least, and this share of the message's words with the article.
 _UNLISTED_WORDS = 3
 _UNLISTED_SHARE = 0.6
+# English function words that make English grammar.
+_GRAMMAR_WORDS = 2
 
 
 def is_arabizi(text: str, words: Collection[str]) -> bool:
@@ -157,7 +159,9 @@ def reads_as_arabizi(
     # One Arabic word ("inshallah") in English is a loanword; two or more, among words
     # that are either Arabic or unknown to the base, are Arabizi.
     others = [w for w in latin if w not in arabic_like and not known(w)]
-    grammar = any(english(w) for w in latin if len(w) > 1 and w not in words and w not in _ARTICLES)
+    grammar = _has_grammar(
+        [w for w in latin if len(w) > 1 and w not in words and w not in _ARTICLES], english
+    )
     if any(w in words or _digit_for_letter(w) for w in arabic_like) and not grammar:
         read = [w for w in others if arabic(w)]
         arabic_like += read
@@ -165,6 +169,12 @@ def reads_as_arabizi(
     elif not grammar:
         return _shared(arabic_like, others) or _unlisted(latin, arabic_like, known, arabic, english)
     return _shared(arabic_like, others)
+
+
+def _has_grammar(tokens: list[str], english: Callable[[str], bool]) -> bool:
+    """Whether ``tokens`` hold English grammar: two of its function words. One alone may
+    be an Arabic word typed in Latin letters that spells one ("an" عن, "ya" يا, "ma")."""
+    return sum(1 for w in tokens if english(w)) >= _GRAMMAR_WORDS
 
 
 def _shared(arabic_like: list[str], others: list[str]) -> bool:
@@ -185,7 +195,7 @@ def _unlisted(
     higher than ``_SHARE``: a few English words unknown to the base may spell Arabic
     ones ("El Nino hit Lima"). ``tokens``: the message's Latin tokens, numbers too."""
     # English grammar first: it ends most English messages' test at their first words.
-    if len(tokens) < _UNLISTED_WORDS or any(english(w) for w in tokens if len(w) > 1):
+    if len(tokens) < _UNLISTED_WORDS or _has_grammar([w for w in tokens if len(w) > 1], english):
         return False
     latin = _latin_words(tokens)
     read = [w for w in latin if w not in articles and not known(w) and arabic(w)]

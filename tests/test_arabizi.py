@@ -100,6 +100,18 @@ def test_without_a_listed_word_most_words_must_read_as_the_bases_arabic() -> Non
     assert not reads_as_arabizi("El Nino hit Lima hard", words, known, arabic, english)
 
 
+def test_one_function_word_alone_is_no_english_grammar() -> None:
+    """ "an" (عن), "ya" (يا) are Arabic words typed in Latin letters as much as English
+    ones: one alone does not make a message English; two function words do."""
+    words = frozenset({"bidi"})
+    known = {"data"}.__contains__
+    arabic = {"naaref", "mawad", "tadreeb"}.__contains__
+    english = {"an", "the", "for", "ya"}.__contains__
+    assert reads_as_arabizi("bidi naaref an mawad tadreeb", words, known, arabic, english)
+    assert reads_as_arabizi("ya naaref mawad tadreeb", words, known, arabic, english)
+    assert not reads_as_arabizi("bidi the mawad for tadreeb", words, known, arabic, english)
+
+
 @pytest.mark.parametrize(
     "text", ["nqadem dawrat tadreeb lel shorta", "tadreeb lel shorta dawrat sanawiya"]
 )
