@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,12 @@ from pathlib import Path
 from bot.knowledge import load_knowledge_base
 
 ROOT = Path(__file__).resolve().parent.parent
+# A bare environment, but the suite's own cache (tests/conftest.py).
+ENV = {
+    "PATH": "/usr/bin:/bin",
+    "PYTHONPATH": str(ROOT),
+    "PARTNERBOT_CACHE_DIR": os.environ["PARTNERBOT_CACHE_DIR"],
+}
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -20,7 +27,7 @@ def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str
         text=True,
         cwd=ROOT,
         timeout=60,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        env=ENV,
     )
 
 
@@ -126,3 +133,25 @@ def test_local_chat_runs_scripted_and_presses_buttons_by_number(tmp_path: Path) 
     assert "What is the name of your organisation?" in out
     assert "Organisation" in out.split("you> /cancel", 1)[1]  # says what was discarded
     assert out.rstrip().endswith("bye")
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`partnerbot ask --json - < questions | head -1`: the pipe closes while answers are
+    still written; the command stops without a traceback, as a shell tool does."""
+    questions = tmp_path / "questions.txt"
+    questions.write_text("".join(f"what is expert secondment {n}?\n" for n in range(20_000)))
+    with questions.open("rb") as stdin:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "ask", "--json", "-"],
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+            env=ENV,
+        )
+        assert process.stdout is not None and process.stderr is not None
+        assert json.loads(process.stdout.readline())["id"] == "expert-secondment"
+        process.stdout.close()
+        errors = process.stderr.read().decode()
+        assert process.wait(timeout=60) == 141
+    assert "Traceback" not in errors and "Broken pipe" not in errors, errors

@@ -61,7 +61,11 @@ def test_a_fingerprint_is_the_same_in_every_process() -> None:
         subprocess.run(
             [sys.executable, "-c", script],
             cwd=ROOT,
-            env={"PYTHONHASHSEED": seed, "PATH": ""},
+            env={
+                "PYTHONHASHSEED": seed,
+                "PATH": "",
+                "PARTNERBOT_CACHE_DIR": os.environ["PARTNERBOT_CACHE_DIR"],
+            },
             capture_output=True,
             text=True,
             check=True,
