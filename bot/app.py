@@ -49,7 +49,7 @@ def build_services(
         config=config,
         kb=knowledge.kb,
         matcher=knowledge.matcher,
-        intents=knowledge.intents,
+        apply=knowledge.apply,
         store=store,
         texts=Texts(),
         limiter=rate_limit_for(config.bot, store),

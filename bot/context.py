@@ -17,6 +17,7 @@ from bot.form_replies import ReplyWords
 from bot.knowledge import KnowledgeBase
 from bot.limits import RateLimit
 from bot.matching import Matcher
+from bot.matching.intent import Intent
 from bot.sectors import SectorLexicon
 from bot.texts import Texts
 
@@ -28,7 +29,7 @@ class Services:
     config: Config
     kb: KnowledgeBase
     matcher: Matcher
-    intents: Matcher  # knowledge base plus intent phrases, so intents must beat real answers
+    apply: Intent  # whether a message opens the sign-up form (bot/matching/intent.py)
     store: Store
     texts: Texts
     limiter: RateLimit

@@ -19,7 +19,8 @@ from bot.context import Services
 from bot.form_replies import ReplyWords
 from bot.heap import refreeze
 from bot.knowledge import APPLY_INTENT, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
-from bot.matching import Matcher, Thresholds
+from bot.matching import Matcher
+from bot.matching.intent import Intent
 from bot.sectors import SectorLexicon
 
 log = logging.getLogger("partnerbot.knowledge")
@@ -32,7 +33,7 @@ class Knowledge:
 
     kb: KnowledgeBase
     matcher: Matcher
-    intents: Matcher  # the base plus intent phrases, so intents must beat real answers
+    apply: Intent  # the sign-up form's intent, which must beat the real answers
     sectors: SectorLexicon
     replies: ReplyWords
 
@@ -49,17 +50,10 @@ class ReloadOutcome:
 
 def build_knowledge(config: Config, kb: KnowledgeBase | None = None) -> Knowledge:
     kb = kb or load_knowledge_base(config.bot.knowledge_path)
-    intent_phrases = [
-        (APPLY_INTENT, phrase)
-        for phrases in kb.intents.get(APPLY_INTENT, {}).values()
-        for phrase in phrases
-    ]
     return Knowledge(
         kb=kb,
         matcher=Matcher.from_knowledge_base(kb, config.matching.thresholds()),
-        intents=Matcher.from_knowledge_base(
-            kb, Thresholds(margin=0), extra=intent_phrases, learned=False
-        ),
+        apply=Intent(kb, APPLY_INTENT, config.matching.apply_intent_threshold),
         sectors=SectorLexicon(kb.sectors),
         replies=ReplyWords(kb.form_replies),
     )
@@ -69,7 +63,7 @@ def install(services: Services, knowledge: Knowledge) -> None:
     """Put a built knowledge base in place; no await in between, so no update sees half."""
     services.kb = knowledge.kb
     services.matcher = knowledge.matcher
-    services.intents = knowledge.intents
+    services.apply = knowledge.apply
     services.sectors = knowledge.sectors
     services.replies = knowledge.replies
 

@@ -12,7 +12,7 @@ from telegram import Update
 
 from bot.arabizi import is_arabizi
 from bot.context import BotContext
-from bot.knowledge import APPLY_INTENT, Entry
+from bot.knowledge import Entry
 from bot.matching import MatchResult
 from bot.normalize import Lang, has_letters
 from bot.views import choices_keyboard, entry_keyboard, fallback_keyboard
@@ -47,11 +47,7 @@ async def send_entry(
 
 
 def wants_to_apply(context: BotContext, text: str) -> bool:
-    result = context.services.intents.match(text)
-    return (
-        result.entry_id == APPLY_INTENT
-        and result.score >= context.config.matching.apply_intent_threshold
-    )
+    return context.services.apply.opens(text)
 
 
 async def answer_question(update: Update, context: BotContext, text: str) -> MatchResult:

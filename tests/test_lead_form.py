@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from bot import lead_form as form
 from bot.config import load_config
 from bot.local_api import LocalBotApi, LocalUser, buttons
@@ -732,6 +734,26 @@ async def test_apply_intent_in_arabic_starts_the_arabic_form(
     await bot.send(english_user, "نبغى نتعاون معكم")
     texts = bot.texts(english_user.id)
     assert texts[-2:] == [prompt("intro", "ar"), prompt("organisation", "ar")]
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("what is the partnership?", "en"),
+        ("tell me about partnerships", "en"),
+        ("ما هي الشراكة؟", "ar"),
+        ("كيف تعمل الشراكة", "ar"),
+    ],
+)
+async def test_a_question_about_partnering_is_answered_not_sent_to_the_form(
+    bot: Harness, english_user: LocalUser, question: str, lang: str
+) -> None:
+    """The intent's phrases share "partner" with the answers: a question about it, with
+    no wish to join, gets the answer (and its button to the form), not the form."""
+    await bot.send(english_user, question)
+    assert await bot.store.load_form(english_user.id) is None
+    title = bot.services.kb["partnership-options"].title[lang]
+    assert f"<b>{title}</b>" in bot.texts(english_user.id)[-1]
 
 
 async def test_become_a_partner_button_under_an_answer_starts_the_form(

@@ -21,6 +21,7 @@ from bot.matching import (
     Thresholds,
     WordTrace,
 )
+from bot.matching.intent import Intent, IntentReading
 from bot.normalize import (
     Lang,
     deep_stem,
@@ -93,7 +94,7 @@ class Explanation:
     decision: str  # answer / did you mean / fallback
     reason: str  # the threshold that decided
     out_of_scope: bool  # an active cue capped the top entry at the cap
-    apply_intent: float | None  # the form intent's score, when the base has one
+    apply_intent: IntentReading | None  # how the form's intent reads it, if the base has one
     apply_threshold: float
 
     def as_dict(self) -> dict[str, Any]:
@@ -166,7 +167,10 @@ class Explanation:
                 "margin": self.thresholds.margin,
                 "long_margin": self.thresholds.long_margin,
             },
-            "apply_intent": None if self.apply_intent is None else round(self.apply_intent, 1),
+            "apply_intent": None
+            if self.apply_intent is None
+            else round(self.apply_intent.score, 1),
+            "opens_form": self.apply_intent is not None and self.apply_intent.opens,
         }
 
 
@@ -185,8 +189,7 @@ def explain(
     text: str,
     lang: Lang | None = None,
     *,
-    intents: Matcher | None = None,
-    apply_threshold: float = 80.0,
+    intent: Intent | None = None,
 ) -> Explanation:
     """How ``matcher`` reads ``text`` and why it answers, offers choices or falls back."""
     result = matcher.match(text, lang)
@@ -284,10 +287,7 @@ def explain(
     else:
         source, shown_lang = "detected", result.lang
     strangers, context_strangers = matcher.model_strangers(text)
-    apply_score = None
-    if intents is not None:
-        scores = intents.scores(text)
-        apply_score = next((s.score for s in scores if s.entry_id == APPLY_INTENT), 0.0)
+    apply_reading = intent.read(text) if intent is not None else None
     return Explanation(
         question=text,
         lang=shown_lang,
@@ -311,8 +311,8 @@ def explain(
         decision=decision,
         reason=reason,
         out_of_scope=out_of_scope,
-        apply_intent=apply_score,
-        apply_threshold=apply_threshold,
+        apply_intent=apply_reading,
+        apply_threshold=intent.threshold if intent is not None else 0.0,
     )
 
 
@@ -640,16 +640,27 @@ def format_explanation(e: Explanation) -> str:
     lines.append(f"decision: {e.decision}{' (out of scope)' if e.out_of_scope else ''}")
     lines.append(f"  because {e.reason}")
     if e.apply_intent is not None:
-        opens = e.apply_intent >= e.apply_threshold
         lines.append(
-            f"form intent '{APPLY_INTENT}': {e.apply_intent:.1f} "
-            + (
-                f"(>= {e.apply_threshold:g}: the bot opens the form instead of answering)"
-                if opens
-                else f"(< {e.apply_threshold:g}: no form)"
-            )
+            f"form intent '{APPLY_INTENT}': {_intent_line(e.apply_intent, e.apply_threshold)}"
         )
     return "\n".join(lines)
+
+
+def _intent_line(reading: IntentReading, threshold: float) -> str:
+    """The form intent's score and why the form opens or not, as the bot decides."""
+    score = f"{reading.score:.1f}"
+    if not reading.first:
+        return f"{score} (an answer ranks first: no form)"
+    if reading.score < threshold:
+        return f"{score} (< {threshold:g}: no form)"
+    if reading.opens:
+        carrier = "a wish" if reading.carried_by == "wish" else "one of its own words"
+        why = f", and {carrier} carries it" if reading.asks_about else ""
+        return f"{score} (>= {threshold:g}{why}: the bot opens the form instead of answering)"
+    return (
+        f"{score} (>= {threshold:g}, but the message asks about it with no wish and none of "
+        "the intent's own words: answered, no form)"
+    )
 
 
 def _short(items: Sequence[str], limit: int = 6) -> str:
@@ -660,18 +671,9 @@ def _short(items: Sequence[str], limit: int = 6) -> str:
 def run_explain(config: Config, text: str, lang: Lang | None, *, as_json: bool) -> int:
     kb = load_knowledge_base(config.bot.knowledge_path)
     matcher = Matcher.from_knowledge_base(kb, config.matching.thresholds())
-    intents = None
-    phrases = kb.intents.get(APPLY_INTENT)
-    if phrases:
-        extra = [(APPLY_INTENT, p) for texts in phrases.values() for p in texts]
-        intents = Matcher.from_knowledge_base(kb, Thresholds(margin=0), extra=extra, learned=False)
-    e = explain(
-        kb,
-        matcher,
-        text,
-        lang,
-        intents=intents,
-        apply_threshold=config.matching.apply_intent_threshold,
-    )
+    intent = None
+    if kb.intents.get(APPLY_INTENT):
+        intent = Intent(kb, APPLY_INTENT, config.matching.apply_intent_threshold)
+    e = explain(kb, matcher, text, lang, intent=intent)
     print(json.dumps(e.as_dict(), ensure_ascii=False) if as_json else format_explanation(e))
     return 0
