@@ -20,9 +20,12 @@ def test_every_phrase_that_wins_opens_the_form(intent: Intent) -> None:
     """What the intent's phrases asked before still opens the form: a phrase that ranks
     first at the threshold is never held back as a question about partnering."""
     phrases = [p for texts in load_knowledge_base().intents[APPLY_INTENT].values() for p in texts]
-    winning = [p for p in phrases if intent.read(p).first and intent.read(p).score >= 80]
+    readings = {p: intent.read(p) for p in phrases}
+    winning = [p for p, r in readings.items() if r.first and r.score >= intent.threshold]
     assert len(winning) >= 15
-    assert [p for p in winning if not intent.opens(p)] == []
+    assert [p for p in winning if not readings[p].opens] == []
+    # Some of them ask ("how do i apply"): the intent's own words carry those.
+    assert any(readings[p].asks_about for p in winning)
 
 
 @pytest.mark.parametrize(
@@ -48,6 +51,7 @@ def test_a_wish_or_the_intents_own_word_opens_it(
         "what partnerships do you offer",
         "tell me about partnerships",
         "I would like to know more about the partnership",  # a wish to know is a question
+        "ok so just tell me about partnerships",
         "ما هي الشراكة؟",
         "كيف تعمل الشراكة",
     ],

@@ -292,3 +292,21 @@ def test_explain_says_the_learned_model_reads_the_question_clause_twice(
     )
     assert '"which companies are already working with you?"' in out
     assert "(weighs 0.6; the learned model reads it twice)" in out
+
+
+def test_explain_says_whether_the_form_opens_and_why(capsys: pytest.CaptureFixture[str]) -> None:
+    """As the bot decides (bot/matching/intent.py): a wish opens the form; a question
+    about partnering is answered."""
+    out = explain(capsys, "what is the partnership?")
+    assert "form intent 'apply': 100.0 (>= 80, but the message asks about it" in out
+    assert "answered, no form" in out
+    assert "the bot opens the form" in explain(capsys, "we want to partner with you")
+    read = json.loads(explain(capsys, "--json", "how do i apply?"))["form_intent"]
+    assert read == {
+        "score": 100.0,
+        "threshold": 80,
+        "ranks_first": True,
+        "asks_about": True,
+        "carried_by": "own word",
+        "opens_form": True,
+    }

@@ -171,6 +171,20 @@ class Explanation:
             if self.apply_intent is None
             else round(self.apply_intent.score, 1),
             "opens_form": self.apply_intent is not None and self.apply_intent.opens,
+            "form_intent": None if self.apply_intent is None else self._form_intent(),
+        }
+
+    def _form_intent(self) -> dict[str, Any]:
+        """How the form's intent read the question (the text's "form intent" line)."""
+        assert self.apply_intent is not None
+        reading = self.apply_intent
+        return {
+            "score": round(reading.score, 1),
+            "threshold": self.apply_threshold,
+            "ranks_first": reading.first,
+            "asks_about": reading.asks_about,
+            "carried_by": reading.carried_by,
+            "opens_form": reading.opens,
         }
 
 
@@ -649,6 +663,8 @@ def format_explanation(e: Explanation) -> str:
 def _intent_line(reading: IntentReading, threshold: float) -> str:
     """The form intent's score and why the form opens or not, as the bot decides."""
     score = f"{reading.score:.1f}"
+    if not reading.score:
+        return f"{score} (no phrase of it matches: no form)"
     if not reading.first:
         return f"{score} (an answer ranks first: no form)"
     if reading.score < threshold:

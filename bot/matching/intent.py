@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.knowledge.model import KnowledgeBase
+from bot.lexicon import Lexicon
 from bot.matching import Matcher, Thresholds
 from bot.matching.clauses import message_clauses
 from bot.normalize import words
@@ -34,6 +35,16 @@ class IntentReading:
     asks_about: bool  # whether the message asks about something
     carried_by: Carrier | None  # what in the message carries the intent, if anything
     opens: bool  # whether the form opens
+
+
+# A message asks about something when a word of knowing comes this early ("tell me
+# about...", "ok so just explain the partnership").
+_KNOWING_WITHIN = 4
+
+
+def _knowing(word: str, lexicon: Lexicon) -> bool:
+    """Whether ``word`` is a word of knowing, also behind و or ف («وشرح»)."""
+    return word in lexicon.knowing or (word[:1] in "وف" and word[1:] in lexicon.knowing)
 
 
 class Intent:
@@ -61,8 +72,8 @@ class Intent:
         read = self.matcher.reading(text)
         lexicon = self.matcher.lexicon
         found = words(read, lexicon)
-        asks_about = any(asks for _, asks in message_clauses(read, lexicon)) or (
-            bool(found) and found[0] in lexicon.knowing
+        asks_about = any(asks for _, asks in message_clauses(read, lexicon)) or any(
+            _knowing(word, lexicon) for word in found[:_KNOWING_WITHIN]
         )
         carried_by: Carrier | None = None
         if any(term in self._own for _, term in self.matcher.terms.word_terms(found)):
