@@ -6,8 +6,8 @@ matcher of their own, so that the intent must beat the real answers: it opens th
 when it ranks first, at or above the threshold. Its phrases share their topic word with
 the answers ("partner", «الشراكة»), and a question made of that word and stop words
 scores as high for the intent as "we want to partner with you" does. So a message that
-asks about something (a clause that asks, or one opening with a word of knowing: "tell me
-about partnerships") opens the form only when it also carries the intent: a wish that is
+asks about something (a clause that asks, or a word of knowing among its first words:
+"tell me about partnerships") opens the form only when it also carries the intent: a wish that is
 not a wish to know ("we want", «نريد»), or one of the intent's own words, which no answer
 uses ("apply", "sign", «طلب»).
 """
@@ -66,6 +66,7 @@ class Intent:
         )
 
     def read(self, text: str) -> IntentReading:
+        """How ``text`` is read for the intent, and whether it opens the form."""
         result = self.matcher.match(text)
         score = next((s.score for s in result.ranked if s.entry_id == self.name), 0.0)
         first = result.entry_id == self.name  # answered, as the matcher answers
