@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.disk_cache import fingerprint
 from bot.knowledge import KnowledgeBaseError, load_knowledge_base
 from bot.matching import Matcher, MatchParameters, Thresholds, learned
 from bot.matching.decision import sure
-from bot.matching.learned import TermModel, _trained
+from bot.matching.learned import TermModel
 from bot.matching.second_opinion import letter_grams
 from bot.normalize import fold
 
@@ -40,8 +41,8 @@ def test_the_model_learns_which_terms_speak_for_an_entry() -> None:
 
 def test_the_same_documents_give_the_same_model() -> None:
     docs = [("a", ["x", "y"]), ("b", ["y", "z"]), ("a", ["x"]), ("b", ["z", "z"])]
-    first = TermModel._fit(tuple((e, tuple(t)) for e, t in docs), 1.0)
-    second = TermModel._fit(tuple((e, tuple(t)) for e, t in reversed(docs)), 1.0)
+    first = TermModel.train(tuple((e, tuple(t)) for e, t in docs), 1.0)
+    second = TermModel.train(tuple((e, tuple(t)) for e, t in reversed(docs)), 1.0)
     assert first.scores(["x", "z"]) == pytest.approx(second.scores(["x", "z"]), abs=0.02)
 
 
@@ -180,13 +181,18 @@ def test_a_base_too_large_to_train_is_matched_by_the_fuzzy_scores_alone() -> Non
     assert Matcher(variants[:limit], examples=[]).model is not None
 
 
+def _stored(docs: tuple[tuple[str, tuple[str, ...]], ...], c: float) -> TermModel:
+    """The model of ``docs`` kept on disk, as ``train_for`` keeps a matcher's."""
+    return learned._stored_or_fitted(["test", c, fingerprint(docs)], lambda: docs, c)
+
+
 def test_a_trained_model_is_kept_on_disk_for_the_next_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PARTNERBOT_CACHE_DIR", str(tmp_path))
     docs = (("a", ("x", "y")), ("b", ("z",)), ("a", ("x",)))
-    fitted = TermModel._fit(docs, 1.0).scores(["x"])
-    train = _trained.__wrapped__  # past the process's own memory, as a new process
+    fitted = TermModel.train(docs, 1.0).scores(["x"])
+    train = _stored  # as every new process: no memory but the disk
     assert train(docs, 1.0).scores(["x"]) == fitted
     [stored] = tmp_path.glob("learned-*.json")
     # The next process reads the file, not a new training: a changed file shows.
@@ -368,8 +374,8 @@ def test_a_damaged_cached_model_is_trained_again(
 ) -> None:
     monkeypatch.setenv("PARTNERBOT_CACHE_DIR", str(tmp_path))
     docs = (("a", ("x", "y")), ("b", ("z",)))
-    fitted = TermModel._fit(docs, 1.0).scores(["x"])
-    train = _trained.__wrapped__
+    fitted = TermModel.train(docs, 1.0).scores(["x"])
+    train = _stored
     train(docs, 1.0)
     [stored] = tmp_path.glob("learned-*.json")
     good = json.loads(stored.read_text())
@@ -396,7 +402,7 @@ def test_a_model_read_back_scores_bit_for_bit_as_the_one_fitted() -> None:
         for e in kb.entries.values()
         for v in e.variants()
     )
-    fitted = TermModel._fit(documents, 1.0)
+    fitted = TermModel.train(documents, 1.0)
     again = TermModel.unpacked(json.loads(json.dumps(fitted.packed())))
     terms = list(fitted._rows)
     assert len(terms) > 1000 and again._unknown_idf == fitted._unknown_idf

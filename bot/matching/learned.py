@@ -115,10 +115,9 @@ class TermModel:
     @classmethod
     def train(cls, documents: Iterable[tuple[str, Sequence[str]]], c: float) -> TermModel:
         """A model of (entry id, terms) ``documents``; ``c`` trades fitting the documents
-        against small weights (larger: fit them more closely). The same documents give
-        the same model, trained once per process (every worker's matcher, a reload that
-        changed nothing, the tests' many matchers over the shipped base)."""
-        return _trained(tuple((entry_id, tuple(terms)) for entry_id, terms in documents), c)
+        against small weights (larger: fit them more closely). Fitted here and now: a
+        matcher's models are kept for the next start by ``train_for``."""
+        return cls(*_fit_weights(tuple((e, tuple(terms)) for e, terms in documents), c))
 
     @classmethod
     def train_for(
@@ -159,10 +158,6 @@ class TermModel:
             while len(_KEPT) > _KEPT_MAX:
                 _KEPT.popitem(last=False)
         return model
-
-    @classmethod
-    def _fit(cls, documents: tuple[tuple[str, tuple[str, ...]], ...], c: float) -> TermModel:
-        return cls(*_fit_weights(documents, c))
 
     def scores(self, terms: Sequence[str], unknown: Sequence[str] = ()) -> dict[str, float]:
         """Every entry's decision value for a question of ``terms`` and of the ``unknown``
@@ -232,14 +227,8 @@ def _fit_weights(
     return idf, weights
 
 
-@lru_cache(maxsize=4)
-def _trained(documents: tuple[tuple[str, tuple[str, ...]], ...], c: float) -> TermModel:
-    # The training code is part of the key: a changed trainer never reads an old model.
-    return _stored_or_fitted([_CODE, c, fingerprint(documents)], lambda: documents, c)
-
-
-# Models of ``TermModel.train_for`` by source, the least recently used dropped first (as
-# ``_trained`` keeps them); reloads build matchers in threads.
+# Models of ``TermModel.train_for`` by source, the least recently used dropped first;
+# reloads build matchers in threads.
 _KEPT: OrderedDict[tuple[Any, float], TermModel] = OrderedDict()
 _KEPT_MAX = 4
 _KEPT_LOCK = threading.Lock()
