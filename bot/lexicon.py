@@ -95,10 +95,14 @@ class Lexicon:
         if not self._wants(found[i]):
             return 0
         for j in range(i + 1, min(i + 4, len(found))):
-            word = found[j]
-            if word in self.knowing or (word[:1] in _KNOWING_PREFIXES and word[1:] in self.knowing):
+            if self.knows(found[j]):
                 return j + 1 - i
         return 0
+
+    def knows(self, word: str) -> bool:
+        """Whether the folded ``word`` is a word of knowing, also behind و, ف or ب
+        («وشرح», «بتوضيح»)."""
+        return word in self.knowing or (word[:1] in _KNOWING_PREFIXES and word[1:] in self.knowing)
 
     def _wants(self, word: str) -> bool:
         return word in self.wants or (word[:1] in _CONJUNCTIONS and word[1:] in self.wants)

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.knowledge.model import KnowledgeBase
-from bot.lexicon import Lexicon
-from bot.matching import Matcher, Thresholds
+from bot.matching import Matcher, MatchResult, Thresholds
 from bot.matching.clauses import message_clauses
 from bot.normalize import words
 
@@ -42,11 +41,6 @@ class IntentReading:
 _KNOWING_WITHIN = 4
 
 
-def _knowing(word: str, lexicon: Lexicon) -> bool:
-    """Whether ``word`` is a word of knowing, also behind و or ف («وشرح»)."""
-    return word in lexicon.knowing or (word[:1] in "وف" and word[1:] in lexicon.knowing)
-
-
 class Intent:
     """One intent of the base (``name``, e.g. "apply"), read in messages."""
 
@@ -67,14 +61,16 @@ class Intent:
 
     def read(self, text: str) -> IntentReading:
         """How ``text`` is read for the intent, and whether it opens the form."""
-        result = self.matcher.match(text)
+        return self._read(text, self.matcher.match(text))
+
+    def _read(self, text: str, result: MatchResult) -> IntentReading:
         score = next((s.score for s in result.ranked if s.entry_id == self.name), 0.0)
         first = result.entry_id == self.name  # answered, as the matcher answers
         read = self.matcher.reading(text)
         lexicon = self.matcher.lexicon
         found = words(read, lexicon)
         asks_about = any(asks for _, asks in message_clauses(read, lexicon)) or any(
-            _knowing(word, lexicon) for word in found[:_KNOWING_WITHIN]
+            lexicon.knows(word) for word in found[:_KNOWING_WITHIN]
         )
         carried_by: Carrier | None = None
         if any(term in self._own for _, term in self.matcher.terms.word_terms(found)):
@@ -88,5 +84,10 @@ class Intent:
         return IntentReading(score, first, asks_about, carried_by, opens)
 
     def opens(self, text: str) -> bool:
-        """Whether ``text`` opens what the intent starts (the form) instead of an answer."""
-        return self.read(text).opens
+        """Whether ``text`` opens what the intent starts (the form) instead of an answer.
+        Every message the bot gets asks this: one the intent does not win is not read
+        further."""
+        result = self.matcher.match(text)
+        if result.entry_id != self.name or result.score < self.threshold:
+            return False
+        return self._read(text, result).opens
