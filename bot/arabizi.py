@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 from collections.abc import Set as AbstractSet
+from itertools import islice
 
 _LATIN_WORD = re.compile(r"[a-z0-9']+")
 # Digits that stand for Arabic letters: 2 ء, 3 ع, 5 خ, 7 ح, 8 غ/ق, 9 ق/ص.
@@ -134,7 +135,7 @@ def reads_as_arabizi(
 
     Once a listed word or a digit for a letter shows Arabizi may be there, a word the base
     does not know counts for it too when ``arabic`` reads it as an Arabic word ("feeh",
-    "sanawy": فيه، سنوي), unless the message has English grammar (a function word that
+    "sanawy": فيه، سنوي), unless the message has English grammar (two function words that
     ``english`` knows: "the", "can", "my"): there, English words that happen to spell
     Arabic ones ("Tab key does not work": كي; "can my firm sell in your mall") would tip
     the count. The article alone is not enough either ("El Nino hit Lima": لم)."""
@@ -173,8 +174,9 @@ def reads_as_arabizi(
 
 def _has_grammar(tokens: list[str], english: Callable[[str], bool]) -> bool:
     """Whether ``tokens`` hold English grammar: two of its function words. One alone may
-    be an Arabic word typed in Latin letters that spells one ("an" عن, "ya" يا, "ma")."""
-    return sum(1 for w in tokens if english(w)) >= _GRAMMAR_WORDS
+    be an Arabic word typed in Latin letters that spells one ("an" عن, "ya" يا, "ma").
+    Read up to the second: an English message ends the test at its first words."""
+    return next(islice(filter(english, tokens), _GRAMMAR_WORDS - 1, None), None) is not None
 
 
 def _shared(arabic_like: list[str], others: list[str]) -> bool:
