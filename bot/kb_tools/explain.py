@@ -170,7 +170,6 @@ class Explanation:
             "apply_intent": None
             if self.apply_intent is None
             else round(self.apply_intent.score, 1),
-            "opens_form": self.apply_intent is not None and self.apply_intent.opens,
             "form_intent": None if self.apply_intent is None else self._form_intent(),
         }
 
