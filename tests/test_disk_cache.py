@@ -206,3 +206,37 @@ def test_a_value_json_cannot_write_is_not_kept(
     monkeypatch.setenv("PARTNERBOT_CACHE_DIR", str(tmp_path))
     made = disk_cache.cached(["key"], lambda: {"text": "\ud800"}, kind="test")
     assert made == {"text": "\ud800"} and list(tmp_path.iterdir()) == []
+
+
+def test_workers_starting_at_once_share_the_cache_safely(tmp_path: Path) -> None:
+    """Four processes build the same matcher at once on an empty cache, as workers do on a
+    deploy: none fails, all answer alike (a file another is still writing is never taken
+    for a model: the cache only saves time), every file left is whole, and a fifth
+    process, reading them, answers alike too."""
+    script = (
+        "import json; from bot.matching import Matcher\n"
+        "variants = [('cost', 'how much does a partnership cost'),"
+        " ('cost', 'is the partnership free'), ('training', 'do you support training courses'),"
+        " ('training', 'can we fund training for police')]\n"
+        "examples = [('cost', 'partnership fees'), ('training', 'we sponsor trainings'),"
+        " ('', 'what is the weather')]\n"
+        "result = Matcher(variants, examples=examples).match('fees for partnershipz')\n"
+        "print(json.dumps([result.learned, result.second_opinion]))\n"
+    )
+    env = {**os.environ, "PARTNERBOT_CACHE_DIR": str(tmp_path)}
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    printed = {worker.communicate(timeout=120)[0] for worker in workers}
+    assert all(worker.returncode == 0 for worker in workers)
+    files = list(tmp_path.glob("*.json"))
+    assert {f.name.split("-")[0] for f in files} == {"learned", "note", "yaml"}
+    assert all(isinstance(json.loads(f.read_text("utf-8")), dict) for f in files)
+    assert not list(tmp_path.glob("*.tmp"))
+    after = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert len(printed) == 1 and after.stdout in printed
